@@ -1,0 +1,1 @@
+//! Placeholder: the execution issue fills this crate.

@@ -1,0 +1,1 @@
+//! Placeholder: chain-file reading and writing.

@@ -5,9 +5,19 @@ use alloy_primitives::{Address, B256, keccak256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 
 use crate::{
-    decode::{DecodeError, Limits, decode_exact},
+    decode::{DecodeError, Limits, decode_exact, list_item_count},
     transaction::{SignatureError, TransactionSigned},
 };
+
+/// The field count of the header inside an encoded block, if it is well-formed enough to tell.
+fn header_field_count(block: &[u8]) -> Option<usize> {
+    let mut buf = block;
+    let outer = alloy_rlp::Header::decode(&mut buf).ok()?;
+    if !outer.list {
+        return None;
+    }
+    list_item_count(buf)
+}
 
 /// Decodes a header and refuses one with more than Spectrum's 15 fields.
 fn decode_header_15(buf: &mut &[u8]) -> alloy_rlp::Result<Header> {
@@ -39,6 +49,12 @@ impl SealedHeader {
 
     /// Decodes one header from outside the node (15 fields, bounded, nothing trailing).
     pub fn decode_bounded(bytes: &[u8], limits: &Limits) -> Result<Self, DecodeError> {
+        if bytes.len() <= limits.max_header_bytes
+            && let Some(fields) = list_item_count(bytes)
+            && fields > 15
+        {
+            return Err(DecodeError::PostByzantiumHeader(fields));
+        }
         let SpectrumHeader(header) = decode_exact("header", bytes, limits.max_header_bytes)?;
         Ok(Self {
             hash: keccak256(bytes),
@@ -104,7 +120,13 @@ pub struct Block {
 impl Block {
     /// Decodes one block from outside the node (bounded, 15-field headers, legacy txs only).
     pub fn decode_bounded(bytes: &[u8], limits: &Limits) -> Result<Self, DecodeError> {
-        decode_exact("block", bytes, limits.max_block_bytes)
+        decode_exact("block", bytes, limits.max_block_bytes).map_err(|e| {
+            // Name a header with too many fields precisely rather than as an RLP error.
+            match header_field_count(bytes) {
+                Some(fields) if fields > 15 => DecodeError::PostByzantiumHeader(fields),
+                _ => e,
+            }
+        })
     }
 
     /// Hashes the header and seals the block.

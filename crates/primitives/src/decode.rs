@@ -2,8 +2,9 @@
 //!
 //! RLP decoding of our types is driven by their fixed structure, so nesting depth is bounded by
 //! the types themselves (a header is one list of scalars, a block three lists deep); what is left
-//! to bound is size. [`Limits`] caps the input length and the item counts before any allocation
-//! proportional to them, and every decoder insists the input is consumed exactly.
+//! to bound is size. [`Limits`] caps the input length in bytes; since every allocation a decoder
+//! makes grows with the input it has read, capping the length bounds memory too. Every decoder
+//! insists the input is consumed exactly.
 
 use alloy_rlp::Decodable;
 
@@ -69,6 +70,27 @@ pub enum DecodeError {
     /// A header carrying fields from forks Spectrum never adopted (London and later).
     #[error("header has {0} fields; Spectrum headers have exactly 15")]
     PostByzantiumHeader(usize),
+    /// A pre-Byzantium receipt (post-state root instead of a status byte).
+    #[error("receipt carries a post-state root; Spectrum receipts have a status byte")]
+    PreByzantiumReceipt,
+}
+
+/// Counts the items of the RLP list at the start of `bytes`, or `None` if it is not a
+/// well-formed list. Used to name a header with the wrong number of fields precisely.
+pub(crate) fn list_item_count(bytes: &[u8]) -> Option<usize> {
+    let mut buf = bytes;
+    let header = alloy_rlp::Header::decode(&mut buf).ok()?;
+    if !header.list || header.payload_length > buf.len() {
+        return None;
+    }
+    let mut payload = buf.get(..header.payload_length)?;
+    let mut count = 0usize;
+    while !payload.is_empty() {
+        let item = alloy_rlp::Header::decode(&mut payload).ok()?;
+        payload = payload.get(item.payload_length..)?;
+        count = count.checked_add(1)?;
+    }
+    Some(count)
 }
 
 /// Decodes exactly one `T` from `bytes`, at most `max` bytes long, with nothing left over.

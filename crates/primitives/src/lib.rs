@@ -31,7 +31,7 @@ pub use block::{Block, BlockBody, RecoveredBlock, SealedBlock, SealedHeader};
 pub use decode::{DecodeError, Limits};
 pub use error::GotExpected;
 pub use proofs::{logs_bloom, ordered_trie_root, receipts_root, transactions_root};
-pub use receipt::{Log, Receipt, ReceiptWithBloom};
+pub use receipt::{Log, Receipt, ReceiptWithBloom, decode_receipt_bounded};
 pub use transaction::{
     RecoveredTx, SignatureError, TransactionSigned, TxLegacy, public_key_to_address,
     recover_signer_unchecked, sign_transaction,

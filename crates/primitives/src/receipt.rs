@@ -15,8 +15,12 @@ pub fn decode_receipt_bounded(
     bytes: &[u8],
     limits: &crate::Limits,
 ) -> Result<ReceiptWithBloom, crate::DecodeError> {
-    let receipt: ReceiptWithBloom = crate::decode::decode_exact("receipt", bytes, limits.max_block_bytes)?;
-    if matches!(receipt.receipt.status, alloy_consensus::Eip658Value::PostState(_)) {
+    let receipt: ReceiptWithBloom =
+        crate::decode::decode_exact("receipt", bytes, limits.max_block_bytes)?;
+    if matches!(
+        receipt.receipt.status,
+        alloy_consensus::Eip658Value::PostState(_)
+    ) {
         return Err(crate::DecodeError::PreByzantiumReceipt);
     }
     Ok(receipt)

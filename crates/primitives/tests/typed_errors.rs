@@ -6,7 +6,10 @@ use spectrum_primitives::{
 };
 
 fn header_with_base_fee() -> Header {
-    Header { base_fee_per_gas: Some(7), ..Default::default() }
+    Header {
+        base_fee_per_gas: Some(7),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -17,10 +20,16 @@ fn sixteen_field_header_is_named_as_such() {
         SealedHeader::decode_bounded(&bytes, &Limits::DEFAULT),
         Err(DecodeError::PostByzantiumHeader(16))
     );
-    let block = Block { header: header_with_base_fee(), body: BlockBody::default() };
+    let block = Block {
+        header: header_with_base_fee(),
+        body: BlockBody::default(),
+    };
     let mut bytes = Vec::new();
     block.encode(&mut bytes);
-    assert_eq!(Block::decode_bounded(&bytes, &Limits::DEFAULT), Err(DecodeError::PostByzantiumHeader(16)));
+    assert_eq!(
+        Block::decode_bounded(&bytes, &Limits::DEFAULT),
+        Err(DecodeError::PostByzantiumHeader(16))
+    );
 }
 
 #[test]
@@ -32,7 +41,14 @@ fn pre_byzantium_receipt_is_refused() {
     alloy_primitives::Bloom::ZERO.encode(&mut payload);
     Vec::<alloy_primitives::Log>::new().encode(&mut payload);
     let mut bytes = Vec::new();
-    alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut bytes);
+    alloy_rlp::Header {
+        list: true,
+        payload_length: payload.len(),
+    }
+    .encode(&mut bytes);
     bytes.extend(payload);
-    assert_eq!(decode_receipt_bounded(&bytes, &Limits::DEFAULT), Err(DecodeError::PreByzantiumReceipt));
+    assert_eq!(
+        decode_receipt_bounded(&bytes, &Limits::DEFAULT),
+        Err(DecodeError::PreByzantiumReceipt)
+    );
 }

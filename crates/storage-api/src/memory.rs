@@ -56,7 +56,12 @@ impl StateProvider for MemoryState {
     }
 
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
-        Ok(self.storage.get(address).and_then(|s| s.get(slot)).copied().unwrap_or_default())
+        Ok(self
+            .storage
+            .get(address)
+            .and_then(|s| s.get(slot))
+            .copied()
+            .unwrap_or_default())
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {

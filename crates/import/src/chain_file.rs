@@ -210,6 +210,11 @@ impl ChainFileReader {
         self.index
     }
 
+    /// How many (uncompressed) bytes of the stream have been consumed by the blocks read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.offset
+    }
+
     /// Appends up to `n` bytes from the stream to `self.buf`; returns how many came (fewer only
     /// at the end of the stream).
     fn read_into_buf(&mut self, n: u64) -> Result<u64, ChainFileError> {

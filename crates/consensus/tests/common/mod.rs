@@ -1,6 +1,8 @@
 //! Shared helpers: the two reference chains and the multi chain's node keys.
 #![allow(dead_code)]
 
+pub mod recorded;
+
 use alloy_rlp::Decodable;
 use secp256k1::SecretKey;
 use spectrum_primitives::{Address, Block, Header, address, keccak256};
@@ -22,6 +24,28 @@ pub fn read_testdata(chain: &str, file: &str) -> Vec<u8> {
              test data /work/shared/testdata/{chain} (see its README)"
         )
     })
+}
+
+/// Every block of a reference chain's chain.rlp, in order, checked to be numbered 0, 1, ….
+pub fn load_blocks(chain: &str) -> Vec<Block> {
+    let bytes = read_testdata(chain, "chain.rlp");
+    let mut rest = &bytes[..];
+    let mut blocks = Vec::new();
+    while !rest.is_empty() {
+        let block = Block::decode(&mut rest).unwrap_or_else(|e| {
+            panic!(
+                "{chain}: block {} of chain.rlp does not decode: {e}",
+                blocks.len()
+            )
+        });
+        assert_eq!(
+            block.header.number,
+            blocks.len() as u64,
+            "{chain}: block order"
+        );
+        blocks.push(block);
+    }
+    blocks
 }
 
 /// Every header of a reference chain's chain.rlp, in order, checked to be numbered 0, 1, ….

@@ -1,0 +1,58 @@
+//! One module per command.
+
+mod db;
+mod export;
+mod import;
+mod init;
+mod node;
+
+use eyre::WrapErr;
+use spectrum_chainspec::{ChainSelector, ChainSpec};
+
+use crate::{
+    cli::{Cli, Command, DbCommand},
+    datadir::DataDir,
+};
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> eyre::Result<()> {
+    let chain = if cli.dev {
+        ChainSelector::Builtin("dev")
+    } else {
+        cli.global.chain.clone()
+    };
+    // Load and check the chain spec before touching the datadir: a bad genesis file writes
+    // nothing.
+    let spec = chain.load().wrap_err("cannot load the chain spec")?;
+    let datadir = match (&cli.global.datadir, cli.dev) {
+        (None, true) => None,
+        (explicit, _) => Some(DataDir::resolve(explicit.as_deref(), &chain)?),
+    };
+    match cli.command {
+        Some(Command::Init) => init::run(&spec, &require(datadir, "init")?),
+        Some(Command::Import { files }) => import::run(spec, &require(datadir, "import")?, &files),
+        Some(Command::Export(args)) => export::run(&spec, &require(datadir, "export")?, &args),
+        Some(Command::Db {
+            command: DbCommand::Stats,
+        }) => db::stats(&spec, &require(datadir, "db stats")?),
+        None => node::run(spec, datadir, &cli),
+    }
+}
+
+fn require(datadir: Option<DataDir>, command: &str) -> eyre::Result<DataDir> {
+    datadir.ok_or_else(|| eyre::eyre!("`{command}` with --dev needs --datadir"))
+}
+
+/// Opens the datadir's database and makes sure it holds `spec`'s chain, initialising it on
+/// first use.
+pub(crate) fn open_initialised(
+    spec: &ChainSpec,
+    datadir: &DataDir,
+) -> eyre::Result<spectrum_storage::Database> {
+    std::fs::create_dir_all(datadir.path())
+        .wrap_err_with(|| format!("cannot create datadir {}", datadir.path().display()))?;
+    let db = spectrum_storage::Database::open(&datadir.db())
+        .wrap_err_with(|| format!("cannot open the database in {}", datadir.path().display()))?;
+    init::write_genesis(spec, &db)?;
+    Ok(db)
+}

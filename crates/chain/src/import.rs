@@ -1,0 +1,170 @@
+//! Executing a block on the head and committing it; switching branches.
+
+use alloy_primitives::{Address, B256, U256};
+use spectrum_consensus::block_signer;
+use spectrum_execution::{BlockExecutor, ExecutionRules, verify_receipts};
+use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
+use spectrum_storage::BlockCommit;
+
+use crate::{Blockchain, ChainError, apply_state_roots};
+
+impl Blockchain {
+    /// Executes `block` on the head state (its parent), checks gas, bloom, receipts and state
+    /// roots against the header, and commits it as the new head in one batch. Returns its gas.
+    pub(crate) fn execute_and_commit(
+        &self,
+        block: SealedBlock,
+        td: U256,
+    ) -> Result<u64, ChainError> {
+        let number = block.number();
+        let hash = block.hash();
+        let block = block
+            .try_recover()
+            .map_err(|(index, source)| ChainError::Sender {
+                number,
+                index,
+                source,
+            })?;
+        let execution = |source| ChainError::Execution {
+            number,
+            hash,
+            source,
+        };
+        let fee_recipient = self.fee_recipient(&block)?;
+        let executor = BlockExecutor::new(self.rules.clone());
+        let output = executor
+            .execute(&block, fee_recipient, &self.db.latest_state())
+            .map_err(execution)?;
+        verify_receipts(block.header().header(), &output).map_err(execution)?;
+        let mut changes = output.changes;
+        let roots = apply_state_roots(&self.db, &mut changes)?;
+        if roots.state_root != block.header().state_root {
+            return Err(ChainError::StateRoot {
+                number,
+                mismatch: GotExpected::new(roots.state_root, block.header().state_root),
+            });
+        }
+        self.db.commit_block(&BlockCommit {
+            block: block.block,
+            receipts: output.receipts,
+            total_difficulty: td,
+            state: changes,
+            trie: roots.trie,
+            make_canonical_head: true,
+        })?;
+        Ok(output.gas_used)
+    }
+
+    /// Who receives the block's fees: under Tribe the author (coinbase, or the seal signer when
+    /// the coinbase is zero; chain.md §6); under Ethereum rules the beneficiary.
+    fn fee_recipient(&self, block: &RecoveredBlock) -> Result<Address, ChainError> {
+        let header = block.header().header();
+        match &self.rules {
+            ExecutionRules::Spectrum(_) if header.beneficiary == Address::ZERO => {
+                block_signer(header).map_err(|e| ChainError::Invalid {
+                    number: header.number,
+                    hash: block.hash(),
+                    reason: e.to_string(),
+                })
+            }
+            _ => Ok(header.beneficiary),
+        }
+    }
+
+    /// Unwinds the canonical chain to block `number` (restoring state and trie) in one batch.
+    pub fn unwind_to(&self, number: u64) -> Result<(), ChainError> {
+        let mut changes = self.db.unwind_changes(number)?;
+        let roots = apply_state_roots(&self.db, &mut changes)?;
+        let expected = self
+            .db
+            .header_by_number(number)?
+            .ok_or(ChainError::MissingCanonical(number))?
+            .state_root;
+        if roots.state_root != expected {
+            // The stored trie and history disagree: refuse rather than write a broken state.
+            return Err(ChainError::StateRoot {
+                number,
+                mismatch: GotExpected::new(roots.state_root, expected),
+            });
+        }
+        self.db.unwind_to_with_trie(number, &roots.trie)?;
+        Ok(())
+    }
+
+    /// Makes the branch ending in stored block `tip` canonical: unwinds to the fork point and
+    /// executes the branch. If a branch block fails, the old chain is restored and the error
+    /// returned. Returns the fork point's number.
+    pub(crate) fn reorg_to(&self, tip: B256) -> Result<u64, ChainError> {
+        let (fork_point, branch) = self.branch_from_canonical(tip)?;
+        let (head, _) = self.db.head()?.ok_or(ChainError::NoHead)?;
+        let old_chain = self.canonical_blocks(fork_point, head)?;
+        tracing::info!(
+            fork_point,
+            old_head = head,
+            new_blocks = branch.len(),
+            "reorganising"
+        );
+        self.unwind_to(fork_point)?;
+        for hash in &branch {
+            let block = self
+                .db
+                .block(hash)?
+                .ok_or(ChainError::MissingBlock(*hash))?;
+            let td = self
+                .db
+                .total_difficulty(hash)?
+                .ok_or(ChainError::MissingTotalDifficulty(*hash))?;
+            if let Err(error) = self.execute_and_commit(block, td) {
+                tracing::warn!(%error, "branch block failed; restoring the previous chain");
+                self.unwind_to(fork_point)?;
+                for old in old_chain {
+                    let td = self
+                        .db
+                        .total_difficulty(&old.hash())?
+                        .ok_or(ChainError::MissingTotalDifficulty(old.hash()))?;
+                    self.execute_and_commit(old, td)?;
+                }
+                return Err(error);
+            }
+        }
+        Ok(fork_point)
+    }
+
+    /// The stored branch ending at `tip`, from just after its last canonical ancestor, oldest
+    /// first, and that ancestor's number.
+    fn branch_from_canonical(&self, tip: B256) -> Result<(u64, Vec<B256>), ChainError> {
+        let mut branch = Vec::new();
+        let mut hash = tip;
+        loop {
+            let header = self
+                .db
+                .header(&hash)?
+                .ok_or(ChainError::MissingBlock(hash))?;
+            if self.db.canonical_hash(header.number)? == Some(hash) {
+                branch.reverse();
+                return Ok((header.number, branch));
+            }
+            branch.push(hash);
+            hash = header.parent_hash;
+        }
+    }
+
+    /// Canonical blocks `from + 1 ..= to`, oldest first.
+    fn canonical_blocks(&self, from: u64, to: u64) -> Result<Vec<SealedBlock>, ChainError> {
+        let mut blocks = Vec::new();
+        let mut number = from;
+        while number < to {
+            number = number.saturating_add(1);
+            let hash = self
+                .db
+                .canonical_hash(number)?
+                .ok_or(ChainError::MissingCanonical(number))?;
+            blocks.push(
+                self.db
+                    .block(&hash)?
+                    .ok_or(ChainError::MissingBlock(hash))?,
+            );
+        }
+        Ok(blocks)
+    }
+}

@@ -1,0 +1,210 @@
+//! Block import: the one path every block takes into the database, whether it comes from a
+//! chain file, a peer or our own block production.
+//!
+//! **Owns:** the order of checks for a block (known? bad? parent known? header rules, body
+//! matches header, senders, execution, gas/receipts/bloom/state root), the incremental state
+//! root (via `spectrum-trie` over the stored nodes), the atomic commit of everything a block
+//! writes, side chains and reorgs by total difficulty.
+//!
+//! **Must not touch:** the EVM internals (that is `spectrum-execution`), the on-disk encodings
+//! (`spectrum-storage`), consensus rules (a [`HeaderValidator`] is handed in: Tribe's, or
+//! [`ExecutionChecksOnly`] until the consensus crate provides one), or the network.
+//!
+//! A block enters the database only if every check passed; nothing of a failing block is
+//! written. A side-chain block is stored unexecuted; when its branch becomes heavier than the
+//! canonical chain, the canonical chain is unwound to the fork point and the branch executed
+//! block by block; if one of them fails, the old chain is restored.
+
+mod error;
+mod genesis;
+mod import;
+mod state_root;
+mod validator;
+
+use std::sync::Arc;
+
+use alloy_primitives::{B256, U256};
+use spectrum_chainspec::ChainSpec;
+use spectrum_execution::ExecutionRules;
+use spectrum_primitives::{GotExpected, SealedBlock, SealedHeader, transactions_root};
+use spectrum_storage::{BlockCommit, Database};
+
+pub use error::ChainError;
+pub use genesis::genesis_commit;
+pub use state_root::{StateRootUpdate, apply_state_roots};
+pub use validator::{ExecutionChecksOnly, HeaderValidator};
+
+/// What happened to an inserted block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// It extends the canonical chain and is the new head.
+    Canonical {
+        /// Its number.
+        number: u64,
+        /// Gas its transactions used.
+        gas_used: u64,
+    },
+    /// Stored on a side chain that is not heavier than the canonical one.
+    SideChain,
+    /// It made its branch the heaviest: the head moved to it after a reorg.
+    Reorg {
+        /// The last block both chains share.
+        fork_point: u64,
+        /// Its number.
+        number: u64,
+    },
+    /// It was already in the database.
+    AlreadyKnown,
+}
+
+/// The node's chain: database, chain spec, execution rules and header validation.
+pub struct Blockchain {
+    db: Arc<Database>,
+    spec: Arc<ChainSpec>,
+    rules: ExecutionRules,
+    validator: Arc<dyn HeaderValidator>,
+}
+
+impl Blockchain {
+    /// A Spectrum chain over an initialised database.
+    pub fn new(
+        db: Arc<Database>,
+        spec: Arc<ChainSpec>,
+        validator: Arc<dyn HeaderValidator>,
+    ) -> Self {
+        let rules = ExecutionRules::Spectrum(spec.clone());
+        Self {
+            db,
+            spec,
+            rules,
+            validator,
+        }
+    }
+
+    /// A chain with other execution rules (the Ethereum test vectors run Ethereum's).
+    pub fn with_rules(
+        db: Arc<Database>,
+        spec: Arc<ChainSpec>,
+        rules: ExecutionRules,
+        validator: Arc<dyn HeaderValidator>,
+    ) -> Self {
+        Self {
+            db,
+            spec,
+            rules,
+            validator,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Arc<Database> {
+        &self.db
+    }
+
+    /// The chain spec.
+    pub fn spec(&self) -> &Arc<ChainSpec> {
+        &self.spec
+    }
+
+    /// Validates, executes and commits `block`, or stores it on a side chain, reorganising if its
+    /// branch becomes the heaviest. On error nothing of the block is written.
+    pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        let hash = block.hash();
+        if self.db.block_number(&hash)?.is_some() {
+            return Ok(InsertOutcome::AlreadyKnown);
+        }
+        if self.spec.is_bad_block(&hash) {
+            return Err(ChainError::BadBlock {
+                number: block.number(),
+                hash,
+            });
+        }
+        let parent =
+            self.db
+                .header(&block.header.parent_hash)?
+                .ok_or(ChainError::UnknownParent {
+                    number: block.number(),
+                    hash,
+                    parent: block.header.parent_hash,
+                })?;
+        self.check_standalone(&block, &parent)?;
+        let parent_td = self.total_difficulty(&parent)?;
+        let td = parent_td
+            .checked_add(block.header.difficulty)
+            .ok_or(ChainError::Overflow("total difficulty"))?;
+        let (head_number, head_hash) = self.db.head()?.ok_or(ChainError::NoHead)?;
+        if parent.hash() == head_hash {
+            let gas_used = self.execute_and_commit(block, td)?;
+            return Ok(InsertOutcome::Canonical {
+                number: head_number.saturating_add(1),
+                gas_used,
+            });
+        }
+        let head_td = self.total_difficulty_by_hash(head_hash)?;
+        let number = block.number();
+        self.db.commit_block(&BlockCommit {
+            block,
+            receipts: Vec::new(),
+            total_difficulty: td,
+            state: Default::default(),
+            trie: Vec::new(),
+            make_canonical_head: false,
+        })?;
+        if td > head_td {
+            let fork_point = self.reorg_to(hash)?;
+            return Ok(InsertOutcome::Reorg { fork_point, number });
+        }
+        Ok(InsertOutcome::SideChain)
+    }
+
+    /// Checks that need only the block and its parent: header rules (the validator's) and that
+    /// the body matches the header.
+    fn check_standalone(
+        &self,
+        block: &SealedBlock,
+        parent: &SealedHeader,
+    ) -> Result<(), ChainError> {
+        let expected_number = parent
+            .number
+            .checked_add(1)
+            .ok_or(ChainError::Overflow("block number"))?;
+        if block.number() != expected_number {
+            return Err(ChainError::WrongNumber(GotExpected::new(
+                block.number(),
+                expected_number,
+            )));
+        }
+        self.validator
+            .validate_header(&block.header, parent)
+            .map_err(|reason| ChainError::Invalid {
+                number: block.number(),
+                hash: block.hash(),
+                reason,
+            })?;
+        let root = transactions_root(&block.body.transactions);
+        if root != block.header.transactions_root {
+            return Err(ChainError::TransactionsRoot(GotExpected::new(
+                root,
+                block.header.transactions_root,
+            )));
+        }
+        let ommers = spectrum_primitives::keccak256(alloy_rlp::encode(&block.body.ommers));
+        if ommers != block.header.ommers_hash {
+            return Err(ChainError::OmmersHash(GotExpected::new(
+                ommers,
+                block.header.ommers_hash,
+            )));
+        }
+        Ok(())
+    }
+
+    fn total_difficulty(&self, header: &SealedHeader) -> Result<U256, ChainError> {
+        self.total_difficulty_by_hash(header.hash())
+    }
+
+    fn total_difficulty_by_hash(&self, hash: B256) -> Result<U256, ChainError> {
+        self.db
+            .total_difficulty(&hash)?
+            .ok_or(ChainError::MissingTotalDifficulty(hash))
+    }
+}

@@ -1,0 +1,161 @@
+//! The state root after a block, computed incrementally: only the storage tries of accounts the
+//! block touched and the account trie paths of those accounts are re-hashed (spectrum-trie),
+//! reading the other nodes from the database.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use spectrum_primitives::EMPTY_ROOT_HASH;
+use spectrum_storage::{Database, StorageError, TrieNodeWrite, TrieTable};
+use spectrum_storage_api::{Account, StateChanges};
+use spectrum_trie::{NodeStore, TrieError, account_leaf_value, storage_leaf_value, update_trie};
+
+use crate::ChainError;
+
+/// One trie's nodes in the database: the account trie, or one account's storage trie under its
+/// hashed-address prefix.
+struct DbNodeStore<'a> {
+    db: &'a Database,
+    table: TrieTable,
+    prefix: Vec<u8>,
+    /// A wiped storage trie reads as empty (its old nodes are deleted by the same update).
+    wiped: bool,
+}
+
+impl NodeStore for DbNodeStore<'_> {
+    fn get(&self, path: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
+        if self.wiped {
+            return Ok(None);
+        }
+        let mut key = self.prefix.clone();
+        key.extend_from_slice(path);
+        self.db
+            .trie_node(self.table, &key)
+            .map(|node| node.map(|b| b.to_vec()))
+            .map_err(|e: StorageError| TrieError::store(path, e.to_string()))
+    }
+}
+
+/// What [`apply_state_roots`] produced: the new state root and the trie nodes to commit.
+pub struct StateRootUpdate {
+    /// The state root after the block.
+    pub state_root: B256,
+    /// Node writes for the block's commit batch.
+    pub trie: Vec<TrieNodeWrite>,
+}
+
+/// Fills in the storage root of every account in `changes` and computes the state root over the
+/// database's current (parent) state plus `changes`.
+///
+/// Accounts whose storage changed get the new root of their storage trie; the others keep the
+/// root they had. An account whose storage changed but is not itself listed is added, so the
+/// account trie sees its new storage root.
+pub fn apply_state_roots(
+    db: &Database,
+    changes: &mut StateChanges,
+) -> Result<StateRootUpdate, ChainError> {
+    let mut trie = Vec::new();
+    let storage_roots = update_storage_tries(db, changes, &mut trie)?;
+    let mut accounts: BTreeMap<Address, Option<Account>> =
+        changes.accounts.iter().copied().collect();
+    for address in storage_roots.keys() {
+        if !accounts.contains_key(address) {
+            accounts.insert(*address, db.account(address)?);
+        }
+    }
+    for (address, account) in accounts.iter_mut() {
+        let Some(account) = account else { continue };
+        account.storage_root = match storage_roots.get(address) {
+            Some(root) => *root,
+            None if changes.wiped_storage.contains(address) => EMPTY_ROOT_HASH,
+            None => db
+                .account(address)?
+                .map_or(EMPTY_ROOT_HASH, |a| a.storage_root),
+        };
+    }
+    changes.accounts = accounts.into_iter().collect();
+
+    let leaves = changes.accounts.iter().map(|(address, account)| {
+        let value =
+            account.map(|a| account_leaf_value(a.nonce, a.balance, a.storage_root, a.code_hash));
+        (keccak256(address), value)
+    });
+    let store = DbNodeStore {
+        db,
+        table: TrieTable::Account,
+        prefix: Vec::new(),
+        wiped: false,
+    };
+    let update = update_trie(&store, leaves)?;
+    trie.extend(update.writes.into_iter().map(|(path, node)| TrieNodeWrite {
+        table: TrieTable::Account,
+        key: Bytes::from(path),
+        value: node.map(Bytes::from),
+    }));
+    Ok(StateRootUpdate {
+        state_root: update.root,
+        trie,
+    })
+}
+
+/// Updates the storage trie of every account whose storage the block wrote or wiped; returns
+/// their new roots.
+fn update_storage_tries(
+    db: &Database,
+    changes: &StateChanges,
+    trie: &mut Vec<TrieNodeWrite>,
+) -> Result<BTreeMap<Address, B256>, ChainError> {
+    let mut per_account: BTreeMap<Address, Vec<(B256, Option<Vec<u8>>)>> = BTreeMap::new();
+    for address in &changes.wiped_storage {
+        // A wiped trie is rebuilt from empty; its old nodes are deleted by key below.
+        per_account.entry(*address).or_default();
+    }
+    for (address, slot, value) in &changes.storage {
+        per_account
+            .entry(*address)
+            .or_default()
+            .push((keccak256(slot), storage_leaf_value(*value)));
+    }
+    // Accounts deleted outright lose their storage trie too.
+    for (address, account) in &changes.accounts {
+        if account.is_none() {
+            per_account.entry(*address).or_default();
+        }
+    }
+    let mut roots = BTreeMap::new();
+    for (address, slots) in per_account {
+        let hashed = keccak256(address);
+        let wiped = changes.wiped_storage.contains(&address)
+            || changes
+                .accounts
+                .iter()
+                .any(|(a, acc)| *a == address && acc.is_none());
+        if wiped {
+            for key in db.storage_trie_keys(&hashed)? {
+                trie.push(TrieNodeWrite {
+                    table: TrieTable::Storage,
+                    key: Bytes::from(key),
+                    value: None,
+                });
+            }
+        }
+        let store = DbNodeStore {
+            db,
+            table: TrieTable::Storage,
+            prefix: hashed.to_vec(),
+            wiped,
+        };
+        let update = update_trie(&store, slots)?;
+        trie.extend(update.writes.into_iter().map(|(path, node)| {
+            let mut key = hashed.to_vec();
+            key.extend_from_slice(&path);
+            TrieNodeWrite {
+                table: TrieTable::Storage,
+                key: Bytes::from(key),
+                value: node.map(Bytes::from),
+            }
+        }));
+        roots.insert(address, update.root);
+    }
+    Ok(roots)
+}

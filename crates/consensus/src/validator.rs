@@ -1,0 +1,183 @@
+//! The Tribe header validator: every header rule of tribe.md §2, §5–§7 and chain.md §7 in one
+//! call, per era of the block number, with the signer set from a [`SignerSetProvider`].
+
+use std::{
+    fmt,
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::Address;
+use spectrum_chainspec::ChainSpec;
+use spectrum_primitives::{SealedBlock, SealedHeader};
+
+use crate::{
+    authority::{
+        CHIEF_NUMBER, check_coinbase, check_difficulty, check_role_delay, check_signer_authorised,
+    },
+    chief_tx::{validate_chief_tx, validate_no_uncles, validate_transactions_eip155},
+    error::TribeError,
+    header_rules::{
+        check_bad_block, check_difficulty_range, check_extra_data_length, check_gas_limit,
+        check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest, check_nonce,
+        check_not_future, check_parent_link, check_uncle_hash, gas_limit_rules_from,
+    },
+    seal::recover_block_signer,
+    signers::SignerSetProvider,
+    vrf::verify_block_vrf,
+};
+
+/// The local clock in Unix seconds, for the future-block rule (tribe.md §2).
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// A clock stopped at a given second (tests, replays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> u64 {
+        self.0
+    }
+}
+
+impl<F: Fn() -> u64 + Send + Sync> Clock for F {
+    fn now(&self) -> u64 {
+        self()
+    }
+}
+
+/// Validates headers (and the pre-execution part of blocks) under Tribe.
+#[derive(Clone)]
+pub struct TribeValidator {
+    spec: Arc<ChainSpec>,
+    provider: Arc<dyn SignerSetProvider>,
+    clock: Arc<dyn Clock>,
+    gas_limit_rules_from: u64,
+}
+
+impl fmt::Debug for TribeValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TribeValidator")
+            .field("chain", &self.spec.name)
+            .field("gas_limit_rules_from", &self.gas_limit_rules_from)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TribeValidator {
+    /// A validator for `spec`, reading signer sets from `provider` and the time from `clock`.
+    /// Works out the network's [`gas_limit_rules_from`] once.
+    pub fn new(
+        spec: Arc<ChainSpec>,
+        provider: Arc<dyn SignerSetProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let gas_limit_rules_from = gas_limit_rules_from(&spec);
+        Self {
+            spec,
+            provider,
+            clock,
+            gas_limit_rules_from,
+        }
+    }
+
+    /// The chain spec.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// First block the gas-limit floor and bound apply to (errata E5).
+    pub fn gas_limit_rules_from(&self) -> u64 {
+        self.gas_limit_rules_from
+    }
+
+    /// Every header rule for `header` against its `parent`, in this order:
+    ///
+    /// 1. header checks for all N > 0 (tribe.md §2, chain.md §7): bad-block list, parent link,
+    ///    not in the future, nonce, extraData length, zero mixDigest, empty uncle hash,
+    ///    difficulty range, minimum gap to the parent, gas limit maximum, gas used, gas-limit
+    ///    floor and bound;
+    /// 2. for N > 3 (tribe.md §5–§7): the chief of N, the seal's signer, the signer set at the
+    ///    parent state, membership, coinbase (SIP100), role delay (SIP002), difficulty (unless
+    ///    a skip block), the VRF (SIP100).
+    ///
+    /// Blocks 1–3 get step 1 only, as in the reference (no seal or signer check).
+    pub fn validate_header(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        let spec = &*self.spec;
+        check_bad_block(spec, header.hash())?;
+        check_parent_link(header, parent)?;
+        check_not_future(header, self.clock.now())?;
+        check_nonce(header)?;
+        check_extra_data_length(spec, header)?;
+        check_mix_digest(header)?;
+        check_uncle_hash(header)?;
+        check_difficulty_range(spec, header)?;
+        check_min_timestamp(spec, header, parent)?;
+        check_gas_limit_max(header)?;
+        check_gas_used(header)?;
+        check_gas_limit(spec, header, parent, self.gas_limit_rules_from)?;
+
+        let number = header.number;
+        if number <= CHIEF_NUMBER {
+            return Ok(());
+        }
+        let chief = spec
+            .chief_at(number)
+            .ok_or(TribeError::NoChief { number })?;
+        let signer = recover_block_signer(header)?;
+        let set = self.provider.signer_set(parent, chief)?;
+        if spec.is_sip100(number) && set.leaders.is_empty() {
+            return Err(TribeError::NoLeaders {
+                parent: parent.hash(),
+            });
+        }
+        check_signer_authorised(spec, number, signer, &set)?;
+        check_coinbase(spec, header)?;
+        check_role_delay(spec, chief, header, parent, signer, &set)?;
+        check_difficulty(spec, chief, header, signer, &set)?;
+        if spec.is_sip100(number) {
+            verify_block_vrf(header, parent)?;
+        }
+        Ok(())
+    }
+
+    /// The rules that can be checked before executing `block` (tribe.md §14 steps 1–3):
+    /// [`Self::validate_header`], no uncles in the body, EIP-155 from SIP003
+    /// ([`validate_transactions_eip155`]) and the structural chief-update rules
+    /// ([`validate_chief_tx`]; `senders[i]` is the recovered sender of transaction `i`).
+    ///
+    /// Not included: the transactions root (a body/header consistency check of the import
+    /// pipeline) and the two chief-update rules that need execution
+    /// ([`crate::validate_chief_tx_receipt`], [`crate::validate_chief_volunteer`]).
+    pub fn validate_block_pre_execution(
+        &self,
+        block: &SealedBlock,
+        parent: &SealedHeader,
+        senders: &[Address],
+    ) -> Result<(), TribeError> {
+        self.validate_header(&block.header, parent)?;
+        validate_no_uncles(block)?;
+        validate_transactions_eip155(block, &self.spec)?;
+        validate_chief_tx(block, senders, &self.spec)
+    }
+}

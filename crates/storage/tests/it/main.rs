@@ -1,0 +1,11 @@
+//! Integration tests of `spectrum-storage` against real RocksDB databases in temporary
+//! directories. One test binary (modules below) so that RocksDB is linked once.
+
+mod chain;
+mod common;
+mod corrupt;
+mod genesis;
+mod history;
+mod model;
+mod schema;
+mod unwind;

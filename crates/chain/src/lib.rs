@@ -111,7 +111,7 @@ impl Blockchain {
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
         let hash = block.hash();
         if self.db.block_number(&hash)?.is_some() {
-            return Ok(InsertOutcome::AlreadyKnown);
+            return self.insert_known(block);
         }
         if self.spec.is_bad_block(&hash) {
             return Err(ChainError::BadBlock {
@@ -155,6 +155,27 @@ impl Blockchain {
             return Ok(InsertOutcome::Reorg { fork_point, number });
         }
         Ok(InsertOutcome::SideChain)
+    }
+
+    /// A block already stored: canonical, or on a side chain. A side-chain block that now
+    /// extends the head, or whose branch is heavier, is executed and made canonical (this is
+    /// how blocks unwound earlier come back).
+    fn insert_known(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        let (number, hash) = (block.number(), block.hash());
+        if self.db.canonical_hash(number)? == Some(hash) {
+            return Ok(InsertOutcome::AlreadyKnown);
+        }
+        let td = self.total_difficulty_by_hash(hash)?;
+        let (_, head_hash) = self.db.head()?.ok_or(ChainError::NoHead)?;
+        if block.header.parent_hash == head_hash {
+            let gas_used = self.execute_and_commit(block, td)?;
+            return Ok(InsertOutcome::Canonical { number, gas_used });
+        }
+        if td > self.total_difficulty_by_hash(head_hash)? {
+            let fork_point = self.reorg_to(hash)?;
+            return Ok(InsertOutcome::Reorg { fork_point, number });
+        }
+        Ok(InsertOutcome::AlreadyKnown)
     }
 
     /// Checks that need only the block and its parent: header rules (the validator's) and that

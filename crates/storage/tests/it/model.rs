@@ -77,6 +77,7 @@ proptest! {
     fn history_agrees_with_an_in_memory_model(
         blocks in prop::collection::vec(block_changes(), 1..7),
         unwind_seed in any::<u64>(),
+        fork in prop::collection::vec(block_changes(), 0..4),
     ) {
         let (_dir, db) = temp_db();
         let mut g = genesis("model", b"model", vec![(addr(0), account(1, 1))]);
@@ -156,12 +157,20 @@ proptest! {
             expected,
             "plain state after unwind",
         )?;
-        for (n, expected) in (0..=target).zip(&models) {
+        // Then a fork on top: stale history of the unwound blocks must not leak into reads.
+        models.truncate(target as usize + 1);
+        let mut model = models[target as usize].clone();
+        for changes in &fork {
+            commit_state(&db, changes.clone());
+            model.apply(changes);
+            models.push(model.clone());
+        }
+        for (n, expected) in (0u64..).zip(&models) {
             assert_state_matches(
                 |a| db.account_at(a, n).unwrap(),
                 |a, s| db.storage_at(a, s, n).unwrap(),
                 expected,
-                &format!("block {n} after unwind"),
+                &format!("block {n} after unwind and fork"),
             )?;
         }
     }

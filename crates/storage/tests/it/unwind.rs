@@ -127,15 +127,19 @@ fn a_fork_can_be_committed_after_unwinding() {
     let blocks = three_blocks(&db);
     db.unwind_to(1).unwrap();
 
-    // The old block 3 changed A; the fork's block 2 does not: reading A at 2 must not see the
-    // old chain's history.
+    // The old chain's block 3 changed A and wiped C (whose slot 2 the old block 2 set); the
+    // fork changes A in block 2 and leaves C alone. Reads at block 2 must see the fork, not
+    // the old chain's history.
     let (fork2, receipts) = child(&blocks[0].header, vec![signed_tx(9, 0)]);
     db.commit_block(&canonical(
         fork2.clone(),
         receipts,
         5,
         StateChanges {
-            accounts: vec![(addr(9), Some(account(1, 1)))],
+            accounts: vec![
+                (addr(1), Some(account(5, 5))),
+                (addr(9), Some(account(1, 1))),
+            ],
             ..Default::default()
         },
     ))
@@ -146,22 +150,36 @@ fn a_fork_can_be_committed_after_unwinding() {
         receipts,
         7,
         StateChanges {
-            accounts: vec![(addr(1), Some(account(5, 5)))],
+            accounts: vec![(addr(9), Some(account(2, 2)))],
             ..Default::default()
         },
     ))
     .unwrap();
 
     assert_eq!(db.head().unwrap(), Some((3, fork3.hash())));
-    assert_eq!(db.account_at(&addr(1), 2).unwrap(), expected_account(1, 1));
+    assert_eq!(db.account_at(&addr(1), 1).unwrap(), expected_account(1, 1));
+    assert_eq!(db.account_at(&addr(1), 2).unwrap(), Some(account(5, 5)));
     assert_eq!(db.account_at(&addr(1), 3).unwrap(), Some(account(5, 5)));
     assert_eq!(db.account_at(&addr(9), 1).unwrap(), None);
     assert_eq!(db.account_at(&addr(9), 2).unwrap(), Some(account(1, 1)));
+    assert_eq!(db.account_at(&addr(9), 3).unwrap(), Some(account(2, 2)));
     assert_eq!(
         db.account_at(&addr(2), 2).unwrap(),
         expected_account(2, 1),
         "B survives on the fork"
     );
+    for n in 1..=3 {
+        assert_eq!(
+            db.storage_at(&addr(0xc0), &slot(2), n).unwrap(),
+            U256::from(5),
+            "at {n}"
+        );
+        assert_eq!(
+            db.storage_at(&addr(0xc0), &slot(1), n).unwrap(),
+            U256::from(77),
+            "at {n}"
+        );
+    }
     let state = db.state_at(2).unwrap();
     assert_eq!(state.block_hash(2).unwrap(), Some(fork2.hash()));
     assert_eq!(

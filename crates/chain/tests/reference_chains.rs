@@ -1,0 +1,319 @@
+//! The reference node's devnet chains, imported through the one import path into a real
+//! RocksDB: every block hash, state root, receipts root, gas used and total difficulty as
+//! recorded, the head state as recorded, history readable, and a reorg between the two chains
+//! (they share blocks 0..=56 and fork after).
+
+use std::{path::PathBuf, str::FromStr, sync::Arc};
+
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use serde_json::Value;
+use spectrum_chain::{Blockchain, ExecutionChecksOnly, InsertOutcome, genesis_commit};
+use spectrum_chainspec::ChainSpec;
+use spectrum_import::ChainFileReader;
+use spectrum_storage::Database;
+
+fn testdata(name: &str) -> PathBuf {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ))
+    .join(name);
+    assert!(
+        dir.is_dir(),
+        "test data {} not found: ../shared/testdata must sit beside the clone",
+        dir.display()
+    );
+    dir
+}
+
+fn expected(name: &str) -> Value {
+    let text = std::fs::read_to_string(testdata(name).join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+struct Node {
+    _dir: tempfile::TempDir,
+    chain: Blockchain,
+}
+
+fn devnet_node() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Arc::new(ChainSpec::devnet());
+    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
+    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
+    Node {
+        chain: Blockchain::new(db, spec, Arc::new(ExecutionChecksOnly)),
+        _dir: dir,
+    }
+}
+
+/// Imports the blocks of `name`'s chain file numbered up to `last`, returning their outcomes.
+fn import(node: &Node, name: &str, last: u64) -> Vec<InsertOutcome> {
+    ChainFileReader::open(testdata(name).join("chain.rlp"))
+        .unwrap()
+        .map(|block| block.unwrap().seal_slow())
+        .take_while(|block| block.number() <= last)
+        .map(|block| {
+            let number = block.number();
+            node.chain
+                .insert_block(block)
+                .unwrap_or_else(|e| panic!("{name} block {number}: {e}"))
+        })
+        .collect()
+}
+
+fn hex_u256(v: &Value) -> U256 {
+    match v {
+        Value::String(s) if s.starts_with("0x") => U256::from_str_radix(&s[2..], 16).unwrap(),
+        Value::String(s) => U256::from_str(s).unwrap(),
+        Value::Number(n) => U256::from(n.as_u64().unwrap()),
+        other => panic!("not a number: {other}"),
+    }
+}
+
+fn b256(v: &Value) -> B256 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// Every block's recorded values equal what the database holds.
+fn assert_blocks_match(db: &Database, expected: &Value) {
+    for block in expected["blocks"].as_array().unwrap() {
+        let number = block["number"].as_u64().unwrap();
+        let hash = b256(&block["hash"]);
+        assert_eq!(
+            db.canonical_hash(number).unwrap(),
+            Some(hash),
+            "canonical hash of {number}"
+        );
+        let header = db.header(&hash).unwrap().unwrap();
+        assert_eq!(
+            header.state_root,
+            b256(&block["stateRoot"]),
+            "state root of {number}"
+        );
+        assert_eq!(
+            header.receipts_root,
+            b256(&block["receiptsRoot"]),
+            "receipts root of {number}"
+        );
+        assert_eq!(
+            U256::from(header.gas_used),
+            hex_u256(&block["gasUsed"]),
+            "gas used of {number}"
+        );
+        assert_eq!(
+            db.total_difficulty(&hash).unwrap(),
+            Some(hex_u256(&block["totalDifficulty"])),
+            "td of {number}"
+        );
+        let receipts = db.receipts(&hash).unwrap().unwrap();
+        for tx in block["transactions"].as_array().unwrap() {
+            let index = tx["index"].as_u64().unwrap() as usize;
+            let location = db
+                .tx_location(&b256(&tx["hash"]))
+                .unwrap()
+                .expect("tx lookup");
+            assert_eq!(
+                (location.block_number, location.index as usize),
+                (number, index)
+            );
+            let receipt = &receipts[index];
+            assert_eq!(
+                U256::from(receipt.receipt.cumulative_gas_used),
+                hex_u256(&tx["receipt"]["cumulativeGasUsed"])
+            );
+            assert_eq!(
+                U256::from(receipt.receipt.status.coerce_status() as u8),
+                hex_u256(&tx["receipt"]["status"])
+            );
+        }
+    }
+}
+
+/// The head state equals the reference node's dump.
+fn assert_head_state_matches(db: &Database, expected: &Value) {
+    let state = expected["state"].as_object().unwrap();
+    for (address, want) in state {
+        let address = Address::from_str(address).unwrap();
+        let account = db.account(&address).unwrap();
+        let in_dump = want["inDump"]
+            .as_bool()
+            .or_else(|| want["inDump"].as_str().map(|s| s == "True"))
+            .unwrap();
+        if !in_dump {
+            assert!(
+                account.is_none_or(|a| a.is_empty()),
+                "{address} must not exist"
+            );
+            continue;
+        }
+        let account = account.unwrap_or_else(|| panic!("{address} missing"));
+        assert_eq!(
+            account.balance,
+            hex_u256(&want["balance"]),
+            "balance of {address}"
+        );
+        assert_eq!(
+            U256::from(account.nonce),
+            hex_u256(&want["nonce"]),
+            "nonce of {address}"
+        );
+        assert_eq!(
+            account.code_hash,
+            b256(&want["codeHash"]),
+            "code hash of {address}"
+        );
+        // Large codes are recorded by size only.
+        if let Some(size) = want["codeSize"].as_u64() {
+            let code = db.code(&account.code_hash).unwrap().unwrap_or_default();
+            assert_eq!(code.len() as u64, size, "code size of {address}");
+        }
+        let code: Bytes = want["code"]
+            .as_str()
+            .map(|c| c.parse().unwrap())
+            .unwrap_or_default();
+        if !code.is_empty() {
+            assert_eq!(db.code(&account.code_hash).unwrap(), Some(code.clone()));
+            assert_eq!(keccak256(&code), account.code_hash);
+        }
+        if let Some(slots) = want["storageAt_0_7"].as_object() {
+            for (slot, value) in slots {
+                let slot =
+                    B256::from(U256::from_str_radix(slot.trim_start_matches("0x"), 16).unwrap());
+                assert_eq!(
+                    db.storage(&address, &slot).unwrap(),
+                    hex_u256(value),
+                    "slot {slot} of {address}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn devnet_a_imports_with_every_recorded_root_and_state() {
+    let node = devnet_node();
+    let outcomes = import(&node, "spectrum-devnet", u64::MAX);
+    assert_eq!(
+        outcomes[0],
+        InsertOutcome::AlreadyKnown,
+        "block 0 is our genesis"
+    );
+    assert!(
+        outcomes[1..]
+            .iter()
+            .all(|o| matches!(o, InsertOutcome::Canonical { .. }))
+    );
+    let expected = expected("spectrum-devnet");
+    let db = node.chain.db();
+    assert_eq!(db.head().unwrap().unwrap().0, 220);
+    assert_blocks_match(db, &expected);
+    assert_head_state_matches(db, &expected);
+}
+
+#[test]
+fn devnet_multi_imports_with_every_recorded_root_and_state() {
+    let node = devnet_node();
+    import(&node, "spectrum-devnet-multi", u64::MAX);
+    let expected = expected("spectrum-devnet-multi");
+    let db = node.chain.db();
+    assert_eq!(db.head().unwrap().unwrap().0, 412);
+    assert_blocks_match(db, &expected);
+    assert_head_state_matches(db, &expected);
+}
+
+/// State at a past block equals the head state of a node that imported only up to it.
+#[test]
+fn historical_state_equals_the_state_of_a_shorter_import() {
+    let full = devnet_node();
+    import(&full, "spectrum-devnet", u64::MAX);
+    let expected = expected("spectrum-devnet");
+    let addresses: Vec<Address> = expected["state"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|a| Address::from_str(a).unwrap())
+        .collect();
+    for at in [3, 57, 66, 100, 137] {
+        let partial = devnet_node();
+        import(&partial, "spectrum-devnet", at);
+        let (db, past) = (full.chain.db(), partial.chain.db());
+        for address in &addresses {
+            assert_eq!(
+                db.account_at(address, at).unwrap(),
+                past.account(address).unwrap(),
+                "{address} at {at}"
+            );
+            for slot in 0..8u64 {
+                let slot = B256::from(U256::from(slot));
+                assert_eq!(
+                    db.storage_at(address, &slot, at).unwrap(),
+                    past.storage(address, &slot).unwrap()
+                );
+            }
+        }
+    }
+}
+
+/// Devnet-A and the multi chain share blocks 0..=56. Importing A, then the heavier multi chain,
+/// reorganises onto it; importing A again only stores known blocks.
+#[test]
+fn reorg_onto_the_heavier_chain_and_back_is_refused_while_lighter() {
+    let node = devnet_node();
+    import(&node, "spectrum-devnet", u64::MAX);
+    let outcomes = import(&node, "spectrum-devnet-multi", u64::MAX);
+    let reorgs: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, InsertOutcome::Reorg { .. }))
+        .collect();
+    assert_eq!(
+        reorgs.len(),
+        1,
+        "exactly one block tips the balance: {reorgs:?}"
+    );
+    assert!(matches!(
+        reorgs[0],
+        InsertOutcome::Reorg { fork_point: 56, .. }
+    ));
+    assert!(
+        outcomes.iter().any(|o| *o == InsertOutcome::SideChain),
+        "the branch starts lighter"
+    );
+    let db = node.chain.db();
+    let multi = expected("spectrum-devnet-multi");
+    assert_eq!(db.head().unwrap().unwrap().0, 412);
+    assert_blocks_match(db, &multi);
+    assert_head_state_matches(db, &multi);
+    // A's transactions after the fork are no longer canonical.
+    let a = expected("spectrum-devnet");
+    let a_tx = b256(&a["blocks"][60]["transactions"][1]["hash"]);
+    assert_eq!(db.tx_location(&a_tx).unwrap(), None);
+    // Importing A again changes nothing.
+    let again = import(&node, "spectrum-devnet", u64::MAX);
+    assert!(again.iter().all(|o| *o == InsertOutcome::AlreadyKnown));
+    assert_eq!(db.head().unwrap().unwrap().0, 412);
+}
+
+/// Unwinding restores state and trie: re-importing the unwound blocks reproduces every root.
+#[test]
+fn unwind_then_reimport_reproduces_the_chain() {
+    let node = devnet_node();
+    import(&node, "spectrum-devnet", u64::MAX);
+    node.chain.unwind_to(100).unwrap();
+    let db = node.chain.db();
+    assert_eq!(db.head().unwrap().unwrap().0, 100);
+    let outcomes = import(&node, "spectrum-devnet", u64::MAX);
+    assert!(
+        outcomes[..=100]
+            .iter()
+            .all(|o| *o == InsertOutcome::AlreadyKnown)
+    );
+    assert!(
+        outcomes[101..]
+            .iter()
+            .all(|o| matches!(o, InsertOutcome::Canonical { .. }))
+    );
+    let expected = expected("spectrum-devnet");
+    assert_blocks_match(db, &expected);
+    assert_head_state_matches(db, &expected);
+}

@@ -264,3 +264,32 @@ fn state_provider_reports_values_not_errors_for_absent_state() {
         })
     ));
 }
+
+#[test]
+fn database_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Database>();
+
+    let (_dir, db) = temp_db();
+    db.init_genesis(genesis("threads", b"threads", vec![]))
+        .unwrap();
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            for _ in 0..200 {
+                let (number, hash) = db.head().unwrap().unwrap();
+                assert_eq!(db.canonical_hash(number).unwrap(), Some(hash));
+            }
+        });
+        for n in 1..=20u64 {
+            commit_state(
+                &db,
+                StateChanges {
+                    accounts: vec![(addr(1), Some(account(n, 0)))],
+                    ..Default::default()
+                },
+            );
+        }
+        reader.join().unwrap();
+    });
+    assert_eq!(db.head().unwrap().map(|(n, _)| n), Some(20));
+}

@@ -4,6 +4,7 @@
 mod chain;
 mod common;
 mod corrupt;
+mod crash;
 mod genesis;
 mod history;
 mod model;

@@ -1,0 +1,229 @@
+//! `spectrum import` and `spectrum export` as real processes on the reference devnet chains.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+use alloy_rlp::Encodable;
+use spectrum_import::{ChainFileReader, ChainFileWriter};
+
+fn testdata(name: &str) -> PathBuf {
+    let file = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ))
+    .join(name);
+    assert!(
+        file.exists(),
+        "test data {} not found: ../shared/testdata must sit beside the clone",
+        file.display()
+    );
+    file
+}
+
+fn spectrum(datadir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spectrum"))
+        .args(args)
+        .args(["--chain", "devnet", "--datadir", datadir.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("spawn spectrum")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn head(datadir: &Path) -> u64 {
+    let out = spectrum(datadir, &["db", "stats"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("head: "))
+        .expect("head line");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn import_then_export_reproduces_the_reference_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = testdata("spectrum-devnet/chain.rlp");
+    let out = spectrum(dir.path(), &["import", chain.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 220 blocks (1 already known)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(head(dir.path()), 220);
+
+    let exported = dir.path().join("out.rlp");
+    let out = spectrum(dir.path(), &["export", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(&exported).unwrap(),
+        std::fs::read(&chain).unwrap(),
+        "byte-identical export"
+    );
+
+    // A range, gzip-compressed, reads back as exactly those blocks.
+    let part = dir.path().join("part.rlp.gz");
+    let out = spectrum(
+        dir.path(),
+        &["export", part.to_str().unwrap(), "100", "120"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let numbers: Vec<u64> = ChainFileReader::open(&part)
+        .unwrap()
+        .map(|b| b.unwrap().header.number)
+        .collect();
+    assert_eq!(numbers, (100..=120).collect::<Vec<_>>());
+
+    // Importing the same file again is a no-op.
+    let out = spectrum(dir.path(), &["import", chain.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("imported 0 blocks (221 already known)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Writes blocks `0..n` of the devnet chain, then `tail` (already encoded), into `path`.
+fn write_prefix_then(path: &Path, n: u64, tail: &[u8]) {
+    let mut writer = ChainFileWriter::create(path, false).unwrap();
+    for block in ChainFileReader::open(testdata("spectrum-devnet/chain.rlp"))
+        .unwrap()
+        .take(n as usize)
+    {
+        writer.write_block(&block.unwrap()).unwrap();
+    }
+    writer.finish().unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend_from_slice(tail);
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn block(number: u64) -> spectrum_primitives::Block {
+    ChainFileReader::open(testdata("spectrum-devnet/chain.rlp"))
+        .unwrap()
+        .nth(number as usize)
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn corrupt_file_stops_at_the_bad_block_and_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("corrupt.rlp");
+    let mut bad = Vec::new();
+    block(120).encode(&mut bad);
+    bad.truncate(bad.len() - 10);
+    write_prefix_then(&file, 120, &bad);
+    let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("block 120"), "{err}");
+    assert_eq!(
+        head(dir.path()),
+        119,
+        "everything before the bad block stays committed"
+    );
+}
+
+#[test]
+fn block_with_a_wrong_state_root_is_rejected_naming_the_field_and_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tampered.rlp");
+    let mut tampered = block(100);
+    tampered.header.state_root.0[0] ^= 1;
+    let mut bytes = Vec::new();
+    tampered.encode(&mut bytes);
+    write_prefix_then(&file, 100, &bytes);
+    let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("state root mismatch"), "{err}");
+    assert!(
+        err.contains(&format!("expected {}", tampered.header.state_root)),
+        "{err}"
+    );
+    assert_eq!(head(dir.path()), 99);
+
+    let mut tampered = block(100);
+    tampered.header.gas_used += 1;
+    let mut bytes = Vec::new();
+    tampered.encode(&mut bytes);
+    write_prefix_then(&file, 100, &bytes);
+    let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("gas used"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(head(dir.path()), 99);
+}
+
+/// `kill -9` in the middle of an import leaves a database whose head is a fully committed
+/// block; a second import resumes from it and verifies every later state root.
+#[test]
+fn kill_during_import_then_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, multi) = (
+        testdata("spectrum-devnet/chain.rlp"),
+        testdata("spectrum-devnet-multi/chain.rlp"),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
+        .args(["import", a.to_str().unwrap(), multi.to_str().unwrap()])
+        .args([
+            "--chain",
+            "devnet",
+            "--datadir",
+            dir.path().to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "spectrum=debug")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (on the process's own output, not a timer) until block 150 is committed.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if line.contains("imported block") && line.contains("number=150") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the import was still running when killed"
+    );
+
+    let at_kill = head(dir.path());
+    assert!(
+        at_kill >= 150,
+        "head {at_kill} is at least the block seen committed"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_spectrum"))
+        .args(["import", a.to_str().unwrap(), multi.to_str().unwrap()])
+        .args([
+            "--chain",
+            "devnet",
+            "--datadir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        head(dir.path()),
+        412,
+        "resumed and reorganised onto the heavier chain"
+    );
+}

@@ -196,3 +196,45 @@ fn db_stats_without_database_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+/// `spectrum --dev` starts on chain 1337 in a temporary datadir, reports itself, and shuts down
+/// cleanly on SIGTERM, removing the temporary datadir.
+#[test]
+fn dev_node_starts_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
+        .arg("--dev")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spectrum --dev");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.contains("node started"))
+        .expect("a 'node started' line");
+    assert!(
+        started.contains("chain=dev") && started.contains("chain_id=1337"),
+        "{started}"
+    );
+    let datadir = started
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("datadir="))
+        .expect("datadir in the start line")
+        .to_owned();
+    assert!(Path::new(&datadir).join("db").is_dir());
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+    assert!(
+        !Path::new(&datadir).exists(),
+        "the temporary datadir is removed"
+    );
+}

@@ -116,6 +116,11 @@ pub struct TribeParams {
     pub sip004_min_gas_limit: u64,
     /// Blocks refused on this network whatever their content.
     pub bad_blocks: Vec<B256>,
+    /// First block to which the gas-limit floor and the parent/1024 bound apply (chain.md §7).
+    /// 0 everywhere except devnet (58): the reference node's own devnet history breaks both
+    /// rules in blocks 5..=57 (errata E5), and we must accept that history.
+    #[serde(default)]
+    pub gas_limit_rules_from: u64,
 }
 
 /// Everything that defines a network: its identity, fork schedule, Tribe parameters and genesis.

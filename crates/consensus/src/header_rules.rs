@@ -3,7 +3,7 @@
 
 use alloy_primitives::{B64, B256, U256};
 use spectrum_chainspec::ChainSpec;
-use spectrum_primitives::{EMPTY_OMMER_ROOT_HASH, Header, SealedHeader, b256};
+use spectrum_primitives::{EMPTY_OMMER_ROOT_HASH, Header, SealedHeader};
 
 use crate::{
     error::TribeError,
@@ -20,16 +20,6 @@ pub const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
 
 /// The only two nonces a header may carry (tribe.md §2).
 pub const ALLOWED_NONCES: [B64; 2] = [B64::ZERO, B64::new([0xff; 8])];
-
-/// Genesis hash of the Spectrum devnet (chain id 4, chain.md §1), whose built-in snapshot
-/// history breaks the gas-limit rules (errata E5).
-pub const DEVNET_GENESIS_HASH: B256 =
-    b256!("e11f21ee330cfb50c3f31d9b792df2fb5e196739d562e642416974f339aa4304");
-
-/// First devnet block the gas-limit floor and bound apply to (errata E5): blocks 5–56 are under
-/// the 40M floor and block 57 breaks the bound, and all of them are history every devnet node
-/// carries.
-pub const DEVNET_GAS_LIMIT_RULES_FROM: u64 = 58;
 
 /// The period the reference uses when its config says 0 (tribe.md §1: the engine default).
 pub const DEFAULT_PERIOD: u64 = 15;
@@ -48,25 +38,10 @@ pub fn tribe_period(spec: &ChainSpec) -> u64 {
 }
 
 /// The first block number at which the gas-limit floor and the parent/1024 bound are enforced
-/// (chain.md §7, errata E5).
-///
-/// This is a per-network parameter: `DEVNET_GAS_LIMIT_RULES_FROM` (58) for the network whose
-/// genesis is the devnet's ([`DEVNET_GENESIS_HASH`]), because the reference devnet's own
-/// history violates both rules below it (the reference's header check refuses that history; it
-/// only mines on top of it); 0 for every other network. It belongs in the chain spec's Tribe
-/// parameters (`TribeParams::gas_limit_rules_from`, JSON `gasLimitRulesFrom`), which the
-/// chainspec crate does not have yet, so it is derived from the genesis here.
+/// (chain.md §7, errata E5): the chain spec's `gasLimitRulesFrom`, 58 on devnet (whose built-in
+/// snapshot history breaks both rules below it) and 0 elsewhere.
 pub fn gas_limit_rules_from(spec: &ChainSpec) -> u64 {
-    gas_limit_rules_from_genesis(spec.genesis_header().hash())
-}
-
-/// [`gas_limit_rules_from`] for a network known by its genesis hash.
-pub fn gas_limit_rules_from_genesis(genesis_hash: B256) -> u64 {
-    if genesis_hash == DEVNET_GENESIS_HASH {
-        DEVNET_GAS_LIMIT_RULES_FROM
-    } else {
-        0
-    }
+    spec.tribe.gas_limit_rules_from
 }
 
 /// Whether block `number` is a chief start block, whose difficulty is neither range- nor

@@ -97,11 +97,10 @@ pub use chief_tx::{
 pub use error::TribeError;
 pub use fork_choice::{HeadChoice, head_choice, is_better_head};
 pub use header_rules::{
-    ALLOWED_NONCES, DEFAULT_PERIOD, DEVNET_GAS_LIMIT_RULES_FROM, DEVNET_GENESIS_HASH,
-    FUTURE_BLOCK_QUEUE_SECONDS, GAS_LIMIT_BOUND_DIVISOR, MAX_GAS_LIMIT, check_bad_block,
-    check_difficulty_range, check_extra_data_length, check_gas_limit, check_gas_limit_max,
-    check_gas_used, check_min_timestamp, check_mix_digest, check_nonce, check_not_future,
-    check_parent_link, check_uncle_hash, gas_limit_rules_from, gas_limit_rules_from_genesis,
+    ALLOWED_NONCES, DEFAULT_PERIOD, FUTURE_BLOCK_QUEUE_SECONDS, GAS_LIMIT_BOUND_DIVISOR,
+    MAX_GAS_LIMIT, check_bad_block, check_difficulty_range, check_extra_data_length,
+    check_gas_limit, check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest,
+    check_nonce, check_not_future, check_parent_link, check_uncle_hash, gas_limit_rules_from,
     is_skip_block, min_extra_data_len, tribe_period,
 };
 pub use seal::{

@@ -11,11 +11,11 @@ use common::*;
 use secp256k1::SecretKey;
 use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
-    DEVNET_GAS_LIMIT_RULES_FROM, FixedClock, MAX_GAS_LIMIT, ProviderError, SealError, SignerSet,
-    SignerSetProvider, TribeError, TribeValidator, VrfError, check_difficulty,
-    check_difficulty_range, check_gas_limit, recover_block_signer, sign_header, validate_chief_tx,
-    validate_chief_tx_receipt, validate_chief_volunteer, validate_no_uncles,
-    validate_transactions_eip155, vrf_message, vrf_prove,
+    FixedClock, MAX_GAS_LIMIT, ProviderError, SealError, SignerSet, SignerSetProvider, TribeError,
+    TribeValidator, VrfError, check_difficulty, check_difficulty_range, check_gas_limit,
+    recover_block_signer, sign_header, validate_chief_tx, validate_chief_tx_receipt,
+    validate_chief_volunteer, validate_no_uncles, validate_transactions_eip155, vrf_message,
+    vrf_prove,
 };
 use spectrum_primitives::{
     Address, B64, B256, Bytes, Header, SealedBlock, SealedHeader, TxKind, TxLegacy, U256,
@@ -450,7 +450,6 @@ fn parent_mismatch_is_rejected() {
 #[test]
 fn gas_limit_floor_on_both_sides_of_the_devnet_boundary() {
     let single = devnet_a();
-    assert_eq!(DEVNET_GAS_LIMIT_RULES_FROM, 58);
     assert_eq!(single.validator().gas_limit_rules_from(), 58);
     // Below the boundary the snapshot's own history passes in full: 56 is under the 40M floor,
     // 57 breaks the parent/1024 bound.

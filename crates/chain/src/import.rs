@@ -30,12 +30,27 @@ impl Blockchain {
             hash,
             source,
         };
+        let invalid = |reason| ChainError::Invalid {
+            number,
+            hash,
+            reason,
+        };
+        let parent = self
+            .db
+            .header(&block.header().parent_hash)?
+            .ok_or(ChainError::MissingBlock(block.header().parent_hash))?;
+        self.validator
+            .validate_block(&block.block, &parent, &block.senders)
+            .map_err(invalid)?;
         let fee_recipient = self.fee_recipient(&block)?;
         let executor = BlockExecutor::new(self.rules.clone());
         let output = executor
             .execute(&block, fee_recipient, &self.db.latest_state())
             .map_err(execution)?;
         verify_receipts(block.header().header(), &output).map_err(execution)?;
+        self.validator
+            .validate_after_execution(&block.block, &parent, &output.receipts)
+            .map_err(invalid)?;
         let mut changes = output.changes;
         let roots = apply_state_roots(&self.db, &mut changes)?;
         if roots.state_root != block.header().state_root {

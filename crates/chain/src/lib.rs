@@ -7,8 +7,8 @@
 //! writes, side chains and reorgs by total difficulty.
 //!
 //! **Must not touch:** the EVM internals (that is `spectrum-execution`), the on-disk encodings
-//! (`spectrum-storage`), consensus rules (a [`HeaderValidator`] is handed in: Tribe's, or
-//! [`ExecutionChecksOnly`] until the consensus crate provides one), or the network.
+//! (`spectrum-storage`), consensus rules (a [`BlockValidator`] is handed in: [`TribeBlockValidator`], or
+//! [`ExecutionChecksOnly`] for the Ethereum test vectors), or the network.
 //!
 //! A block enters the database only if every check passed; nothing of a failing block is
 //! written. A side-chain block is stored unexecuted; when its branch becomes heavier than the
@@ -19,6 +19,7 @@ mod error;
 mod genesis;
 mod import;
 mod state_root;
+mod tribe;
 mod validator;
 
 use std::sync::Arc;
@@ -32,7 +33,8 @@ use spectrum_storage::{BlockCommit, Database};
 pub use error::ChainError;
 pub use genesis::genesis_commit;
 pub use state_root::{StateRootUpdate, apply_state_roots};
-pub use validator::{ExecutionChecksOnly, HeaderValidator};
+pub use tribe::{ChiefContracts, TribeBlockValidator};
+pub use validator::{BlockValidator, ExecutionChecksOnly};
 
 /// What happened to an inserted block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub struct Blockchain {
     db: Arc<Database>,
     spec: Arc<ChainSpec>,
     rules: ExecutionRules,
-    validator: Arc<dyn HeaderValidator>,
+    validator: Arc<dyn BlockValidator>,
 }
 
 impl Blockchain {
@@ -70,7 +72,7 @@ impl Blockchain {
     pub fn new(
         db: Arc<Database>,
         spec: Arc<ChainSpec>,
-        validator: Arc<dyn HeaderValidator>,
+        validator: Arc<dyn BlockValidator>,
     ) -> Self {
         let rules = ExecutionRules::Spectrum(spec.clone());
         Self {
@@ -86,7 +88,7 @@ impl Blockchain {
         db: Arc<Database>,
         spec: Arc<ChainSpec>,
         rules: ExecutionRules,
-        validator: Arc<dyn HeaderValidator>,
+        validator: Arc<dyn BlockValidator>,
     ) -> Self {
         Self {
             db,
@@ -178,8 +180,8 @@ impl Blockchain {
         Ok(InsertOutcome::AlreadyKnown)
     }
 
-    /// Checks that need only the block and its parent: header rules (the validator's) and that
-    /// the body matches the header.
+    /// Checks that need only the block and its parent: the number, and that the body matches
+    /// the header. Consensus rules need the parent's state and run at execution.
     fn check_standalone(
         &self,
         block: &SealedBlock,
@@ -195,13 +197,6 @@ impl Blockchain {
                 expected_number,
             )));
         }
-        self.validator
-            .validate_header(&block.header, parent)
-            .map_err(|reason| ChainError::Invalid {
-                number: block.number(),
-                hash: block.hash(),
-                reason,
-            })?;
         let root = transactions_root(&block.body.transactions);
         if root != block.header.transactions_root {
             return Err(ChainError::TransactionsRoot(GotExpected::new(

@@ -1,27 +1,48 @@
-//! The consensus edge: header rules are someone else's (Tribe's), applied through this trait.
+//! The consensus edge: a block's consensus rules are someone else's (Tribe's), applied through
+//! this trait at the two points where the chain has what they need.
 
-use spectrum_primitives::SealedHeader;
+use alloy_primitives::Address;
+use spectrum_primitives::{ReceiptWithBloom, SealedBlock, SealedHeader};
 
-/// Decides whether a header may follow its parent under the chain's consensus rules.
+/// Decides whether a block may follow its parent under the chain's consensus rules.
 ///
-/// Called for every block before its body is checked or executed, never for the genesis.
-/// It does not check what needs execution (gas used, roots): the chain does that after.
-pub trait HeaderValidator: Send + Sync {
-    /// `Ok` if `header` is valid on top of `parent`; otherwise the rule it breaks, in words
-    /// (the consensus crate's typed error, rendered).
-    fn validate_header(&self, header: &SealedHeader, parent: &SealedHeader) -> Result<(), String>;
+/// Both methods run when the block is about to be executed on top of its parent, so the
+/// parent's state is the head state (a side-chain block is checked when its branch is
+/// executed). Neither is called for the genesis. Errors are the rule and its values in words
+/// (the consensus crate's typed error, rendered).
+pub trait BlockValidator: Send + Sync {
+    /// Before execution: header rules against the parent, seal and authorisation, and the body
+    /// rules that need only the transactions and their recovered `senders`.
+    fn validate_block(
+        &self,
+        block: &SealedBlock,
+        parent: &SealedHeader,
+        senders: &[Address],
+    ) -> Result<(), String>;
+
+    /// After execution, before commit: rules that need the receipts (and may read the parent's
+    /// state, still the head's).
+    fn validate_after_execution(
+        &self,
+        _block: &SealedBlock,
+        _parent: &SealedHeader,
+        _receipts: &[ReceiptWithBloom],
+    ) -> Result<(), String> {
+        Ok(())
+    }
 }
 
-/// No consensus rules: only what execution proves (roots, gas) is checked. Used until the Tribe
-/// engine lands, and for the Ethereum test vectors, whose PoW seals we do not verify.
+/// No consensus rules: only what execution proves (roots, gas) is checked. Used for the
+/// Ethereum test vectors (whose PoW seals we do not verify) and `--no-consensus` tooling.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExecutionChecksOnly;
 
-impl HeaderValidator for ExecutionChecksOnly {
-    fn validate_header(
+impl BlockValidator for ExecutionChecksOnly {
+    fn validate_block(
         &self,
-        _header: &SealedHeader,
+        _block: &SealedBlock,
         _parent: &SealedHeader,
+        _senders: &[Address],
     ) -> Result<(), String> {
         Ok(())
     }

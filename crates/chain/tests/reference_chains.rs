@@ -1,5 +1,6 @@
 //! The reference node's devnet chains, imported through the one import path into a real
-//! RocksDB: every block hash, state root, receipts root, gas used and total difficulty as
+//! RocksDB with full Tribe validation (seal, signer sets read from the chief contracts, difficulty,
+//! delays, VRF, chief-update transaction and volunteer): every block hash, state root, receipts root, gas used and total difficulty as
 //! recorded, the head state as recorded, history readable, and a reorg between the two chains
 //! (they share blocks 0..=56 and fork after).
 
@@ -7,7 +8,7 @@ use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use serde_json::Value;
-use spectrum_chain::{Blockchain, ExecutionChecksOnly, InsertOutcome, genesis_commit};
+use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 use spectrum_storage::Database;
@@ -41,8 +42,9 @@ fn devnet_node() -> Node {
     let spec = Arc::new(ChainSpec::devnet());
     let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
     db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
+    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
     Node {
-        chain: Blockchain::new(db, spec, Arc::new(ExecutionChecksOnly)),
+        chain: Blockchain::new(db, spec, validator),
         _dir: dir,
     }
 }
@@ -316,4 +318,74 @@ fn unwind_then_reimport_reproduces_the_chain() {
     let expected = expected("spectrum-devnet");
     assert_blocks_match(db, &expected);
     assert_head_state_matches(db, &expected);
+}
+
+fn multi_block(number: u64) -> spectrum_primitives::Block {
+    ChainFileReader::open(testdata("spectrum-devnet-multi").join("chain.rlp"))
+        .unwrap()
+        .nth(number as usize)
+        .unwrap()
+        .unwrap()
+}
+
+fn node_key(name: &str) -> secp256k1::SecretKey {
+    secp256k1::SecretKey::from_byte_array(keccak256(format!("spectrum-devnet-multi-node-{name}")).0)
+        .unwrap()
+}
+
+fn rejection(node: &Node, block: spectrum_primitives::Block) -> String {
+    match node.chain.insert_block(block.seal_slow()) {
+        Err(e) => e.to_string(),
+        Ok(outcome) => panic!("tampered block accepted: {outcome:?}"),
+    }
+}
+
+/// Tribe runs inside the import path: blocks re-sealed by a key outside the signer set, or
+/// without their chief-update transaction, are refused by the rule they break, and nothing of
+/// them is written (the genuine block still imports after).
+#[test]
+fn tribe_rules_refuse_tampered_blocks_in_the_import_path() {
+    let node = devnet_node();
+    import(&node, "spectrum-devnet-multi", 110);
+    let genuine = multi_block(111);
+    let signer = spectrum_consensus::block_signer(&genuine.header).unwrap();
+    assert_eq!(
+        signer,
+        spectrum_consensus::block_signer(&{
+            let mut h = genuine.header.clone();
+            h = spectrum_consensus::sign_header(h, &node_key("B")).unwrap();
+            h
+        })
+        .unwrap(),
+        "block 111 is B's"
+    );
+
+    // Re-sealed by D, who was no signer or leader at 111.
+    let mut outsider = genuine.clone();
+    outsider.header = spectrum_consensus::sign_header(outsider.header, &node_key("D")).unwrap();
+    let err = rejection(&node, outsider);
+    assert!(
+        err.contains("may not seal this block") || err.contains("VRF"),
+        "{err}"
+    );
+
+    // The chief-update transaction removed, the roots fixed, re-sealed by B itself.
+    let mut no_chief = genuine.clone();
+    no_chief.body.transactions.remove(0);
+    no_chief.header.transactions_root =
+        spectrum_primitives::transactions_root(&no_chief.body.transactions);
+    no_chief.header = spectrum_consensus::sign_header(no_chief.header, &node_key("B")).unwrap();
+    let err = rejection(&node, no_chief);
+    assert!(err.contains("chief-update transaction"), "{err}");
+
+    let db = node.chain.db();
+    assert_eq!(
+        db.head().unwrap().unwrap().0,
+        110,
+        "nothing of the tampered blocks was written"
+    );
+    assert!(matches!(
+        node.chain.insert_block(genuine.seal_slow()).unwrap(),
+        InsertOutcome::Canonical { .. }
+    ));
 }

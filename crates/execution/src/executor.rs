@@ -65,6 +65,11 @@ impl BlockExecutor {
         Self::new(ExecutionRules::Ethereum(fork))
     }
 
+    /// The rules, resolved per block.
+    pub(crate) fn resolved(&self) -> &ResolvedRules {
+        &self.rules
+    }
+
     /// The rules.
     pub fn rules(&self) -> &ExecutionRules {
         self.rules.rules()
@@ -246,7 +251,7 @@ fn check_transactions(
     Ok(())
 }
 
-fn block_env(header: &Header, fee_recipient: Address) -> BlockEnv {
+pub(crate) fn block_env(header: &Header, fee_recipient: Address) -> BlockEnv {
     BlockEnv {
         number: U256::from(header.number),
         beneficiary: fee_recipient,
@@ -276,7 +281,7 @@ fn tx_env(tx: &TransactionSigned, sender: Address, gas_limit: u64) -> TxEnv {
     }
 }
 
-fn evm_error(index: usize, error: EvmError, sender: Address) -> ExecutionError {
+pub(crate) fn evm_error(index: usize, error: EvmError, sender: Address) -> ExecutionError {
     let tx_error = match error {
         EVMError::Transaction(invalid) => match invalid {
             InvalidTransaction::NonceTooHigh { tx, state }

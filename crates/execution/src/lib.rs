@@ -32,6 +32,7 @@
 //!
 //! See `README.md` in this crate for how each Spectrum delta is built on revm.
 
+mod call;
 mod chief;
 mod db;
 mod error;
@@ -43,6 +44,10 @@ mod rewards;
 mod rules;
 pub mod state_root;
 
+pub use call::CallOutcome;
 pub use error::{ExecutionError, TxError};
 pub use executor::{BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root};
 pub use rules::{CHIEF_UPDATE_SELECTOR, EthereumFork, ExecutionRules};
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, sync::Arc, time::Instant};
 
 use eyre::WrapErr;
-use spectrum_chain::{Blockchain, ExecutionChecksOnly, InsertOutcome};
+use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 
@@ -19,12 +19,11 @@ struct Totals {
 
 pub fn run(spec: ChainSpec, datadir: &DataDir, files: &[PathBuf]) -> eyre::Result<()> {
     let db = Arc::new(super::open_initialised(&spec, datadir)?);
-    // Until the Tribe engine is wired in, import checks what execution proves: transactions
-    // root, gas used, receipts root, bloom and state root of every block.
-    tracing::warn!(
-        "consensus checks: execution only (Tribe header validation is not in this build yet)"
-    );
-    let chain = Blockchain::new(db.clone(), Arc::new(spec), Arc::new(ExecutionChecksOnly));
+    // Every block passes Tribe's rules (seal, signer set from the chief contracts at the
+    // parent state, difficulty, delays, VRF, chief-update transaction) and execution's checks.
+    let spec = Arc::new(spec);
+    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
+    let chain = Blockchain::new(db.clone(), spec, validator);
     let started = Instant::now();
     let mut totals = Totals::default();
     for file in files {

@@ -91,10 +91,10 @@ fn import_then_export_reproduces_the_reference_file() {
     );
 }
 
-/// Writes blocks `0..n` of the devnet chain, then `tail` (already encoded), into `path`.
-fn write_prefix_then(path: &Path, n: u64, tail: &[u8]) {
+/// Writes blocks `0..n` of a reference chain, then `tail` (already encoded), into `path`.
+fn write_prefix_then(path: &Path, chain: &str, n: u64, tail: &[u8]) {
     let mut writer = ChainFileWriter::create(path, false).unwrap();
-    for block in ChainFileReader::open(testdata("spectrum-devnet/chain.rlp"))
+    for block in ChainFileReader::open(testdata(chain))
         .unwrap()
         .take(n as usize)
     {
@@ -106,12 +106,27 @@ fn write_prefix_then(path: &Path, n: u64, tail: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-fn block(number: u64) -> spectrum_primitives::Block {
-    ChainFileReader::open(testdata("spectrum-devnet/chain.rlp"))
-        .unwrap()
-        .nth(number as usize)
-        .unwrap()
-        .unwrap()
+const DEVNET_A: &str = "spectrum-devnet/chain.rlp";
+const DEVNET_MULTI: &str = "spectrum-devnet-multi/chain.rlp";
+
+fn block(chain: &str, number: u64) -> spectrum_primitives::Block {
+    ChainFileReader::open(testdata(chain)).unwrap().nth(number as usize).unwrap().unwrap()
+}
+
+fn multi_node_key(name: &str) -> secp256k1::SecretKey {
+    let seed = format!("spectrum-devnet-multi-node-{name}");
+    secp256k1::SecretKey::from_byte_array(alloy_primitives::keccak256(seed).0).unwrap()
+}
+
+/// Block 111 of the multi chain (sealed by node B, per its README) with `tamper` applied,
+/// re-sealed by B so that only the tampered field is wrong.
+fn tampered_111(tamper: impl FnOnce(&mut spectrum_primitives::Header)) -> Vec<u8> {
+    let mut block = block(DEVNET_MULTI, 111);
+    tamper(&mut block.header);
+    block.header = spectrum_consensus::sign_header(block.header, &multi_node_key("B")).unwrap();
+    let mut bytes = Vec::new();
+    block.encode(&mut bytes);
+    bytes
 }
 
 #[test]
@@ -119,9 +134,9 @@ fn corrupt_file_stops_at_the_bad_block_and_keeps_what_came_before() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("corrupt.rlp");
     let mut bad = Vec::new();
-    block(120).encode(&mut bad);
+    block(DEVNET_A, 120).encode(&mut bad);
     bad.truncate(bad.len() - 10);
-    write_prefix_then(&file, 120, &bad);
+    write_prefix_then(&file, DEVNET_A, 120, &bad);
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
@@ -134,37 +149,37 @@ fn corrupt_file_stops_at_the_bad_block_and_keeps_what_came_before() {
 }
 
 #[test]
-fn block_with_a_wrong_state_root_is_rejected_naming_the_field_and_not_written() {
+fn block_with_a_wrong_state_root_or_gas_is_rejected_naming_the_field_and_not_written() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tampered.rlp");
-    let mut tampered = block(100);
-    tampered.header.state_root.0[0] ^= 1;
-    let mut bytes = Vec::new();
-    tampered.encode(&mut bytes);
-    write_prefix_then(&file, 100, &bytes);
+    let mut wrong_root = alloy_primitives::B256::ZERO;
+    write_prefix_then(&file, DEVNET_MULTI, 111, &tampered_111(|h| {
+        h.state_root.0[0] ^= 1;
+        wrong_root = h.state_root;
+    }));
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("state root mismatch"), "{err}");
-    assert!(
-        err.contains(&format!("expected {}", tampered.header.state_root)),
-        "{err}"
-    );
-    assert_eq!(head(dir.path()), 99);
+    assert!(err.contains("block 111") && err.contains("state root mismatch"), "{err}");
+    assert!(err.contains(&format!("expected {wrong_root}")), "{err}");
+    assert_eq!(head(dir.path()), 110);
 
-    let mut tampered = block(100);
-    tampered.header.gas_used += 1;
-    let mut bytes = Vec::new();
-    tampered.encode(&mut bytes);
-    write_prefix_then(&file, 100, &bytes);
+    write_prefix_then(&file, DEVNET_MULTI, 111, &tampered_111(|h| h.gas_used += 1));
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("gas used"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert_eq!(head(dir.path()), 99);
+    assert!(text(&out.stderr).contains("gas used"), "{}", text(&out.stderr));
+    assert_eq!(head(dir.path()), 110);
+
+    // Tribe: the same block re-sealed by a key that may not seal it.
+    let mut outsider = block(DEVNET_MULTI, 111);
+    outsider.header = spectrum_consensus::sign_header(outsider.header, &multi_node_key("D")).unwrap();
+    let mut bytes = Vec::new();
+    outsider.encode(&mut bytes);
+    write_prefix_then(&file, DEVNET_MULTI, 111, &bytes);
+    let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("may not seal this block"), "{}", text(&out.stderr));
+    assert_eq!(head(dir.path()), 110);
 }
 
 /// `kill -9` in the middle of an import leaves a database whose head is a fully committed

@@ -132,8 +132,7 @@ fn creation_code(constructor: Vec<u8>, runtime: &[u8]) -> Bytes {
     // PUSH2 len, DUP1, PUSH2 offset, PUSH1 0, CODECOPY, PUSH1 0, RETURN
     const STUB_LEN: usize = 13;
     let len = u16::try_from(runtime.len()).expect("runtime fits in 64 KiB");
-    let offset =
-        u16::try_from(constructor.len() + STUB_LEN).expect("creation code fits in 64 KiB");
+    let offset = u16::try_from(constructor.len() + STUB_LEN).expect("creation code fits in 64 KiB");
     let mut code = constructor;
     code.push(op::PUSH2);
     code.extend_from_slice(&len.to_be_bytes());
@@ -164,9 +163,7 @@ pub fn erc20_runtime() -> Vec<u8> {
         .ops(&[op::EQ])
         .push_label("balance_of")
         .ops(&[op::JUMPI]);
-    asm.label("revert")
-        .push_u64(0)
-        .ops(&[op::DUP1, op::REVERT]);
+    asm.label("revert").push_u64(0).ops(&[op::DUP1, op::REVERT]);
 
     // Stack comments: bottom … top.
     asm.label("transfer");
@@ -198,7 +195,14 @@ pub fn erc20_runtime() -> Vec<u8> {
     // [sel, fromSlot, amount, to, toSlot] → sstore(toSlot, sload(toSlot) + amount)
     asm.ops(&[op::DUP1]);
     balance_slot_of_top(&mut asm);
-    asm.ops(&[op::DUP1, op::SLOAD, op::DUP4, op::ADD, op::SWAP1, op::SSTORE]);
+    asm.ops(&[
+        op::DUP1,
+        op::SLOAD,
+        op::DUP4,
+        op::ADD,
+        op::SWAP1,
+        op::SSTORE,
+    ]);
     // mem[0..32] = amount; LOG3(0, 32, TRANSFER_TOPIC, caller, to)
     asm.ops(&[op::DUP2])
         .push_u64(0)
@@ -259,10 +263,13 @@ pub fn erc20_transfer_calldata(to: Address, amount: U256) -> Bytes {
 pub fn store_runtime() -> Vec<u8> {
     let mut asm = Asm::default();
     // [n, c] → [n, end = c + n, i = c]
-    asm.push_u64(0)
-        .ops(&[op::CALLDATALOAD])
-        .push_u64(0)
-        .ops(&[op::SLOAD, op::DUP1, op::DUP3, op::ADD, op::SWAP1]);
+    asm.push_u64(0).ops(&[op::CALLDATALOAD]).push_u64(0).ops(&[
+        op::SLOAD,
+        op::DUP1,
+        op::DUP3,
+        op::ADD,
+        op::SWAP1,
+    ]);
     asm.label("loop");
     // !(i < end) → done
     asm.ops(&[op::DUP2, op::DUP2, op::LT, op::ISZERO])

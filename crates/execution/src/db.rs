@@ -54,17 +54,14 @@ impl AccountState {
     }
 
     fn info(&self) -> AccountInfo {
-        let mut info = AccountInfo::default();
-        info.balance = self.balance;
-        info.nonce = self.nonce;
-        info.code_hash = self.code_hash;
-        // `None`: revm asks `code_by_hash` when it needs the code.
-        info.code = if self.code_hash == KECCAK_EMPTY {
-            Some(Bytecode::default())
-        } else {
-            None
-        };
-        info
+        AccountInfo {
+            balance: self.balance,
+            nonce: self.nonce,
+            code_hash: self.code_hash,
+            // `None`: revm asks `code_by_hash` when it needs the code.
+            code: (self.code_hash == KECCAK_EMPTY).then(Bytecode::default),
+            ..Default::default()
+        }
     }
 }
 

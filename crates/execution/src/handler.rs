@@ -88,7 +88,7 @@ impl<'a> Handler for SpectrumHandler<'a> {
         let ctx = evm.ctx_ref();
         Ok(validation::validate_initial_tx_gas_with_gas_params(
             ctx.tx(),
-            Cfg::spec(ctx.cfg()).into(),
+            Cfg::spec(ctx.cfg()),
             ctx.cfg().gas_params(),
             true,
             false,
@@ -102,7 +102,8 @@ impl<'a> Handler for SpectrumHandler<'a> {
         evm: &mut Self::Evm,
         _init_and_floor_gas: &mut InitialAndFloorGas,
     ) -> Result<(), Self::Error> {
-        let (_, tx, _, journal, _, _) = evm.ctx().all_mut();
+        let (_, tx, cfg, journal, _, _) = evm.ctx().all_mut();
+        let skip_nonce_check = cfg.is_nonce_check_disabled();
         let (sender, nonce, gas_limit, price, value, is_call) = (
             tx.caller(),
             tx.nonce(),
@@ -113,7 +114,7 @@ impl<'a> Handler for SpectrumHandler<'a> {
         );
         let mut caller = journal.load_account_with_code_mut(sender)?.data;
         // geth 1.8 has no EIP-3607: a sender with code is accepted.
-        validate_account_nonce_and_code(&caller.account().info, nonce, true, false)?;
+        validate_account_nonce_and_code(&caller.account().info, nonce, true, skip_nonce_check)?;
         // geth's buyGas + CanTransfer: the balance must cover gasLimit × gasPrice, and what is
         // left must cover the value. The reference skips the first check for transactions to a
         // chief address from SIP100 (chain.md §6), but the balance then goes negative and the

@@ -91,8 +91,12 @@ pub(crate) fn instructions<H: Host>(set: InstructionSet) -> EthInstructions<EthI
     match set {
         InstructionSet::Ethereum(_) => {}
         InstructionSet::Constantinople => {
-            table.instruction_table_mut()[usize::from(opcode::SSTORE)] =
-                Instruction::new(sstore_eip1283::<H>);
+            if let Some(slot) = table
+                .instruction_table_mut()
+                .get_mut(usize::from(opcode::SSTORE))
+            {
+                *slot = Instruction::new(sstore_eip1283::<H>);
+            }
         }
         InstructionSet::Sip004 => {
             // chain.md §9: CHAINID 2 gas (GasQuickStep), SELFBALANCE 5 gas (GasFastStep).

@@ -60,6 +60,8 @@ struct CaseResult {
     outcome: Outcome,
     /// Time to run the case (file reading excluded).
     took: Duration,
+    /// Sealed with Ethash (its PoW is not verified here).
+    ethash: bool,
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -110,6 +112,7 @@ fn run_file(root: &Path, path: &Path) -> Vec<CaseResult> {
                 network: "(unknown)".into(),
                 outcome: Outcome::Fail(format!("cannot read: {e}")),
                 took: Duration::ZERO,
+                ethash: false,
             }];
         }
     };
@@ -144,6 +147,7 @@ fn run_file(root: &Path, path: &Path) -> Vec<CaseResult> {
                 network: case.network,
                 outcome,
                 took: started.elapsed(),
+                ethash: case.seal_engine.as_deref() == Some("Ethash"),
             }
         })
         .collect()
@@ -217,12 +221,18 @@ fn ethereum_blockchain_tests() {
         }
     }
 
+    println!(
+        "{} cases have sealEngine Ethash: run like the others, the PoW seal is not verified",
+        results.iter().filter(|r| r.ethash).count()
+    );
     let run_time: Duration = results.iter().map(|r| r.took).sum();
     println!("time spent running cases (all threads): {run_time:.1?}");
     let mut per_dir: BTreeMap<String, Duration> = BTreeMap::new();
     for r in &results {
         let dir: PathBuf = Path::new(&r.file).components().take(4).collect();
-        *per_dir.entry(dir.to_string_lossy().into_owned()).or_default() += r.took;
+        *per_dir
+            .entry(dir.to_string_lossy().into_owned())
+            .or_default() += r.took;
     }
     let mut per_dir: Vec<_> = per_dir.into_iter().collect();
     per_dir.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
@@ -234,7 +244,10 @@ fn ethereum_blockchain_tests() {
     slowest.sort_by_key(|r| std::cmp::Reverse(r.took));
     println!("slowest cases:");
     for r in slowest.iter().take(12) {
-        println!("  {:>8.2?} [{}] {} :: {}", r.took, r.network, r.file, r.name);
+        println!(
+            "  {:>8.2?} [{}] {} :: {}",
+            r.took, r.network, r.file, r.name
+        );
     }
 
     let failures: Vec<&CaseResult> = results

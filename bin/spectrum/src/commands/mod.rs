@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod bench;
 mod db;
 mod export;
 mod import;
@@ -10,7 +11,7 @@ use eyre::WrapErr;
 use spectrum_chainspec::{ChainSelector, ChainSpec};
 
 use crate::{
-    cli::{Cli, Command, DbCommand},
+    cli::{BenchCommand, Cli, Command, DbCommand},
     datadir::DataDir,
 };
 
@@ -35,6 +36,11 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
         Some(Command::Db {
             command: DbCommand::Stats,
         }) => db::stats(&spec, &require(datadir, "db stats")?),
+        // The benchmark brings its own chains; --datadir, if given, only says where to put
+        // its temporary databases.
+        Some(Command::Bench {
+            command: BenchCommand::Import(args),
+        }) => bench::import(cli.global.datadir.as_deref(), &args),
         None => node::run(spec, datadir, &cli),
     }
 }

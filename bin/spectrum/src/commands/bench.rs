@@ -1,0 +1,180 @@
+//! `spectrum bench import`: bare execution against the full import, on a generated chain and
+//! on a reference chain file.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use eyre::WrapErr;
+use spectrum_bench::{
+    ChainConfig, GeneratedChain,
+    measure::{self, Measurement, Phases},
+};
+use spectrum_chainspec::ChainSpec;
+
+use crate::cli::BenchImportArgs;
+
+/// The reference chain timed when `--reference-chain` is not given: the shared test data
+/// beside the source tree.
+const DEFAULT_REFERENCE_CHAIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/spectrum-devnet-multi/chain.rlp"
+);
+
+pub fn import(datadir: Option<&Path>, args: &BenchImportArgs) -> eyre::Result<()> {
+    let work = match datadir {
+        Some(parent) => {
+            std::fs::create_dir_all(parent)
+                .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
+            tempfile::Builder::new().prefix("bench-").tempdir_in(parent)
+        }
+        None => tempfile::Builder::new().prefix("spectrum-bench-").tempdir(),
+    }
+    .wrap_err("cannot create the benchmark's directory")?;
+
+    let config = ChainConfig {
+        blocks: args.blocks,
+        txs_per_block: args.txs_per_block,
+        ..ChainConfig::default()
+    };
+    tracing::info!(?config, "generating the chain (not timed)");
+    let started = Instant::now();
+    let chain = GeneratedChain::generate(config.clone())?;
+    let generation = started.elapsed();
+    let kinds = chain.kinds;
+    println!(
+        "chain: {} blocks ({} setup + {} workload, {} txs/block asked), {} txs ({} transfers, \
+         {} ERC20 transfers, {} deployments, {} storage calls of {} fresh slots), {:.1} Mgas; \
+         {} senders; generated in {:.1}s",
+        chain.blocks.len(),
+        chain.setup_blocks,
+        args.blocks,
+        args.txs_per_block,
+        chain.tx_count,
+        kinds.transfers,
+        kinds.erc20,
+        kinds.deploys,
+        kinds.storage,
+        config.slots_per_call,
+        chain.gas_used as f64 / 1e6,
+        config.senders,
+        generation.as_secs_f64(),
+    );
+    println!("databases in {}", work.path().display());
+    println!();
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9}",
+        "", "time (s)", "Mgas/s", "blocks/s", "txs/s"
+    );
+
+    tracing::info!("bare execution");
+    let bare = measure::bare_execution(&chain)?;
+    print_row("(a) bare execution (MemoryState)", &bare);
+
+    let mut imports = Vec::new();
+    for run in 1..=args.import_runs {
+        tracing::info!(run, "full import");
+        let result = measure::full_import(&chain, &work.path().join(format!("import-{run}")))?;
+        print_row(&format!("(b) full import, run {run}"), &result.import);
+        imports.push(result);
+    }
+
+    tracing::info!("import by phase");
+    let phases = measure::phased_import(&chain, &work.path().join("phases"))?;
+    print_row("(c) import timed by phase", &phases.total);
+
+    println!();
+    for (i, run) in imports.iter().enumerate() {
+        println!(
+            "run {}: import/bare = {:.3} (Mgas/s ratio); flush after the import {:.3}s",
+            i + 1,
+            ratio(&run.import, &bare),
+            run.flush.as_secs_f64()
+        );
+    }
+    println!(
+        "phased run: import/bare = {:.3}",
+        ratio(&phases.total, &bare)
+    );
+    print_phases(&phases);
+
+    println!();
+    let reference = args
+        .reference_chain
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_REFERENCE_CHAIN));
+    if reference.is_file() {
+        tracing::info!(file = %reference.display(), "reference chain import");
+        let measurement = measure::import_chain_file(
+            Arc::new(ChainSpec::devnet()),
+            &reference,
+            &work.path().join("reference"),
+        )
+        .wrap_err_with(|| format!("importing {}", reference.display()))?;
+        println!(
+            "reference chain {} (devnet spec): {} blocks, {} txs, {:.3} Mgas",
+            reference.display(),
+            measurement.blocks,
+            measurement.txs,
+            measurement.gas as f64 / 1e6
+        );
+        print_row("(d) reference chain import", &measurement);
+    } else {
+        println!(
+            "reference chain {} not found: skipped (pass --reference-chain FILE)",
+            reference.display()
+        );
+    }
+    Ok(())
+}
+
+fn ratio(import: &Measurement, bare: &Measurement) -> f64 {
+    let bare = bare.mgas_per_sec();
+    if bare > 0.0 {
+        import.mgas_per_sec() / bare
+    } else {
+        0.0
+    }
+}
+
+fn print_row(label: &str, m: &Measurement) {
+    println!(
+        "{label:<34} {:>9.3} {:>9.1} {:>9.1} {:>9.0}",
+        m.elapsed.as_secs_f64(),
+        m.mgas_per_sec(),
+        m.blocks_per_sec(),
+        m.txs_per_sec()
+    );
+}
+
+fn print_phases(phases: &Phases) {
+    let total = phases.total.elapsed.as_secs_f64();
+    let blocks = phases.total.blocks.max(1) as f64;
+    let row = |name: &str, d: Duration| {
+        let secs = d.as_secs_f64();
+        let share = if total > 0.0 {
+            100.0 * secs / total
+        } else {
+            0.0
+        };
+        println!(
+            "  {name:<48} {secs:>8.3}s {share:>5.1}%  {:>8.3} ms/block",
+            1e3 * secs / blocks
+        );
+    };
+    println!("where the import's time goes (run (c)):");
+    row("checks (known, parent, tx root, TD, head)", phases.checks);
+    row("sender recovery", phases.recover);
+    row("execution on the database state", phases.execute);
+    row(
+        "receipts checks (gas, bloom, receipts root)",
+        phases.verify_receipts,
+    );
+    row(
+        "state root (storage tries, account trie)",
+        phases.state_root,
+    );
+    row("commit (batch build and write)", phases.commit);
+}

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use alloy_primitives::{B256, U256};
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::ExecutionRules;
-use spectrum_primitives::{GotExpected, SealedBlock, SealedHeader, transactions_root};
+use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transactions_root};
 use spectrum_storage::{BlockCommit, Database};
 
 pub use error::ChainError;
@@ -142,7 +142,7 @@ impl Blockchain {
                 gas_used,
             });
         }
-        let head_td = self.total_difficulty_by_hash(head_hash)?;
+        let better = self.is_better_than_head(td, &block.header, head_hash)?;
         let number = block.number();
         self.db.commit_block(&BlockCommit {
             block,
@@ -152,7 +152,7 @@ impl Blockchain {
             trie: Vec::new(),
             make_canonical_head: false,
         })?;
-        if td > head_td {
+        if better {
             let fork_point = self.reorg_to(hash)?;
             return Ok(InsertOutcome::Reorg { fork_point, number });
         }
@@ -173,11 +173,32 @@ impl Blockchain {
             let gas_used = self.execute_and_commit(block, td)?;
             return Ok(InsertOutcome::Canonical { number, gas_used });
         }
-        if td > self.total_difficulty_by_hash(head_hash)? {
+        if self.is_better_than_head(td, &block.header, head_hash)? {
             let fork_point = self.reorg_to(hash)?;
             return Ok(InsertOutcome::Reorg { fork_point, number });
         }
         Ok(InsertOutcome::AlreadyKnown)
+    }
+
+    /// Fork choice (tribe.md §13): higher total difficulty wins, then the lower number; a full
+    /// tie keeps the current head.
+    fn is_better_than_head(
+        &self,
+        td: U256,
+        header: &Header,
+        head_hash: B256,
+    ) -> Result<bool, ChainError> {
+        let head_td = self.total_difficulty_by_hash(head_hash)?;
+        let head = self
+            .db
+            .header(&head_hash)?
+            .ok_or(ChainError::MissingBlock(head_hash))?;
+        Ok(spectrum_consensus::is_better_head(
+            td,
+            header,
+            head_td,
+            head.header(),
+        ))
     }
 
     /// Checks that need only the block and its parent: the number, and that the body matches

@@ -110,7 +110,11 @@ const DEVNET_A: &str = "spectrum-devnet/chain.rlp";
 const DEVNET_MULTI: &str = "spectrum-devnet-multi/chain.rlp";
 
 fn block(chain: &str, number: u64) -> spectrum_primitives::Block {
-    ChainFileReader::open(testdata(chain)).unwrap().nth(number as usize).unwrap().unwrap()
+    ChainFileReader::open(testdata(chain))
+        .unwrap()
+        .nth(number as usize)
+        .unwrap()
+        .unwrap()
 }
 
 fn multi_node_key(name: &str) -> secp256k1::SecretKey {
@@ -153,32 +157,49 @@ fn block_with_a_wrong_state_root_or_gas_is_rejected_naming_the_field_and_not_wri
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tampered.rlp");
     let mut wrong_root = alloy_primitives::B256::ZERO;
-    write_prefix_then(&file, DEVNET_MULTI, 111, &tampered_111(|h| {
-        h.state_root.0[0] ^= 1;
-        wrong_root = h.state_root;
-    }));
+    write_prefix_then(
+        &file,
+        DEVNET_MULTI,
+        111,
+        &tampered_111(|h| {
+            h.state_root.0[0] ^= 1;
+            wrong_root = h.state_root;
+        }),
+    );
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("block 111") && err.contains("state root mismatch"), "{err}");
+    assert!(
+        err.contains("block 111") && err.contains("state root mismatch"),
+        "{err}"
+    );
     assert!(err.contains(&format!("expected {wrong_root}")), "{err}");
     assert_eq!(head(dir.path()), 110);
 
     write_prefix_then(&file, DEVNET_MULTI, 111, &tampered_111(|h| h.gas_used += 1));
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("gas used"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("gas used"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(head(dir.path()), 110);
 
     // Tribe: the same block re-sealed by a key that may not seal it.
     let mut outsider = block(DEVNET_MULTI, 111);
-    outsider.header = spectrum_consensus::sign_header(outsider.header, &multi_node_key("D")).unwrap();
+    outsider.header =
+        spectrum_consensus::sign_header(outsider.header, &multi_node_key("D")).unwrap();
     let mut bytes = Vec::new();
     outsider.encode(&mut bytes);
     write_prefix_then(&file, DEVNET_MULTI, 111, &bytes);
     let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("may not seal this block"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("may not seal this block"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(head(dir.path()), 110);
 }
 

@@ -36,6 +36,9 @@ impl NodeStore for DbNodeStore<'_> {
     }
 }
 
+/// One change to a trie leaf: hashed key, new value (`None` deletes).
+type LeafChange = (B256, Option<Vec<u8>>);
+
 /// What [`apply_state_roots`] produced: the new state root and the trie nodes to commit.
 pub struct StateRootUpdate {
     /// The state root after the block.
@@ -105,7 +108,7 @@ fn update_storage_tries(
     changes: &StateChanges,
     trie: &mut Vec<TrieNodeWrite>,
 ) -> Result<BTreeMap<Address, B256>, ChainError> {
-    let mut per_account: BTreeMap<Address, Vec<(B256, Option<Vec<u8>>)>> = BTreeMap::new();
+    let mut per_account: BTreeMap<Address, Vec<LeafChange>> = BTreeMap::new();
     for address in &changes.wiped_storage {
         // A wiped trie is rebuilt from empty; its old nodes are deleted by key below.
         per_account.entry(*address).or_default();

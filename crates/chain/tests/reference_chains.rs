@@ -278,7 +278,7 @@ fn reorg_onto_the_heavier_chain_and_back_is_refused_while_lighter() {
         InsertOutcome::Reorg { fork_point: 56, .. }
     ));
     assert!(
-        outcomes.iter().any(|o| *o == InsertOutcome::SideChain),
+        outcomes.contains(&InsertOutcome::SideChain),
         "the branch starts lighter"
     );
     let db = node.chain.db();

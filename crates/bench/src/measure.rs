@@ -9,7 +9,8 @@ use std::{
 };
 
 use spectrum_chain::{
-    Blockchain, ExecutionChecksOnly, InsertOutcome, apply_state_roots, genesis_commit,
+    BlockValidator, Blockchain, ExecutionChecksOnly, InsertOutcome, TribeBlockValidator,
+    apply_state_roots, genesis_commit,
 };
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::{BlockExecutor, verify_receipts};
@@ -162,16 +163,38 @@ pub fn full_import(chain: &GeneratedChain, dir: &Path) -> Result<ImportRun, Benc
     Ok(ImportRun { import, flush })
 }
 
+/// Which consensus rules an import checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// [`ExecutionChecksOnly`]: what execution proves (roots, gas), no seal or signer rules.
+    /// The generated chain is unsealed and needs this.
+    ExecutionOnly,
+    /// [`TribeBlockValidator`], as `spectrum import` runs it (seal, signers from the chief
+    /// contracts at the parent state, difficulty, VRF, chief-update transaction).
+    Tribe,
+}
+
+impl Validation {
+    fn validator(self, db: &Arc<Database>, spec: &Arc<ChainSpec>) -> Arc<dyn BlockValidator> {
+        match self {
+            Self::ExecutionOnly => Arc::new(ExecutionChecksOnly),
+            Self::Tribe => Arc::new(TribeBlockValidator::new(db.clone(), spec.clone())),
+        }
+    }
+}
+
 /// Where the import's time goes, from [`phased_import`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Phases {
     /// The whole loop (the sum of the phases).
     pub total: Measurement,
-    /// Known/bad-block checks, parent and total difficulty lookups, transactions root and
-    /// ommers hash.
+    /// Known/bad-block checks, parent, number, transactions root, ommers hash, total
+    /// difficulty, head.
     pub checks: Duration,
     /// Sender recovery (secp256k1).
     pub recover: Duration,
+    /// The validator's checks before and after execution, and finding the fee recipient.
+    pub consensus: Duration,
     /// [`BlockExecutor::execute`] on the database's latest state.
     pub execute: Duration,
     /// Gas used, bloom and receipts root against the header.
@@ -182,15 +205,21 @@ pub struct Phases {
     pub commit: Duration,
 }
 
-/// The full import with each phase timed: the steps of `Blockchain::insert_block` for a block
-/// that extends the head, re-done here in the same order through the same public functions
-/// (`spectrum-chain` times nothing itself). Checked like the real import: every root must
-/// match, and the final head must be the chain's.
-pub fn phased_import(chain: &GeneratedChain, dir: &Path) -> Result<Phases, BenchError> {
-    let spec = &chain.spec;
+/// The import with each phase timed: the steps `Blockchain::insert_block` takes for a block
+/// that extends the head (`insert_block`, then `execute_and_commit`), re-done here in the same
+/// order through the same public functions, because `spectrum-chain` times nothing itself.
+/// Checked like the real import: every root must match. Blocks already in the database (a
+/// chain file's genesis) are skipped.
+pub fn phased_import(
+    spec: &Arc<ChainSpec>,
+    blocks: &[SealedBlock],
+    validation: Validation,
+    dir: &Path,
+) -> Result<Phases, BenchError> {
     let db = fresh_database(spec, dir)?;
+    let validator = validation.validator(&db, spec);
     let executor = BlockExecutor::spectrum(spec.clone());
-    let blocks = chain.blocks.clone();
+    let blocks = blocks.to_vec();
     let mut phases = Phases::default();
     let started = Instant::now();
     for block in blocks {
@@ -201,33 +230,37 @@ pub fn phased_import(chain: &GeneratedChain, dir: &Path) -> Result<Phases, Bench
             *slot += now - clock;
             clock = now;
         };
+        let mismatch = |what: &str| BenchError::Mismatch(format!("block {number}: {what}"));
 
-        // insert_block: known? bad? parent, header/body checks, total difficulty, head.
-        if db.block_number(&hash)?.is_some() || spec.is_bad_block(&hash) {
-            return Err(BenchError::Mismatch(format!(
-                "block {number} is known or bad"
-            )));
+        // insert_block: known? bad? parent, number, body roots, total difficulty, head.
+        if db.block_number(&hash)?.is_some() {
+            if db.canonical_hash(number)? == Some(hash) {
+                continue;
+            }
+            return Err(mismatch("known but not canonical"));
+        }
+        if spec.is_bad_block(&hash) {
+            return Err(mismatch("on the bad-block list"));
         }
         let parent = db
             .header(&block.header.parent_hash)?
-            .ok_or_else(|| BenchError::Mismatch(format!("block {number}: parent unknown")))?;
-        if transactions_root(&block.body.transactions) != block.header.transactions_root
+            .ok_or_else(|| mismatch("unknown parent"))?;
+        if parent.number + 1 != number
+            || transactions_root(&block.body.transactions) != block.header.transactions_root
             || keccak256(ommers_rlp(&block)) != block.header.ommers_hash
         {
-            return Err(BenchError::Mismatch(format!("block {number}: body roots")));
+            return Err(mismatch("number or body roots"));
         }
         let td = db
             .total_difficulty(&parent.hash())?
-            .ok_or_else(|| BenchError::Mismatch(format!("block {number}: no parent TD")))?
+            .ok_or_else(|| mismatch("no parent total difficulty"))?
             + block.header.difficulty;
-        let head = db.head()?.map(|(_, h)| h);
-        if head != Some(parent.hash()) {
-            return Err(BenchError::Mismatch(format!(
-                "block {number} does not extend the head"
-            )));
+        if db.head()?.map(|(_, h)| h) != Some(parent.hash()) {
+            return Err(mismatch("does not extend the head"));
         }
         lap(&mut phases.checks);
 
+        // execute_and_commit
         let block = block
             .try_recover()
             .map_err(|(index, source)| BenchError::Sender {
@@ -237,8 +270,22 @@ pub fn phased_import(chain: &GeneratedChain, dir: &Path) -> Result<Phases, Bench
             })?;
         lap(&mut phases.recover);
 
+        let parent = db
+            .header(&block.header().parent_hash)?
+            .ok_or_else(|| mismatch("unknown parent"))?;
+        validator
+            .validate_block(&block.block, &parent, &block.senders)
+            .map_err(|reason| mismatch(&reason))?;
+        let header = block.header().header();
+        let fee_recipient = if header.beneficiary.is_zero() {
+            spectrum_consensus::block_signer(header).map_err(|e| mismatch(&e.to_string()))?
+        } else {
+            header.beneficiary
+        };
+        lap(&mut phases.consensus);
+
         let output = executor
-            .execute(&block, block.header().beneficiary, &db.latest_state())
+            .execute(&block, fee_recipient, &db.latest_state())
             .map_err(|source| BenchError::Execution { number, source })?;
         lap(&mut phases.execute);
 
@@ -246,11 +293,16 @@ pub fn phased_import(chain: &GeneratedChain, dir: &Path) -> Result<Phases, Bench
             .map_err(|source| BenchError::Execution { number, source })?;
         lap(&mut phases.verify_receipts);
 
+        validator
+            .validate_after_execution(&block.block, &parent, &output.receipts)
+            .map_err(|reason| mismatch(&reason))?;
+        lap(&mut phases.consensus);
+
         let mut changes = output.changes;
         let roots = apply_state_roots(&db, &mut changes)?;
         if roots.state_root != block.header().state_root {
-            return Err(BenchError::Mismatch(format!(
-                "block {number}: state root {} computed, header has {}",
+            return Err(mismatch(&format!(
+                "state root {} computed, header has {}",
                 roots.state_root,
                 block.header().state_root
             )));
@@ -270,12 +322,6 @@ pub fn phased_import(chain: &GeneratedChain, dir: &Path) -> Result<Phases, Bench
         phases.total.add_block(txs, output.gas_used);
     }
     phases.total.elapsed = started.elapsed();
-    let head = db.head()?.map(|(_, hash)| hash);
-    if head != chain.head().map(|h| h.hash()) {
-        return Err(BenchError::Mismatch(
-            "the phased import ended on another head".into(),
-        ));
-    }
     Ok(phases)
 }
 
@@ -287,27 +333,41 @@ fn ommers_rlp(block: &SealedBlock) -> Vec<u8> {
     out
 }
 
-/// The import of a geth-format chain file (for instance a reference chain) into a fresh
-/// database in `dir`: only the `insert_block` loop is timed (the file is read and its blocks
-/// sealed first). Blocks already known (the genesis) are skipped and not counted.
-pub fn import_chain_file(
-    spec: Arc<ChainSpec>,
-    file: &Path,
+/// Every block of a geth-format chain file, sealed.
+pub fn read_chain_file(file: &Path) -> Result<Vec<SealedBlock>, BenchError> {
+    Ok(ChainFileReader::open(file)?
+        .map(|block| block.map(|b| b.seal_slow()))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The import of `blocks` (a chain file's, say) through [`Blockchain::insert_block`] into a
+/// fresh database in `dir` holding `spec`'s genesis; only the `insert_block` loop is timed.
+/// Blocks already known (the genesis) are skipped and not counted; every other block must
+/// become the canonical head.
+pub fn import_blocks(
+    spec: &Arc<ChainSpec>,
+    blocks: &[SealedBlock],
+    validation: Validation,
     dir: &Path,
 ) -> Result<Measurement, BenchError> {
-    let db = fresh_database(&spec, dir)?;
-    let blocks = ChainFileReader::open(file)?
-        .map(|block| block.map(|b| b.seal_slow()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let blockchain = Blockchain::new(db, spec, Arc::new(ExecutionChecksOnly));
+    let db = fresh_database(spec, dir)?;
+    let validator = validation.validator(&db, spec);
+    let blockchain = Blockchain::new(db, spec.clone(), validator);
+    let blocks = blocks.to_vec();
     let mut measurement = Measurement::default();
     let started = Instant::now();
     for block in blocks {
-        let txs = block.body.transactions.len();
+        let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
         match blockchain.insert_block(block)? {
             InsertOutcome::AlreadyKnown => {}
             InsertOutcome::Canonical { gas_used, .. } => measurement.add_block(txs, gas_used),
-            _ => measurement.add_block(txs, 0),
+            outcome => {
+                return Err(BenchError::NotCanonical {
+                    number,
+                    hash,
+                    outcome: format!("{outcome:?}"),
+                });
+            }
         }
     }
     measurement.elapsed = started.elapsed();

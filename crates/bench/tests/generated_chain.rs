@@ -165,7 +165,13 @@ fn measurements_run_on_a_small_chain() {
     let dir = tempfile::tempdir().unwrap();
     let run = measure::full_import(&chain, &dir.path().join("a")).unwrap();
     assert_eq!(run.import.gas, chain.gas_used);
-    let phases = measure::phased_import(&chain, &dir.path().join("b")).unwrap();
+    let phases = measure::phased_import(
+        &chain.spec,
+        &chain.blocks,
+        measure::Validation::ExecutionOnly,
+        &dir.path().join("b"),
+    )
+    .unwrap();
     assert_eq!(phases.total.gas, chain.gas_used);
     assert_ne!(chain.head().map(|h| h.state_root), Some(B256::ZERO));
 }

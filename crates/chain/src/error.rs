@@ -14,6 +14,18 @@ pub enum ChainError {
         /// The missing parent.
         parent: B256,
     },
+    /// Timestamp too far ahead of the local clock (more than 30 s, or too many held).
+    #[error("block {number} {hash}: timestamp {time} is too far ahead of the local clock {now}")]
+    FutureBlock {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// Its timestamp.
+        time: u64,
+        /// The local clock.
+        now: u64,
+    },
     /// On the network's bad-block list.
     #[error("block {number} {hash} is on the bad-block list")]
     BadBlock {

@@ -16,6 +16,7 @@
 //! block by block; if one of them fails, the old chain is restored.
 
 mod error;
+mod future;
 mod genesis;
 mod import;
 mod state_root;
@@ -31,6 +32,7 @@ use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transa
 use spectrum_storage::{BlockCommit, Database};
 
 pub use error::ChainError;
+pub use future::{Clock, MAX_FUTURE_SECS, system_clock};
 pub use genesis::genesis_commit;
 pub use state_root::{StateRootUpdate, apply_state_roots};
 pub use tribe::{ChiefContracts, TribeBlockValidator};
@@ -57,6 +59,12 @@ pub enum InsertOutcome {
     },
     /// It was already in the database.
     AlreadyKnown,
+    /// Its timestamp is ahead of the local clock by at most `MAX_FUTURE_SECS`: held in memory
+    /// and inserted by [`Blockchain::insert_due_future_blocks`] once its time has come.
+    Future {
+        /// Its timestamp.
+        until: u64,
+    },
 }
 
 /// The node's chain: database, chain spec, execution rules and header validation.
@@ -65,6 +73,8 @@ pub struct Blockchain {
     spec: Arc<ChainSpec>,
     rules: ExecutionRules,
     validator: Arc<dyn BlockValidator>,
+    clock: Clock,
+    future: future::FutureBlocks,
 }
 
 impl Blockchain {
@@ -80,6 +90,8 @@ impl Blockchain {
             spec,
             rules,
             validator,
+            clock: system_clock(),
+            future: Default::default(),
         }
     }
 
@@ -95,7 +107,30 @@ impl Blockchain {
             spec,
             rules,
             validator,
+            clock: system_clock(),
+            future: Default::default(),
         }
+    }
+
+    /// Replaces the local clock (tests, tools).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Inserts the held near-future blocks whose time has come; returns each one's outcome.
+    /// The node calls this every second or so.
+    pub fn insert_due_future_blocks(&self) -> Vec<Result<InsertOutcome, ChainError>> {
+        self.future
+            .take_due((self.clock)())
+            .into_iter()
+            .map(|block| self.insert_block(block))
+            .collect()
+    }
+
+    /// How many near-future blocks are held.
+    pub fn future_block_count(&self) -> usize {
+        self.future.len()
     }
 
     /// The database.
@@ -114,6 +149,22 @@ impl Blockchain {
         let hash = block.hash();
         if self.db.block_number(&hash)?.is_some() {
             return self.insert_known(block);
+        }
+        // tribe.md §2: a block from the near future waits for its time; further ahead it is
+        // refused.
+        let now = (self.clock)();
+        if block.header.timestamp > now {
+            let number = block.number();
+            let until = block.header.timestamp;
+            if until - now > MAX_FUTURE_SECS || !self.future.hold(block) {
+                return Err(ChainError::FutureBlock {
+                    number,
+                    hash,
+                    time: until,
+                    now,
+                });
+            }
+            return Ok(InsertOutcome::Future { until });
         }
         if self.spec.is_bad_block(&hash) {
             return Err(ChainError::BadBlock {

@@ -389,3 +389,51 @@ fn tribe_rules_refuse_tampered_blocks_in_the_import_path() {
         InsertOutcome::Canonical { .. }
     ));
 }
+
+/// A block up to 30 s ahead of the local clock is held, not refused, and imported once its time
+/// has come; further ahead it is refused (tribe.md §2).
+#[test]
+fn near_future_blocks_wait_for_their_time() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let now = Arc::new(AtomicU64::new(0));
+    let clock = now.clone();
+    let mut node = devnet_node();
+    node.chain = {
+        let db = node.chain.db().clone();
+        let spec = node.chain.spec().clone();
+        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
+        Blockchain::new(db, spec, validator)
+            .with_clock(Box::new(move || clock.load(Ordering::SeqCst)))
+    };
+    now.store(u64::MAX / 2, Ordering::SeqCst);
+    import(&node, "spectrum-devnet-multi", 110);
+    let block = multi_block(111).seal_slow();
+    let time = block.header.timestamp;
+
+    now.store(time - 31, Ordering::SeqCst);
+    assert!(matches!(
+        node.chain.insert_block(block.clone()),
+        Err(spectrum_chain::ChainError::FutureBlock { .. })
+    ));
+
+    now.store(time - 10, Ordering::SeqCst);
+    assert_eq!(
+        node.chain.insert_block(block.clone()).unwrap(),
+        InsertOutcome::Future { until: time }
+    );
+    assert_eq!(node.chain.future_block_count(), 1);
+    now.store(time - 1, Ordering::SeqCst);
+    assert!(node.chain.insert_due_future_blocks().is_empty(), "not yet");
+    assert_eq!(node.chain.db().head().unwrap().unwrap().0, 110);
+
+    now.store(time, Ordering::SeqCst);
+    let outcomes = node.chain.insert_due_future_blocks();
+    assert!(
+        matches!(
+            outcomes.as_slice(),
+            [Ok(InsertOutcome::Canonical { number: 111, .. })]
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(node.chain.future_block_count(), 0);
+}

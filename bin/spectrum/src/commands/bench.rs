@@ -10,7 +10,7 @@ use std::{
 use eyre::WrapErr;
 use spectrum_bench::{
     ChainConfig, GeneratedChain,
-    measure::{self, Measurement, Phases},
+    measure::{self, Measurement, Phases, Validation},
 };
 use spectrum_chainspec::ChainSpec;
 
@@ -82,7 +82,12 @@ pub fn import(datadir: Option<&Path>, args: &BenchImportArgs) -> eyre::Result<()
     }
 
     tracing::info!("import by phase");
-    let phases = measure::phased_import(&chain, &work.path().join("phases"))?;
+    let phases = measure::phased_import(
+        &chain.spec,
+        &chain.blocks,
+        Validation::ExecutionOnly,
+        &work.path().join("phases"),
+    )?;
     print_row("(c) import timed by phase", &phases.total);
 
     println!();
@@ -107,20 +112,45 @@ pub fn import(datadir: Option<&Path>, args: &BenchImportArgs) -> eyre::Result<()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_REFERENCE_CHAIN));
     if reference.is_file() {
         tracing::info!(file = %reference.display(), "reference chain import");
-        let measurement = measure::import_chain_file(
-            Arc::new(ChainSpec::devnet()),
-            &reference,
-            &work.path().join("reference"),
-        )
-        .wrap_err_with(|| format!("importing {}", reference.display()))?;
+        let spec = Arc::new(ChainSpec::devnet());
+        let blocks = measure::read_chain_file(&reference)
+            .wrap_err_with(|| format!("cannot read {}", reference.display()))?;
+        let mut rows = Vec::new();
+        for (label, validation, dir) in [
+            (
+                "(d) reference, Tribe validation",
+                Validation::Tribe,
+                "ref-tribe",
+            ),
+            (
+                "(d) reference, execution checks",
+                Validation::ExecutionOnly,
+                "ref-exec",
+            ),
+        ] {
+            let m = measure::import_blocks(&spec, &blocks, validation, &work.path().join(dir))
+                .wrap_err_with(|| format!("importing {}", reference.display()))?;
+            rows.push((label, m));
+        }
+        let phases = measure::phased_import(
+            &spec,
+            &blocks,
+            Validation::Tribe,
+            &work.path().join("ref-phases"),
+        )?;
+        let first = rows.first().map(|(_, m)| *m).unwrap_or_default();
         println!(
-            "reference chain {} (devnet spec): {} blocks, {} txs, {:.3} Mgas",
+            "reference chain {} (devnet spec): {} blocks after the genesis, {} txs, {:.3} Mgas",
             reference.display(),
-            measurement.blocks,
-            measurement.txs,
-            measurement.gas as f64 / 1e6
+            first.blocks,
+            first.txs,
+            first.gas as f64 / 1e6
         );
-        print_row("(d) reference chain import", &measurement);
+        for (label, m) in &rows {
+            print_row(label, m);
+        }
+        print_row("(d) reference, Tribe, by phase", &phases.total);
+        print_phases(&phases);
     } else {
         println!(
             "reference chain {} not found: skipped (pass --reference-chain FILE)",
@@ -164,9 +194,13 @@ fn print_phases(phases: &Phases) {
             1e3 * secs / blocks
         );
     };
-    println!("where the import's time goes (run (c)):");
+    println!("where the import's time goes (run by phase):");
     row("checks (known, parent, tx root, TD, head)", phases.checks);
     row("sender recovery", phases.recover);
+    row(
+        "consensus validation (validator, fee recipient)",
+        phases.consensus,
+    );
     row("execution on the database state", phases.execute);
     row(
         "receipts checks (gas, bloom, receipts root)",

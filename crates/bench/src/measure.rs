@@ -284,8 +284,14 @@ pub fn phased_import(
         };
         lap(&mut phases.consensus);
 
+        let latest = db.latest_state();
+        let cached = ExperimentCache {
+            inner: &latest,
+            accounts: Default::default(),
+            storage: Default::default(),
+        };
         let output = executor
-            .execute(&block, fee_recipient, &db.latest_state())
+            .execute(&block, fee_recipient, &cached)
             .map_err(|source| BenchError::Execution { number, source })?;
         lap(&mut phases.execute);
 
@@ -372,4 +378,54 @@ pub fn import_blocks(
     }
     measurement.elapsed = started.elapsed();
     Ok(measurement)
+}
+
+struct ExperimentCache<'a> {
+    inner: &'a dyn spectrum_storage_api::StateProvider,
+    accounts: std::cell::RefCell<
+        std::collections::HashMap<alloy_primitives::Address, Option<spectrum_storage_api::Account>>,
+    >,
+    storage: std::cell::RefCell<
+        std::collections::HashMap<
+            (alloy_primitives::Address, alloy_primitives::B256),
+            alloy_primitives::U256,
+        >,
+    >,
+}
+impl spectrum_storage_api::StateProvider for ExperimentCache<'_> {
+    fn account(
+        &self,
+        a: &alloy_primitives::Address,
+    ) -> Result<Option<spectrum_storage_api::Account>, spectrum_storage_api::StateError> {
+        if let Some(v) = self.accounts.borrow().get(a) {
+            return Ok(*v);
+        }
+        let v = self.inner.account(a)?;
+        self.accounts.borrow_mut().insert(*a, v);
+        Ok(v)
+    }
+    fn storage(
+        &self,
+        a: &alloy_primitives::Address,
+        s: &alloy_primitives::B256,
+    ) -> Result<alloy_primitives::U256, spectrum_storage_api::StateError> {
+        if let Some(v) = self.storage.borrow().get(&(*a, *s)) {
+            return Ok(*v);
+        }
+        let v = self.inner.storage(a, s)?;
+        self.storage.borrow_mut().insert((*a, *s), v);
+        Ok(v)
+    }
+    fn code(
+        &self,
+        h: &alloy_primitives::B256,
+    ) -> Result<Option<alloy_primitives::Bytes>, spectrum_storage_api::StateError> {
+        self.inner.code(h)
+    }
+    fn block_hash(
+        &self,
+        n: u64,
+    ) -> Result<Option<alloy_primitives::B256>, spectrum_storage_api::StateError> {
+        self.inner.block_hash(n)
+    }
 }

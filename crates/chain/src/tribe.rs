@@ -101,6 +101,39 @@ impl ChiefContracts {
         }
     }
 
+    /// Chief 1.0.0 `getVolunteers().volunteerList` at `parent`'s state: next round's signers.
+    pub fn volunteers(
+        &self,
+        parent: &SealedHeader,
+        chief: &ChiefEntry,
+    ) -> Result<Vec<Address>, ProviderError> {
+        self.address_list(
+            parent,
+            chief.address,
+            ("getVolunteers()", GET_VOLUNTEERS),
+            0,
+            &chief.version,
+        )
+    }
+
+    /// POC `getNormalList()` at `parent`'s state: staked, running miners.
+    pub fn normal_list(
+        &self,
+        parent: &SealedHeader,
+        chief: &ChiefEntry,
+    ) -> Result<Vec<Address>, ProviderError> {
+        match self.spec.tribe.poc {
+            Some(poc) => self.address_list(
+                parent,
+                poc,
+                ("getNormalList()", GET_NORMAL_LIST),
+                0,
+                &chief.version,
+            ),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The volunteer the chief-update transaction of the child of `parent` must name (tribe.md
     /// §8.1): `takeMiner` over POC `getNormalList()`, excluding chief `getVolunteers()` and
     /// `getStatus().signerList`, all at `parent`'s state.
@@ -110,23 +143,11 @@ impl ChiefContracts {
         chief: &ChiefEntry,
         vrfn: B256,
     ) -> Result<Address, ProviderError> {
-        let Some(poc) = self.spec.tribe.poc else {
+        if self.spec.tribe.poc.is_none() {
             return Ok(Address::ZERO);
-        };
-        let normal = self.address_list(
-            parent,
-            poc,
-            ("getNormalList()", GET_NORMAL_LIST),
-            0,
-            &chief.version,
-        )?;
-        let mut excluded = self.address_list(
-            parent,
-            chief.address,
-            ("getVolunteers()", GET_VOLUNTEERS),
-            0,
-            &chief.version,
-        )?;
+        }
+        let normal = self.normal_list(parent, chief)?;
+        let mut excluded = self.volunteers(parent, chief)?;
         excluded.extend(self.address_list(
             parent,
             chief.address,

@@ -437,3 +437,83 @@ fn near_future_blocks_wait_for_their_time() {
     );
     assert_eq!(node.chain.future_block_count(), 0);
 }
+
+/// What the chief contracts answer at recorded blocks equals the reference node's `tribe_*`
+/// answers there: signers, leaders, next-round volunteers and the POC's running miners.
+#[test]
+fn chief_contract_reads_equal_the_recorded_tribe_status() {
+    for name in ["spectrum-devnet", "spectrum-devnet-multi"] {
+        let node = devnet_node();
+        import(&node, name, u64::MAX);
+        let db = node.chain.db();
+        let contracts = spectrum_chain::ChiefContracts::new(db.clone(), node.chain.spec().clone());
+        let expected = expected(name);
+        let mut compared = 0;
+        for (number, record) in expected["tribe"].as_object().unwrap() {
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            let spec = node.chain.spec();
+            let (Some(chief), Some(next)) = (spec.chief_at(number), spec.chief_at(number + 1))
+            else {
+                continue;
+            };
+            if chief != next {
+                continue; // the status RPC and the child block would read different contracts
+            }
+            let header = db.header_by_number(number).unwrap().unwrap();
+            let set = spectrum_consensus::SignerSetProvider::signer_set(&contracts, &header, chief)
+                .unwrap();
+            let non_zero = |list: Vec<Address>| {
+                list.into_iter()
+                    .filter(|a| !a.is_zero())
+                    .collect::<Vec<_>>()
+            };
+            let addresses = |v: &Value| -> Vec<Address> {
+                v.as_array().map_or(Vec::new(), |l| {
+                    l.iter()
+                        .map(|e| {
+                            e.get("address")
+                                .unwrap_or(e)
+                                .as_str()
+                                .unwrap()
+                                .parse()
+                                .unwrap()
+                        })
+                        .collect()
+                })
+            };
+            let status = &record["tribe_getStatus"];
+            assert_eq!(
+                non_zero(set.signers),
+                non_zero(addresses(&status["signers"])),
+                "{name} signers at {number}"
+            );
+            assert_eq!(
+                set.leaders,
+                addresses(&status["leaders"]),
+                "{name} leaders at {number}"
+            );
+            if chief.version == "1.0.0" {
+                let volunteers = contracts.volunteers(&header, chief).unwrap();
+                assert_eq!(
+                    volunteers,
+                    addresses(&record["tribe_getVolunteers"]["volunteers"]),
+                    "{name} volunteers at {number}"
+                );
+                if let Some(normal) = record.get("pocLists").and_then(|p| p.get("getNormalList")) {
+                    assert_eq!(
+                        contracts.normal_list(&header, chief).unwrap(),
+                        addresses(normal),
+                        "{name} POC at {number}"
+                    );
+                }
+            }
+            compared += 1;
+        }
+        assert!(
+            compared >= 8,
+            "{name}: only {compared} recorded statuses compared"
+        );
+    }
+}

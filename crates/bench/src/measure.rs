@@ -203,6 +203,10 @@ pub struct Phases {
     pub state_root: Duration,
     /// [`Database::commit_block`]: building and writing the batch.
     pub commit: Duration,
+    /// Trie node writes and deletions committed.
+    pub trie_writes: u64,
+    /// Account and storage-slot writes committed (each also writes a history entry).
+    pub state_writes: u64,
 }
 
 /// The import with each phase timed: the steps `Blockchain::insert_block` takes for a block
@@ -284,14 +288,8 @@ pub fn phased_import(
         };
         lap(&mut phases.consensus);
 
-        let latest = db.latest_state();
-        let cached = ExperimentCache {
-            inner: &latest,
-            accounts: Default::default(),
-            storage: Default::default(),
-        };
         let output = executor
-            .execute(&block, fee_recipient, &cached)
+            .execute(&block, fee_recipient, &db.latest_state())
             .map_err(|source| BenchError::Execution { number, source })?;
         lap(&mut phases.execute);
 
@@ -314,6 +312,8 @@ pub fn phased_import(
             )));
         }
         lap(&mut phases.state_root);
+        phases.trie_writes += roots.trie.len() as u64;
+        phases.state_writes += (changes.accounts.len() + changes.storage.len()) as u64;
 
         let txs = block.block.body.transactions.len();
         db.commit_block(&BlockCommit {
@@ -378,54 +378,4 @@ pub fn import_blocks(
     }
     measurement.elapsed = started.elapsed();
     Ok(measurement)
-}
-
-struct ExperimentCache<'a> {
-    inner: &'a dyn spectrum_storage_api::StateProvider,
-    accounts: std::cell::RefCell<
-        std::collections::HashMap<alloy_primitives::Address, Option<spectrum_storage_api::Account>>,
-    >,
-    storage: std::cell::RefCell<
-        std::collections::HashMap<
-            (alloy_primitives::Address, alloy_primitives::B256),
-            alloy_primitives::U256,
-        >,
-    >,
-}
-impl spectrum_storage_api::StateProvider for ExperimentCache<'_> {
-    fn account(
-        &self,
-        a: &alloy_primitives::Address,
-    ) -> Result<Option<spectrum_storage_api::Account>, spectrum_storage_api::StateError> {
-        if let Some(v) = self.accounts.borrow().get(a) {
-            return Ok(*v);
-        }
-        let v = self.inner.account(a)?;
-        self.accounts.borrow_mut().insert(*a, v);
-        Ok(v)
-    }
-    fn storage(
-        &self,
-        a: &alloy_primitives::Address,
-        s: &alloy_primitives::B256,
-    ) -> Result<alloy_primitives::U256, spectrum_storage_api::StateError> {
-        if let Some(v) = self.storage.borrow().get(&(*a, *s)) {
-            return Ok(*v);
-        }
-        let v = self.inner.storage(a, s)?;
-        self.storage.borrow_mut().insert((*a, *s), v);
-        Ok(v)
-    }
-    fn code(
-        &self,
-        h: &alloy_primitives::B256,
-    ) -> Result<Option<alloy_primitives::Bytes>, spectrum_storage_api::StateError> {
-        self.inner.code(h)
-    }
-    fn block_hash(
-        &self,
-        n: u64,
-    ) -> Result<Option<alloy_primitives::B256>, spectrum_storage_api::StateError> {
-        self.inner.block_hash(n)
-    }
 }

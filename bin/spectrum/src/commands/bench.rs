@@ -211,4 +211,9 @@ fn print_phases(phases: &Phases) {
         phases.state_root,
     );
     row("commit (batch build and write)", phases.commit);
+    println!(
+        "  per block: {:.0} account/slot writes, {:.0} trie node writes",
+        phases.state_writes as f64 / blocks,
+        phases.trie_writes as f64 / blocks
+    );
 }

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Bytes, keccak256};
+use alloy_primitives::keccak256;
 use spectrum_chainspec::ChainSpec;
 use spectrum_primitives::GotExpected;
-use spectrum_storage::{GenesisCommit, TrieNodeWrite, TrieTable};
+use spectrum_storage::{GenesisCommit, TrieTable};
 use spectrum_storage_api::Account;
 use spectrum_trie::{MemoryNodeStore, account_leaf_value, storage_leaf_value, update_trie};
 
-use crate::ChainError;
+use crate::{ChainError, state_root::node_writes};
 
 /// Builds the commit that writes `spec`'s genesis: header, accounts, storage, code and the
 /// nodes of every trie, checking that the tries' root is the header's state root.
@@ -30,15 +30,11 @@ pub fn genesis_commit(spec: &ChainSpec) -> Result<GenesisCommit, ChainError> {
                 .iter()
                 .map(|(slot, value)| (keccak256(slot), storage_leaf_value(*value))),
         )?;
-        trie.extend(update.writes.into_iter().map(|(path, node)| {
-            let mut key = hashed.to_vec();
-            key.extend_from_slice(&path);
-            TrieNodeWrite {
-                table: TrieTable::Storage,
-                key: Bytes::from(key),
-                value: node.map(Bytes::from),
-            }
-        }));
+        trie.extend(node_writes(
+            TrieTable::Storage,
+            hashed.as_slice(),
+            update.writes,
+        ));
         storage.extend(slots.iter().map(|(slot, value)| (*address, *slot, *value)));
         let code_hash = genesis_account.trie_account().code_hash;
         if !genesis_account.code.is_empty() {
@@ -68,11 +64,7 @@ pub fn genesis_commit(spec: &ChainSpec) -> Result<GenesisCommit, ChainError> {
             mismatch: GotExpected::new(update.root, header.state_root),
         });
     }
-    trie.extend(update.writes.into_iter().map(|(path, node)| TrieNodeWrite {
-        table: TrieTable::Account,
-        key: Bytes::from(path),
-        value: node.map(Bytes::from),
-    }));
+    trie.extend(node_writes(TrieTable::Account, &[], update.writes));
     Ok(GenesisCommit {
         header,
         chain_name: spec.name.clone(),

@@ -36,6 +36,24 @@ impl NodeStore for DbNodeStore<'_> {
     }
 }
 
+/// A trie update's node writes as database writes, each path under `prefix` (the hashed
+/// address for a storage trie, nothing for the account trie).
+pub(crate) fn node_writes(
+    table: TrieTable,
+    prefix: &[u8],
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> impl Iterator<Item = TrieNodeWrite> + '_ {
+    writes.into_iter().map(move |(path, node)| {
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(&path);
+        TrieNodeWrite {
+            table,
+            key: Bytes::from(key),
+            value: node.map(Bytes::from),
+        }
+    })
+}
+
 /// One change to a trie leaf: hashed key, new value (`None` deletes).
 type LeafChange = (B256, Option<Vec<u8>>);
 
@@ -90,11 +108,7 @@ pub fn apply_state_roots(
         wiped: false,
     };
     let update = update_trie(&store, leaves)?;
-    trie.extend(update.writes.into_iter().map(|(path, node)| TrieNodeWrite {
-        table: TrieTable::Account,
-        key: Bytes::from(path),
-        value: node.map(Bytes::from),
-    }));
+    trie.extend(node_writes(TrieTable::Account, &[], update.writes));
     Ok(StateRootUpdate {
         state_root: update.root,
         trie,
@@ -149,15 +163,11 @@ fn update_storage_tries(
             wiped,
         };
         let update = update_trie(&store, slots)?;
-        trie.extend(update.writes.into_iter().map(|(path, node)| {
-            let mut key = hashed.to_vec();
-            key.extend_from_slice(&path);
-            TrieNodeWrite {
-                table: TrieTable::Storage,
-                key: Bytes::from(key),
-                value: node.map(Bytes::from),
-            }
-        }));
+        trie.extend(node_writes(
+            TrieTable::Storage,
+            hashed.as_slice(),
+            update.writes,
+        ));
         roots.insert(address, update.root);
     }
     Ok(roots)

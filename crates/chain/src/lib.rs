@@ -85,14 +85,7 @@ impl Blockchain {
         validator: Arc<dyn BlockValidator>,
     ) -> Self {
         let rules = ExecutionRules::Spectrum(spec.clone());
-        Self {
-            db,
-            spec,
-            rules,
-            validator,
-            clock: system_clock(),
-            future: Default::default(),
-        }
+        Self::with_rules(db, spec, rules, validator)
     }
 
     /// A chain with other execution rules (the Ethereum test vectors run Ethereum's).

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, Bytes, keccak256};
-use spectrum_primitives::EMPTY_ROOT_HASH;
 use spectrum_storage::{Database, StorageError, TrieNodeWrite, TrieTable};
 use spectrum_storage_api::{Account, StateChanges};
 use spectrum_trie::{NodeStore, TrieError, account_leaf_value, storage_leaf_value, update_trie};
@@ -68,8 +67,8 @@ pub struct StateRootUpdate {
 /// Fills in the storage root of every account in `changes` and computes the state root over the
 /// database's current (parent) state plus `changes`.
 ///
-/// Accounts whose storage changed get the new root of their storage trie; the others keep the
-/// root they had. An account whose storage changed but is not itself listed is added, so the
+/// Accounts whose storage changed (or was wiped) get the new root of their storage trie; the
+/// others keep the root they carry. An account whose storage changed but is not itself listed is added, so the
 /// account trie sees its new storage root.
 pub fn apply_state_roots(
     db: &Database,
@@ -84,15 +83,12 @@ pub fn apply_state_roots(
             accounts.insert(*address, db.account(address)?);
         }
     }
-    for (address, account) in accounts.iter_mut() {
-        let Some(account) = account else { continue };
-        account.storage_root = match storage_roots.get(address) {
-            Some(root) => *root,
-            None if changes.wiped_storage.contains(address) => EMPTY_ROOT_HASH,
-            None => db
-                .account(address)?
-                .map_or(EMPTY_ROOT_HASH, |a| a.storage_root),
-        };
+    // Accounts whose storage did not change keep the root they arrive with: execution copies it
+    // from the parent state (empty when wiped), an unwind from the stored account.
+    for (address, root) in &storage_roots {
+        if let Some(Some(account)) = accounts.get_mut(address) {
+            account.storage_root = *root;
+        }
     }
     changes.accounts = accounts.into_iter().collect();
 
@@ -122,31 +118,29 @@ fn update_storage_tries(
     changes: &StateChanges,
     trie: &mut Vec<TrieNodeWrite>,
 ) -> Result<BTreeMap<Address, B256>, ChainError> {
-    let mut per_account: BTreeMap<Address, Vec<LeafChange>> = BTreeMap::new();
+    // Per account: whether its trie starts from empty (wiped, or the account deleted), and the
+    // leaf changes on top.
+    let mut per_account: BTreeMap<Address, (bool, Vec<LeafChange>)> = BTreeMap::new();
     for address in &changes.wiped_storage {
         // A wiped trie is rebuilt from empty; its old nodes are deleted by key below.
-        per_account.entry(*address).or_default();
+        per_account.entry(*address).or_default().0 = true;
     }
     for (address, slot, value) in &changes.storage {
         per_account
             .entry(*address)
             .or_default()
+            .1
             .push((keccak256(slot), storage_leaf_value(*value)));
     }
     // Accounts deleted outright lose their storage trie too.
     for (address, account) in &changes.accounts {
         if account.is_none() {
-            per_account.entry(*address).or_default();
+            per_account.entry(*address).or_default().0 = true;
         }
     }
     let mut roots = BTreeMap::new();
-    for (address, slots) in per_account {
+    for (address, (wiped, slots)) in per_account {
         let hashed = keccak256(address);
-        let wiped = changes.wiped_storage.contains(&address)
-            || changes
-                .accounts
-                .iter()
-                .any(|(a, acc)| *a == address && acc.is_none());
         if wiped {
             for key in db.storage_trie_keys(&hashed)? {
                 trie.push(TrieNodeWrite {

@@ -16,6 +16,7 @@
 //! block by block; if one of them fails, the old chain is restored.
 
 mod error;
+mod events;
 mod future;
 mod genesis;
 mod import;
@@ -32,6 +33,7 @@ use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transa
 use spectrum_storage::{BlockCommit, Database};
 
 pub use error::ChainError;
+pub use events::CanonicalChange;
 pub use future::{Clock, MAX_FUTURE_SECS, system_clock};
 pub use genesis::genesis_commit;
 pub use state_root::{StateRootUpdate, apply_state_roots};
@@ -75,6 +77,7 @@ pub struct Blockchain {
     validator: Arc<dyn BlockValidator>,
     clock: Clock,
     future: future::FutureBlocks,
+    events: events::ChainEvents,
 }
 
 impl Blockchain {
@@ -102,6 +105,7 @@ impl Blockchain {
             validator,
             clock: system_clock(),
             future: Default::default(),
+            events: Default::default(),
         }
     }
 
@@ -137,8 +141,28 @@ impl Blockchain {
     }
 
     /// Validates, executes and commits `block`, or stores it on a side chain, reorganising if its
-    /// branch becomes the heaviest. On error nothing of the block is written.
+    /// branch becomes the heaviest. On error nothing of the block is written. A move of the
+    /// canonical head is announced to [`Self::subscribe`]rs.
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        let old_head = self.db.head()?;
+        let outcome = self.insert_block_quietly(block)?;
+        if matches!(
+            outcome,
+            InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. }
+        ) && let Some(old_head) = old_head
+        {
+            self.announce_head_change(old_head)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Canonical head changes, from now on. A receiver that falls more than a few hundred
+    /// changes behind misses the oldest (`RecvError::Lagged`) and should re-read the head.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<CanonicalChange>> {
+        self.events.subscribe()
+    }
+
+    fn insert_block_quietly(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
         let hash = block.hash();
         if self.db.block_number(&hash)?.is_some() {
             return self.insert_known(block);

@@ -100,76 +100,31 @@ impl BlockExecutor {
             ));
         }
         check_transactions(&rules, header.number, transactions)?;
-
-        let chief = rules.spectrum.as_ref().map(|s| s.chief.clone());
-        let mut evm = SpectrumEvm::new(
-            &rules,
-            block_env(header, fee_recipient),
-            BlockState::new(state),
-            chief,
-        );
-        let mut receipts = Vec::with_capacity(transactions.len());
-        let mut cumulative: u64 = 0;
+        let mut builder =
+            BlockBuilder::with_rules(self.rules().clone(), rules, header, fee_recipient, state);
         for (index, (tx, sender)) in transactions.iter().zip(&block.senders).enumerate() {
-            let flags = TxFlags {
-                chief_update: rules.is_chief_update(tx),
-                fee_to_sender: rules.fee_to_sender(tx),
-            };
-            // chain.md §6: the chief-update transaction buys no gas.
-            let gas_limit = if flags.chief_update {
-                0
-            } else {
-                tx.tx().gas_limit
-            };
-            if rules.gas_pool {
-                let available = header.gas_limit.checked_sub(cumulative).ok_or(
-                    ExecutionError::GasUsedMismatch(GotExpected::new(cumulative, header.gas_limit)),
-                )?;
-                if gas_limit > available {
-                    return Err(ExecutionError::tx(
-                        index,
-                        TxError::BlockGasExhausted {
-                            gas_limit,
-                            available,
-                        },
-                    ));
-                }
-            }
-            evm.inner.ctx.tx = tx_env(tx, *sender, gas_limit);
-            if let Some(meter) = evm.meter.as_mut() {
-                meter.reset();
-            }
-            let result = SpectrumHandler::new(flags).run(&mut evm);
-            let changes = evm.inner.ctx.journaled_state.finalize();
-            let result = result.map_err(|e| evm_error(index, e, *sender))?;
-            evm.state_mut().commit(changes);
-
-            // chain.md §6: the chief-update transaction adds nothing to the block's gas.
-            if !flags.chief_update {
-                cumulative = cumulative
-                    .checked_add(result.tx_gas_used())
-                    .ok_or(ExecutionError::Overflow("block gas used"))?;
-            }
-            let receipt = Receipt {
-                status: Eip658Value::Eip658(result.is_success()),
-                cumulative_gas_used: cumulative,
-                logs: result.into_logs(),
-            };
-            receipts.push(receipt.with_bloom());
+            builder.push_at(index, tx, *sender)?;
         }
+        builder.finish_with_ommers(&block.block.body.ommers)
+    }
 
-        match self.rules() {
-            ExecutionRules::Ethereum(fork) => {
-                rewards::ethash(evm.state_mut(), *fork, header, &block.block.body.ommers)?
-            }
-            ExecutionRules::Spectrum(spec) => rewards::tribe(evm.state_mut(), spec, header)?,
-        }
-
-        Ok(BlockExecutionOutput {
-            receipts,
-            gas_used: cumulative,
-            changes: evm.into_state().into_changes()?,
-        })
+    /// An incremental executor for a block being built on `state` (the state after its
+    /// parent): transactions are added one by one and an invalid one leaves no trace, so the
+    /// block producer can skip it. The same code runs imported blocks ([`Self::execute`]).
+    pub fn builder<'a>(
+        &self,
+        header: &Header,
+        fee_recipient: Address,
+        state: &'a dyn StateProvider,
+    ) -> Result<BlockBuilder<'a>, ExecutionError> {
+        let rules = self.rules.at(header.number)?;
+        Ok(BlockBuilder::with_rules(
+            self.rules().clone(),
+            rules,
+            header,
+            fee_recipient,
+            state,
+        ))
     }
 
     /// [`Self::execute`], then [`verify_receipts`] against the block's header.
@@ -182,6 +137,159 @@ impl BlockExecutor {
         let output = self.execute(block, fee_recipient, state)?;
         verify_receipts(block.header().header(), &output)?;
         Ok(output)
+    }
+}
+
+/// A block's transactions executed one at a time ([`BlockExecutor::builder`]).
+pub struct BlockBuilder<'a> {
+    execution: ExecutionRules,
+    rules: BlockRules,
+    header: Header,
+    evm: SpectrumEvm<'a>,
+    receipts: Vec<ReceiptWithBloom>,
+    cumulative: u64,
+}
+
+impl<'a> BlockBuilder<'a> {
+    fn with_rules(
+        execution: ExecutionRules,
+        rules: BlockRules,
+        header: &Header,
+        fee_recipient: Address,
+        state: &'a dyn StateProvider,
+    ) -> Self {
+        let chief = rules.spectrum.as_ref().map(|s| s.chief.clone());
+        let evm = SpectrumEvm::new(
+            &rules,
+            block_env(header, fee_recipient),
+            BlockState::new(state),
+            chief,
+        );
+        Self {
+            execution,
+            rules,
+            header: header.clone(),
+            evm,
+            receipts: Vec::new(),
+            cumulative: 0,
+        }
+    }
+
+    /// Gas used so far.
+    pub fn gas_used(&self) -> u64 {
+        self.cumulative
+    }
+
+    /// Gas still available in the block.
+    pub fn gas_left(&self) -> u64 {
+        self.header.gas_limit.saturating_sub(self.cumulative)
+    }
+
+    /// Executes `tx` from `sender` as the block's next transaction and returns its receipt. If
+    /// the transaction is invalid here (nonce, funds, gas, chain id) the error says why and the
+    /// block's state is unchanged.
+    pub fn push(
+        &mut self,
+        tx: &TransactionSigned,
+        sender: Address,
+    ) -> Result<&ReceiptWithBloom, ExecutionError> {
+        let index = self.receipts.len();
+        check_transactions(&self.rules, self.header.number, std::slice::from_ref(tx)).map_err(
+            |e| match e {
+                ExecutionError::Transaction { error, .. } => ExecutionError::tx(index, error),
+                other => other,
+            },
+        )?;
+        self.push_at(index, tx, sender)
+    }
+
+    fn push_at(
+        &mut self,
+        index: usize,
+        tx: &TransactionSigned,
+        sender: Address,
+    ) -> Result<&ReceiptWithBloom, ExecutionError> {
+        let rules = &self.rules;
+        let flags = TxFlags {
+            chief_update: rules.is_chief_update(tx),
+            fee_to_sender: rules.fee_to_sender(tx),
+        };
+        // chain.md §6: the chief-update transaction buys no gas.
+        let gas_limit = if flags.chief_update {
+            0
+        } else {
+            tx.tx().gas_limit
+        };
+        if rules.gas_pool {
+            let available = self.header.gas_limit.checked_sub(self.cumulative).ok_or(
+                ExecutionError::GasUsedMismatch(GotExpected::new(
+                    self.cumulative,
+                    self.header.gas_limit,
+                )),
+            )?;
+            if gas_limit > available {
+                return Err(ExecutionError::tx(
+                    index,
+                    TxError::BlockGasExhausted {
+                        gas_limit,
+                        available,
+                    },
+                ));
+            }
+        }
+        let evm = &mut self.evm;
+        evm.inner.ctx.tx = tx_env(tx, sender, gas_limit);
+        if let Some(meter) = evm.meter.as_mut() {
+            meter.reset();
+        }
+        let result = SpectrumHandler::new(flags).run(evm);
+        let changes = evm.inner.ctx.journaled_state.finalize();
+        // An invalid transaction is refused before it changes anything: its (empty) journal
+        // is dropped with it.
+        let result = result.map_err(|e| evm_error(index, e, sender))?;
+        evm.state_mut().commit(changes);
+
+        // chain.md §6: the chief-update transaction adds nothing to the block's gas.
+        if !flags.chief_update {
+            self.cumulative = self
+                .cumulative
+                .checked_add(result.tx_gas_used())
+                .ok_or(ExecutionError::Overflow("block gas used"))?;
+        }
+        let receipt = Receipt {
+            status: Eip658Value::Eip658(result.is_success()),
+            cumulative_gas_used: self.cumulative,
+            logs: result.into_logs(),
+        };
+        self.receipts.push(receipt.with_bloom());
+        self.receipts
+            .last()
+            .ok_or(ExecutionError::Overflow("receipts"))
+    }
+
+    /// Applies the block rewards and returns receipts and state changes (a block without
+    /// ommers: Spectrum has none).
+    pub fn finish(self) -> Result<BlockExecutionOutput, ExecutionError> {
+        self.finish_with_ommers(&[])
+    }
+
+    fn finish_with_ommers(
+        mut self,
+        ommers: &[Header],
+    ) -> Result<BlockExecutionOutput, ExecutionError> {
+        match &self.execution {
+            ExecutionRules::Ethereum(fork) => {
+                rewards::ethash(self.evm.state_mut(), *fork, &self.header, ommers)?
+            }
+            ExecutionRules::Spectrum(spec) => {
+                rewards::tribe(self.evm.state_mut(), spec, &self.header)?
+            }
+        }
+        Ok(BlockExecutionOutput {
+            receipts: self.receipts,
+            gas_used: self.cumulative,
+            changes: self.evm.into_state().into_changes()?,
+        })
     }
 }
 

@@ -46,7 +46,9 @@ pub mod state_root;
 
 pub use call::CallOutcome;
 pub use error::{ExecutionError, TxError};
-pub use executor::{BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root};
+pub use executor::{
+    BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,
+};
 pub use rules::{CHIEF_UPDATE_SELECTOR, EthereumFork, ExecutionRules};
 
 #[cfg(test)]

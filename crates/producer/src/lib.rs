@@ -1,0 +1,62 @@
+//! Block production for a Tribe validator (tribe.md §15): plan the signer's slot (role,
+//! difficulty, earliest time), lay out the header (VRF over the parent from SIP100), put the
+//! signer's own chief-update transaction first with the volunteer `takeMiner` picks, add
+//! candidate transactions while gas lasts, execute, compute the roots and seal.
+//!
+//! **Owns:** [`BlockProducer`] (building one block on the head) and [`ProducerService`] (when a
+//! validator node builds: at its turn, on new transactions, on a timer for `--dev`).
+//!
+//! **Must not touch:** the database's writes (a built block goes through
+//! `spectrum_chain::Blockchain::insert_block` like any peer's block, so every block we
+//! produce passes our own verifier), the pool's internals (it sees the pool through
+//! `spectrum_txpool::TxPool`), or the network (a sealed block is handed out on a channel).
+
+mod build;
+mod error;
+mod plan;
+
+use std::sync::Arc;
+
+use alloy_primitives::Address;
+use spectrum_chain::ChiefContracts;
+use spectrum_chainspec::ChainSpec;
+use spectrum_execution::BlockExecutor;
+use spectrum_primitives::SealedHeader;
+use spectrum_storage::Database;
+
+pub use build::{
+    BuildRequest, BuiltBlock, CHIEF_UPDATE_GAS, CHIEF_UPDATE_GAS_PRICE, Candidate, Skipped,
+};
+pub use error::ProducerError;
+pub use plan::SlotPlan;
+
+/// Builds blocks on the canonical head of a database.
+pub struct BlockProducer {
+    db: Arc<Database>,
+    spec: Arc<ChainSpec>,
+    chief: ChiefContracts,
+    executor: BlockExecutor,
+}
+
+impl BlockProducer {
+    /// A producer over `db` for the chain of `spec`.
+    pub fn new(db: Arc<Database>, spec: Arc<ChainSpec>) -> Self {
+        Self {
+            chief: ChiefContracts::new(db.clone(), spec.clone()),
+            executor: BlockExecutor::spectrum(spec.clone()),
+            db,
+            spec,
+        }
+    }
+
+    /// `signer`'s slot for the block after `parent` (difficulty, delay, earliest time), or
+    /// [`ProducerError::NotAuthorised`].
+    pub fn plan(&self, parent: &SealedHeader, signer: Address) -> Result<SlotPlan, ProducerError> {
+        plan::plan_slot(&self.spec, &self.chief, parent, signer)
+    }
+
+    /// The chain spec.
+    pub fn spec(&self) -> &Arc<ChainSpec> {
+        &self.spec
+    }
+}

@@ -78,6 +78,9 @@ pub struct Blockchain {
     clock: Clock,
     future: future::FutureBlocks,
     events: events::ChainEvents,
+    /// Serialises inserts: the network, the block producer and `import` may insert at once,
+    /// and each insert reads the head, executes on its state and moves it.
+    insert_lock: std::sync::Mutex<()>,
 }
 
 impl Blockchain {
@@ -106,6 +109,7 @@ impl Blockchain {
             clock: system_clock(),
             future: Default::default(),
             events: Default::default(),
+            insert_lock: std::sync::Mutex::new(()),
         }
     }
 
@@ -144,6 +148,12 @@ impl Blockchain {
     /// branch becomes the heaviest. On error nothing of the block is written. A move of the
     /// canonical head is announced to [`Self::subscribe`]rs.
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        // A panic while holding the lock cannot leave a half-written block (one write batch),
+        // so a poisoned lock is safe to take over.
+        let _guard = self
+            .insert_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old_head = self.db.head()?;
         let outcome = self.insert_block_quietly(block)?;
         if matches!(

@@ -14,6 +14,7 @@
 mod build;
 mod error;
 mod plan;
+mod service;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub use build::{
 };
 pub use error::ProducerError;
 pub use plan::SlotPlan;
+pub use service::{ProducerConfig, ProducerService, ProductionMode, TransactionSource};
 
 /// Builds blocks on the canonical head of a database.
 pub struct BlockProducer {

@@ -28,6 +28,29 @@ pub struct Cli {
     /// --datadir is given, HTTP and WebSocket RPC on.
     #[arg(long, global = false)]
     pub dev: bool,
+
+    #[command(flatten)]
+    pub produce: ProduceArgs,
+}
+
+/// Block production (validators and `--dev`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Block production")]
+pub struct ProduceArgs {
+    /// Seal blocks with the node key whenever the signer set lets it (a validator).
+    #[arg(long)]
+    pub mine: bool,
+    /// Fees and block rewards go to this address [default: the validator's own].
+    #[arg(long = "miner.coinbase", value_name = "ADDRESS")]
+    pub coinbase: Option<alloy_primitives::Address>,
+    /// With --dev: one block every N seconds instead of one per transaction (plus an empty
+    /// block every few seconds).
+    #[arg(long = "dev.period", value_name = "SECS", requires = "dev", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub dev_period: Option<u64>,
+    /// With --dev: seal with this private key (hex) instead of the documented dev validator key
+    /// (the key must be a leader in the chain's genesis).
+    #[arg(long = "dev.key", value_name = "HEX", requires = "dev")]
+    pub dev_key: Option<String>,
 }
 
 /// Options every command takes.
@@ -107,6 +130,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Genesis files for new chains.
+    Genesis {
+        #[command(subcommand)]
+        command: GenesisCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -153,4 +181,60 @@ pub struct BenchImportArgs {
     /// [default: ../shared/testdata/spectrum-devnet-multi/chain.rlp beside the source tree].
     #[arg(long, value_name = "FILE")]
     pub reference_chain: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenesisCommand {
+    /// Write a genesis file for a private network with our chief contracts: the validators are
+    /// its leaders (the first one seals first), every Spectrum fork is on from block 0.
+    New(GenesisNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenesisNewArgs {
+    /// The chain's name (default datadir ~/.spectrum/<name>).
+    #[arg(long, default_value = "private")]
+    pub name: String,
+    /// EIP-155 chain id.
+    #[arg(long = "chain-id")]
+    pub chain_id: u64,
+    /// Network id [default: the chain id].
+    #[arg(long = "network-id")]
+    pub network_id: Option<u64>,
+    /// Comma-separated validator addresses (node-key addresses): the leaders, 1 to 5.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub validators: Vec<alloy_primitives::Address>,
+    /// Signer slots per round: slot 0 for a leader, the rest for staked validators.
+    #[arg(long = "signer-limit", default_value_t = 3)]
+    pub signer_limit: u64,
+    /// Block period in seconds (in-turn blocks follow their parent after period − 1 s).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub period: u64,
+    /// Blocks per epoch (the staking blacklist is emptied at each).
+    #[arg(long, default_value_t = 100)]
+    pub epoch: u64,
+    /// Owner of ChiefBase (manages leaders) [default: the first validator].
+    #[arg(long)]
+    pub owner: Option<alloy_primitives::Address>,
+    /// Minimum stake in wei.
+    #[arg(long = "min-deposit", default_value = "1000000000000000000")]
+    pub min_deposit: alloy_primitives::U256,
+    /// Blocks between stopping a stake and withdrawing it.
+    #[arg(long = "withdraw-wait", default_value_t = 10)]
+    pub withdraw_wait: u64,
+    /// Blocks per halving of the minimum stake (three halvings at most).
+    #[arg(long = "deposit-halving", default_value_t = 1_000_000)]
+    pub deposit_halving: u64,
+    /// Comma-separated ADDRESS=WEI balances.
+    #[arg(long, value_delimiter = ',')]
+    pub alloc: Vec<String>,
+    /// Genesis gas limit.
+    #[arg(long = "gas-limit", default_value_t = 40_000_000)]
+    pub gas_limit: u64,
+    /// The file's `_comment`.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

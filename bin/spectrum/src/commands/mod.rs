@@ -3,6 +3,7 @@
 mod bench;
 mod db;
 mod export;
+mod genesis;
 mod import;
 mod init;
 mod node;
@@ -11,7 +12,7 @@ use eyre::WrapErr;
 use spectrum_chainspec::{ChainSelector, ChainSpec};
 
 use crate::{
-    cli::{BenchCommand, Cli, Command, DbCommand},
+    cli::{BenchCommand, Cli, Command, DbCommand, GenesisCommand},
     datadir::DataDir,
 };
 
@@ -36,6 +37,9 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
         Some(Command::Db {
             command: DbCommand::Stats,
         }) => db::stats(&spec, &require(datadir, "db stats")?),
+        Some(Command::Genesis {
+            command: GenesisCommand::New(args),
+        }) => genesis::new(&args),
         // The benchmark brings its own chains; --datadir, if given, only says where to put
         // its temporary databases.
         Some(Command::Bench {

@@ -1,0 +1,95 @@
+//! On the `dev` chain (our own chief contracts, one validator, signer limit 1, period 1) the
+//! dev validator seals block after block with no delay, each passing our verifier, and the
+//! chief contract keeps it the round's signer.
+
+use std::sync::Arc;
+
+use alloy_consensus::TxLegacy;
+use alloy_primitives::{Address, TxKind, U256, hex};
+use secp256k1::SecretKey;
+use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
+use spectrum_chainspec::{ChainSpec, dev};
+use spectrum_primitives::sign_transaction;
+use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError};
+use spectrum_storage::Database;
+use spectrum_storage_api::StateProvider;
+
+fn secret(hex_key: &str) -> SecretKey {
+    let bytes: [u8; 32] = hex::decode(hex_key).unwrap().try_into().unwrap();
+    SecretKey::from_byte_array(bytes).unwrap()
+}
+
+#[test]
+fn the_dev_validator_seals_blocks_back_to_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Arc::new(ChainSpec::dev());
+    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
+    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
+    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
+    let chain = Blockchain::new(db.clone(), spec.clone(), validator)
+        .with_clock(Box::new(|| u64::from(u32::MAX)));
+    let producer = BlockProducer::new(db.clone(), spec.clone());
+
+    let key = secret(dev::DEV_VALIDATOR_KEY);
+    let (user_address, user_key) = dev::DEV_ACCOUNTS[0];
+    let user = secret(user_key);
+    let recipient: Address = dev::DEV_ACCOUNTS[1].0.parse().unwrap();
+    for n in 1..=6u64 {
+        let (_, parent) = db.head().unwrap().unwrap();
+        let transfer = TxLegacy {
+            chain_id: Some(1337),
+            nonce: n - 1,
+            gas_price: 1_000_000_000,
+            gas_limit: 21_000,
+            to: TxKind::Call(recipient),
+            value: U256::from(n),
+            input: Default::default(),
+        };
+        let built = producer
+            .build(BuildRequest {
+                parent,
+                key: &key,
+                coinbase: None,
+                timestamp: None,
+                transactions: vec![Candidate::recover(sign_transaction(transfer, &user)).unwrap()],
+            })
+            .unwrap_or_else(|e| panic!("block {n}: {e}"));
+        assert_eq!(built.plan.difficulty, 6, "always in turn");
+        assert_eq!(built.plan.delay, 0, "period 1: in-turn delay 0 s");
+        assert_eq!(
+            built.block.body.transactions.len(),
+            2,
+            "chief update + transfer"
+        );
+        let outcome = chain.insert_block(built.block).unwrap();
+        assert_eq!(
+            outcome,
+            InsertOutcome::Canonical {
+                number: n,
+                gas_used: 21_000
+            }
+        );
+    }
+    let state = db.latest_state();
+    let user_address: Address = user_address.parse().unwrap();
+    assert_eq!(state.account(&user_address).unwrap().unwrap().nonce, 6);
+    // The validator's nonce counts its six chief updates; its balance holds the rewards.
+    let validator: Address = dev::DEV_VALIDATOR_ADDRESS.parse().unwrap();
+    let account = state.account(&validator).unwrap().unwrap();
+    assert_eq!(account.nonce, 6);
+    assert!(account.balance >= U256::from(6u64) * spec.block_reward(1));
+
+    // Another key is neither signer nor leader.
+    let (_, parent) = db.head().unwrap().unwrap();
+    let refused = producer.build(BuildRequest {
+        parent,
+        key: &user,
+        coinbase: None,
+        timestamp: None,
+        transactions: Vec::new(),
+    });
+    assert!(
+        matches!(refused, Err(ProducerError::NotAuthorised { .. })),
+        "{refused:?}"
+    );
+}

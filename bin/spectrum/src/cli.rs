@@ -31,6 +31,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub produce: ProduceArgs,
+
+    #[command(flatten)]
+    pub validator_key: ValidatorKeyArgs,
 }
 
 /// Block production (validators and `--dev`).
@@ -98,6 +101,32 @@ pub struct RpcArgs {
     /// WS-RPC listening port.
     #[arg(long = "ws.port", default_value_t = 8546, value_name = "PORT")]
     pub ws_port: u16,
+    /// APIs offered over HTTP (comma-separated: eth, net, web3, txpool, tribe).
+    #[arg(
+        long = "http.api",
+        value_delimiter = ',',
+        default_value = "eth,net,web3,txpool,tribe",
+        value_name = "APIS"
+    )]
+    pub http_api: Vec<spectrum_rpc::Namespace>,
+    /// APIs offered over WebSocket.
+    #[arg(
+        long = "ws.api",
+        value_delimiter = ',',
+        default_value = "eth,net,web3,txpool,tribe",
+        value_name = "APIS"
+    )]
+    pub ws_api: Vec<spectrum_rpc::Namespace>,
+    /// Browser origins allowed to call the HTTP server (comma-separated; * for any).
+    #[arg(
+        long = "http.corsdomain",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    pub http_corsdomain: Vec<String>,
+    /// Browser origins allowed to open WebSockets (comma-separated; * for any) [default: local pages only].
+    #[arg(long = "ws.origins", value_delimiter = ',', value_name = "ORIGINS")]
+    pub ws_origins: Vec<String>,
 }
 
 /// Peer-to-peer networking.
@@ -140,6 +169,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Manage validator keys: v3 keystore files in <datadir>/keystore (geth-compatible).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +198,13 @@ pub enum BenchCommand {
     /// (execution, state root, commit into RocksDB) of the same blocks. Databases go into a
     /// temporary directory, under --datadir if given, removed afterwards.
     Import(BenchImportArgs),
+    /// Build and seal a full block on a fresh `dev` chain (40M gas of transfers), and import
+    /// the same block on a second database: the producer's time beside the import's.
+    Produce {
+        /// Blocks to build, each on a fresh chain.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+        rounds: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -237,4 +278,66 @@ pub struct GenesisNewArgs {
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+// ---- validator keys: the node-key flags and `spectrum account` (see commands/account.rs) ----
+
+/// Where the node key comes from.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Validator key")]
+pub struct ValidatorKeyArgs {
+    /// Use the keystore key of this account as the node key [default: the only key in
+    /// <datadir>/keystore]. Needs --password.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        requires = "password",
+        conflicts_with = "dev_key"
+    )]
+    pub unlock: Option<alloy_primitives::Address>,
+    /// File whose first line is the keystore password (for the node and `spectrum account`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password: Option<PathBuf>,
+    /// INSECURE: a file holding the node key in plain hex. Logs a warning; prefer a keystore
+    /// file (`spectrum account import`) with --password.
+    #[arg(
+        long = "validator.insecure-plain-key",
+        value_name = "FILE",
+        conflicts_with_all = ["unlock", "dev_key"]
+    )]
+    pub insecure_plain_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create a new random key, encrypted with a password (--password FILE, or typed twice).
+    New(AccountKdfArgs),
+    /// Import a private key from a file holding it in hex, encrypted with a password.
+    Import {
+        /// File holding the private key in hex (64 digits, `0x` optional).
+        keyfile: PathBuf,
+        #[command(flatten)]
+        kdf: AccountKdfArgs,
+    },
+    /// List the keys in the keystore.
+    List,
+    /// Re-encrypt a key with a new password; the current one comes from --password FILE (or is
+    /// typed).
+    Update {
+        /// The account whose key to re-encrypt.
+        address: alloy_primitives::Address,
+        /// File whose first line is the new password [default: typed twice].
+        #[arg(long = "new-password", value_name = "FILE")]
+        new_password: Option<PathBuf>,
+        #[command(flatten)]
+        kdf: AccountKdfArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AccountKdfArgs {
+    /// Encrypt with geth's light scrypt parameters (n = 4096, p = 6: 4 MiB instead of 256 MiB)
+    /// for tests and small machines; easier to brute-force.
+    #[arg(long)]
+    pub lightkdf: bool,
 }

@@ -203,8 +203,9 @@ fn db_stats_without_database_is_a_clear_error() {
 fn dev_node_starts_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
-        .arg("--dev")
+        .args(["--dev", "--http.port", "0", "--ws.port", "0"])
         .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn spectrum --dev");

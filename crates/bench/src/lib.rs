@@ -13,6 +13,7 @@
 pub mod contracts;
 mod generator;
 pub mod measure;
+pub mod produce;
 
 pub use generator::{
     COINBASE, ChainConfig, ChainGenerator, EXTRA_DATA_LEN, GeneratedChain, TxKinds, genesis_state,

@@ -37,7 +37,7 @@ pub use events::CanonicalChange;
 pub use future::{Clock, MAX_FUTURE_SECS, system_clock};
 pub use genesis::genesis_commit;
 pub use state_root::{StateRootUpdate, apply_state_roots};
-pub use tribe::{ChiefContracts, TribeBlockValidator};
+pub use tribe::{ChiefContracts, ChiefStatus, PocStatus, TribeBlockValidator};
 pub use validator::{BlockValidator, ExecutionChecksOnly};
 
 /// What happened to an inserted block.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
     ProviderError, SignerSet, SignerSetProvider, TribeValidator, is_chief_100, take_miner,
@@ -27,6 +27,55 @@ const GET_VOLUNTEERS: [u8; 4] = [0xd7, 0xca, 0x4a, 0x1c];
 const GET_NORMAL_LIST: [u8; 4] = [0x51, 0x39, 0x3c, 0xe3];
 /// No list a chief contract returns is longer than this; longer answers are refused.
 const MAX_LIST_LEN: usize = 4096;
+/// Chief `getEpoch()`.
+const GET_EPOCH: [u8; 4] = [0x75, 0x79, 0x91, 0xa8];
+/// Chief `getSignerLimit()`.
+const GET_SIGNER_LIMIT: [u8; 4] = [0xeb, 0x5c, 0x00, 0x11];
+/// ChiefBase `takeLeaderLimit()`.
+const TAKE_LEADER_LIMIT: [u8; 4] = [0x40, 0xe2, 0xf9, 0x91];
+/// POC `getAll()`: (address[] miners, uint[] amounts, uint[] blocks, address[] owners, uint[]
+/// blackStatus).
+const POC_GET_ALL: [u8; 4] = [0x53, 0xed, 0x51, 0x43];
+/// Anmap `bindInfo(address)`: (address from, address[] nodeids).
+const ANMAP_BIND_INFO: [u8; 4] = [0x8d, 0x04, 0xcd, 0x30];
+
+/// A chief contract's `getStatus()` and limits at one block, as `tribe_getStatus` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChiefStatus {
+    /// The chief version governing the block.
+    pub version: String,
+    /// `signerList` in contract order (1.0.0: with zero-address placeholders).
+    pub signers: Vec<Address>,
+    /// `scoreList`, one per signer (zero where the contract has fewer).
+    pub scores: Vec<U256>,
+    /// `blackList` (0.0.3 on; empty before).
+    pub black_list: Vec<Address>,
+    /// The contract's `number`: the block of its last update.
+    pub number: U256,
+    /// `getEpoch()`, if the contract has it.
+    pub epoch: Option<U256>,
+    /// `getSignerLimit()`, if the contract has it.
+    pub signer_limit: Option<U256>,
+    /// ChiefBase leaders (chief 1.0.0 only).
+    pub leaders: Option<Vec<Address>>,
+    /// ChiefBase `takeLeaderLimit()` (chief 1.0.0 only).
+    pub leader_limit: Option<U256>,
+}
+
+/// POC `getAll()`: every staked miner with its stake (`tribe_pocGetStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PocStatus {
+    /// Miners (stopped ones first).
+    pub miners: Vec<Address>,
+    /// Their deposits in wei.
+    pub amounts: Vec<U256>,
+    /// Their stop blocks (0 while running).
+    pub blocks: Vec<U256>,
+    /// Who deposited for each.
+    pub owners: Vec<Address>,
+    /// 1 if blacklisted.
+    pub black_status: Vec<U256>,
+}
 
 /// Reads signer sets and staking lists from the chief contracts with read-only calls.
 pub struct ChiefContracts {
@@ -159,6 +208,204 @@ impl ChiefContracts {
     }
 }
 
+/// Read methods for the `tribe_*` JSON-RPC calls: each reads the state after block `at`.
+impl ChiefContracts {
+    /// Calls `selector` on `to` at the state after `at`; the raw answer of a successful call.
+    fn raw_call(
+        &self,
+        at: &SealedHeader,
+        to: Address,
+        call: (&str, &[u8]),
+        version: &str,
+    ) -> Result<Bytes, ProviderError> {
+        let failed = |reason: String| ProviderError::CallFailed {
+            version: version.to_owned(),
+            address: to,
+            call: call.0.to_owned(),
+            number: at.number,
+            reason,
+        };
+        let outcome = self.with_state(at, |state| {
+            self.executor
+                .call(
+                    at.header(),
+                    state,
+                    Address::ZERO,
+                    to,
+                    Bytes::copy_from_slice(call.1),
+                )
+                .map_err(|e| failed(e.to_string()))
+        })?;
+        if !outcome.success {
+            return Err(failed("the call reverted".to_owned()));
+        }
+        Ok(outcome.output)
+    }
+
+    /// The chief's `getStatus()`, epoch and limits, and (1.0.0) ChiefBase's leaders, at the
+    /// state after `at`, read from the chief that governs `at` (tribe.md §5 lists each
+    /// version's layout).
+    pub fn status(&self, at: &SealedHeader) -> Result<ChiefStatus, ProviderError> {
+        let chief = self
+            .spec
+            .chief_at(at.number)
+            .ok_or(ProviderError::CallFailed {
+                version: String::new(),
+                address: Address::ZERO,
+                call: "getStatus()".to_owned(),
+                number: at.number,
+                reason: "no chief contract governs this block".to_owned(),
+            })?;
+        let version = chief.version.as_str();
+        let answer = self.raw_call(at, chief.address, ("getStatus()", &GET_STATUS), version)?;
+        let bad = |reason: &str| ProviderError::CallFailed {
+            version: version.to_owned(),
+            address: chief.address,
+            call: "getStatus()".to_owned(),
+            number: at.number,
+            reason: reason.to_owned(),
+        };
+        // Head-word positions of (signerList, blackList, scoreList, number) per version.
+        let (signers_at, black_at, scores_at, number_at) = match version {
+            "0.0.2" => (1, None, 2, 4),
+            "0.0.3" | "0.0.4" | "0.0.5" => (1, Some(2), 3, 5),
+            _ => (0, Some(1), 2, 5),
+        };
+        let signers = decode_address_array(&answer, signers_at).map_err(bad)?;
+        let black_list = match black_at {
+            Some(word) => decode_address_array(&answer, word).map_err(bad)?,
+            None => Vec::new(),
+        };
+        let mut scores = decode_uint_array(&answer, scores_at).map_err(bad)?;
+        scores.resize(signers.len(), U256::ZERO);
+        let number = read_uint_word(&answer, number_at).map_err(bad)?;
+        let uint = |to: Address, call: (&str, &[u8])| {
+            self.raw_call(at, to, call, version)
+                .ok()
+                .and_then(|answer| read_uint_word(&answer, 0).ok())
+        };
+        let epoch = uint(chief.address, ("getEpoch()", &GET_EPOCH));
+        let signer_limit = uint(chief.address, ("getSignerLimit()", &GET_SIGNER_LIMIT));
+        let (leaders, leader_limit) = match (is_chief_100(chief), self.spec.tribe.chief_base) {
+            (true, Some(base)) => (
+                Some(self.address_list(
+                    at,
+                    base,
+                    ("takeLeaderList()", TAKE_LEADER_LIST),
+                    0,
+                    version,
+                )?),
+                uint(base, ("takeLeaderLimit()", &TAKE_LEADER_LIMIT)),
+            ),
+            _ => (None, None),
+        };
+        Ok(ChiefStatus {
+            version: chief.version.clone(),
+            signers,
+            scores,
+            black_list,
+            number,
+            epoch,
+            signer_limit,
+            leaders,
+            leader_limit,
+        })
+    }
+
+    /// The chief's `getVolunteers()` at the state after `at`: volunteers and their weights;
+    /// empty for a chief without the call (before 0.0.6).
+    pub fn volunteers_with_weights(
+        &self,
+        at: &SealedHeader,
+    ) -> Result<(Vec<Address>, Vec<U256>), ProviderError> {
+        let Some(chief) = self.spec.chief_at(at.number) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let Ok(answer) = self.raw_call(
+            at,
+            chief.address,
+            ("getVolunteers()", &GET_VOLUNTEERS),
+            &chief.version,
+        ) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let bad = |reason: &str| ProviderError::CallFailed {
+            version: chief.version.clone(),
+            address: chief.address,
+            call: "getVolunteers()".to_owned(),
+            number: at.number,
+            reason: reason.to_owned(),
+        };
+        let volunteers = decode_address_array(&answer, 0).map_err(bad)?;
+        let mut weights = decode_uint_array(&answer, 1).map_err(bad)?;
+        weights.resize(volunteers.len(), U256::ZERO);
+        Ok((volunteers, weights))
+    }
+
+    /// POC `getAll()` at the state after `at`; `None` on a network without POC.
+    pub fn poc_status(&self, at: &SealedHeader) -> Result<Option<PocStatus>, ProviderError> {
+        let Some(poc) = self.spec.tribe.poc else {
+            return Ok(None);
+        };
+        let answer = self.raw_call(at, poc, ("getAll()", &POC_GET_ALL), "poc")?;
+        let bad = |reason: &str| ProviderError::CallFailed {
+            version: "poc".to_owned(),
+            address: poc,
+            call: "getAll()".to_owned(),
+            number: at.number,
+            reason: reason.to_owned(),
+        };
+        Ok(Some(PocStatus {
+            miners: decode_address_array(&answer, 0).map_err(bad)?,
+            amounts: decode_uint_array(&answer, 1).map_err(bad)?,
+            blocks: decode_uint_array(&answer, 2).map_err(bad)?,
+            owners: decode_address_array(&answer, 3).map_err(bad)?,
+            black_status: decode_uint_array(&answer, 4).map_err(bad)?,
+        }))
+    }
+
+    /// Anmap `bindInfo(addr)` at the state after `at`: the wallet `addr` is bound to and its
+    /// node ids; `None` on a network without Anmap at that block.
+    pub fn bind_info(
+        &self,
+        at: &SealedHeader,
+        addr: Address,
+    ) -> Result<Option<(Address, Vec<Address>)>, ProviderError> {
+        let Some(anmap) = self
+            .spec
+            .tribe
+            .anmap
+            .iter()
+            .rev()
+            .find(|entry| entry.start_block <= at.number)
+        else {
+            return Ok(None);
+        };
+        let mut data = ANMAP_BIND_INFO.to_vec();
+        data.extend_from_slice(&[0u8; 12]);
+        data.extend_from_slice(addr.as_slice());
+        let answer = self.raw_call(
+            at,
+            anmap.address,
+            ("bindInfo(address)", &data),
+            &anmap.version,
+        )?;
+        let bad = |reason: &str| ProviderError::CallFailed {
+            version: anmap.version.clone(),
+            address: anmap.address,
+            call: "bindInfo(address)".to_owned(),
+            number: at.number,
+            reason: reason.to_owned(),
+        };
+        let from = answer
+            .get(12..32)
+            .map(Address::from_slice)
+            .ok_or_else(|| bad("answer too short"))?;
+        let nodeids = decode_address_array(&answer, 1).map_err(bad)?;
+        Ok(Some((from, nodeids)))
+    }
+}
+
 impl SignerSetProvider for ChiefContracts {
     fn signer_set(
         &self,
@@ -190,6 +437,33 @@ impl SignerSetProvider for ChiefContracts {
         };
         Ok(SignerSet { signers, leaders })
     }
+}
+
+/// Reads head word `word` of `data` as a uint256.
+fn read_uint_word(data: &[u8], word: usize) -> Result<U256, &'static str> {
+    let at = word.checked_mul(32).ok_or("offset overflow")?;
+    let bytes = data
+        .get(at..at.checked_add(32).ok_or("offset overflow")?)
+        .ok_or("answer too short")?;
+    Ok(U256::from_be_slice(bytes))
+}
+
+/// Decodes the ABI `uint256[]` whose offset is in head word `word` of `data`, bounded.
+fn decode_uint_array(data: &[u8], word: usize) -> Result<Vec<U256>, &'static str> {
+    // An address array and a uint array share the layout: decode as words, then widen.
+    let small = |v: U256| usize::try_from(v).map_err(|_| "offset or length too large");
+    let offset = small(read_uint_word(data, word)?)?;
+    if offset % 32 != 0 {
+        return Err("unaligned offset");
+    }
+    let base = offset / 32;
+    let len = small(read_uint_word(data, base)?)?;
+    if len > MAX_LIST_LEN {
+        return Err("list longer than any chief contract returns");
+    }
+    (0..len)
+        .map(|i| read_uint_word(data, base.saturating_add(1).saturating_add(i)))
+        .collect()
 }
 
 /// Decodes the ABI `address[]` whose offset is in head word `word` of `data`, bounded.

@@ -44,7 +44,7 @@ mod rewards;
 mod rules;
 pub mod state_root;
 
-pub use call::CallOutcome;
+pub use call::{CallOutcome, CallRequest};
 pub use error::{ExecutionError, TxError};
 pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,

@@ -44,7 +44,8 @@ pub enum PoolError {
     /// Same nonce as a pooled transaction without a 10% higher price.
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
-    /// The sender holds as many transactions as the pool allows one account.
+    /// The sender holds as many transactions as the pool allows one account, none of them
+    /// with a higher nonce than the new one.
     #[error("txpool is full")]
     SenderFull,
     /// The account state could not be read.

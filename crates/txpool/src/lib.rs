@@ -6,13 +6,17 @@
 //! nonce split into *pending* (executable now: a gap-free run from the account's nonce) and
 //! *queued*, per-sender and global limits with eviction of the cheapest, the order blocks take
 //! them in ([`TxPool::best_transactions`]), and upkeep when the head moves (mined ones removed,
-//! stale ones dropped, reorged-out ones re-injected). Errors are geth's words ([`PoolError`]).
+//! stale and unpayable ones dropped, reorged-out ones re-injected). Errors are geth's words
+//! ([`PoolError`]).
 //!
 //! **Must not touch:** the database (state comes through [`StateSource`]), the network or block
 //! building: callers hand transactions in and take them out.
 
+mod best;
 mod error;
 mod pool;
+mod store;
+mod validate;
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -21,15 +25,17 @@ use spectrum_chainspec::ChainSpec;
 use spectrum_primitives::TransactionSigned;
 use spectrum_storage_api::{StateError, StateProvider};
 
+pub use best::BestTransactions;
 pub use error::PoolError;
 pub use pool::Pool;
+pub use validate::{CHIEF_UPDATE_SELECTOR, intrinsic_gas};
 
 /// Where a transaction came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxOrigin {
     /// Submitted to this node (RPC).
     Local,
-    /// Gossiped by a peer.
+    /// Gossiped by a peer, or re-injected after a reorg.
     External,
 }
 
@@ -44,6 +50,18 @@ pub struct PooledTx {
     pub hash: B256,
     /// Its RLP size in bytes.
     pub encoded_len: usize,
+}
+
+impl PooledTx {
+    /// Its gas price.
+    pub fn gas_price(&self) -> U256 {
+        U256::from(self.tx.tx().gas_price)
+    }
+
+    /// Its nonce.
+    pub fn nonce(&self) -> u64 {
+        self.tx.tx().nonce
+    }
 }
 
 /// How many transactions wait.
@@ -95,11 +113,14 @@ pub struct PoolConfig {
     pub price_bump_percent: u64,
     /// Most transactions one sender may have pooled.
     pub max_per_sender: usize,
-    /// Most transactions in the pool.
-    pub max_transactions: usize,
-    /// Most bytes of transactions in the pool.
+    /// Most pending (executable) transactions in the pool.
+    pub max_pending: usize,
+    /// Most queued (nonce-gapped) transactions in the pool.
+    pub max_queued: usize,
+    /// Most bytes of encoded transactions in the pool: with `max_tx_size` this bounds memory
+    /// whatever the mix of sizes.
     pub max_bytes: usize,
-    /// Largest transaction accepted.
+    /// Largest transaction accepted, encoded.
     pub max_tx_size: usize,
     /// Senders whose next block of ours starts with their own chief-update transaction (the
     /// local validator): their pool transactions follow it, at state nonce + 1.
@@ -107,8 +128,9 @@ pub struct PoolConfig {
 }
 
 impl PoolConfig {
-    /// geth's defaults (4096 pending + 1024 queued slots, 64 per account beyond that), the
-    /// reference's 18 gwei minimum price on public chains, 1 gwei on `dev`.
+    /// geth's defaults (4096 pending and 1024 queued slots, 64 per account), 32 MiB of
+    /// transactions at most, 128 KiB each; the reference's 18 gwei minimum price on public
+    /// chains, 1 gwei on `dev`.
     pub fn for_chain(spec: &ChainSpec) -> Self {
         let gwei = U256::from(1_000_000_000u64);
         let min_gas_price = if spec.name == "dev" {
@@ -120,23 +142,28 @@ impl PoolConfig {
             min_gas_price,
             price_bump_percent: 10,
             max_per_sender: 64,
-            max_transactions: 5120,
-            max_bytes: 64 * 1024 * 1024,
+            max_pending: 4096,
+            max_queued: 1024,
+            max_bytes: 32 * 1024 * 1024,
             max_tx_size: 128 * 1024,
             reserved_nonce_senders: Vec::new(),
         }
     }
 }
 
-/// The pool as the rest of the node sees it.
+/// The pool as the rest of the node sees it. Every method takes `&self`: RPC, the network and
+/// the producer call it concurrently.
 pub trait TxPool: Send + Sync {
-    /// Decodes (bounded) and adds a raw RLP transaction; returns its hash.
+    /// Decodes (bounded by [`PoolConfig::max_tx_size`]) and adds a raw RLP transaction;
+    /// returns its hash.
     fn add_raw(&self, raw: &[u8], origin: TxOrigin) -> Result<B256, PoolError>;
     /// Adds a decoded transaction; returns its hash.
     fn add_transaction(&self, tx: TransactionSigned, origin: TxOrigin) -> Result<B256, PoolError>;
     /// A pooled transaction.
     fn get(&self, hash: &B256) -> Option<Arc<PooledTx>>;
-    /// The nonce after `sender`'s pending run; `None` if it has nothing pending.
+    /// The nonce after `sender`'s pending run (its next nonce if all it has is queued);
+    /// `None` if it has nothing pooled, except for a reserved sender (the local validator),
+    /// whose answer is always at least its state nonce + 1.
     fn pending_nonce(&self, sender: &Address) -> Option<u64>;
     /// Counts.
     fn status(&self) -> PoolStatus;
@@ -145,28 +172,12 @@ pub trait TxPool: Send + Sync {
     /// Hashes of transactions as they become pending.
     fn subscribe_pending(&self) -> tokio::sync::broadcast::Receiver<B256>;
     /// Pending transactions in block order: highest gas price first, each sender's in nonce
-    /// order.
-    fn best_transactions(&self) -> Vec<Arc<PooledTx>>;
+    /// order; [`BestTransactions::mark_invalid`] skips the rest of a sender's. A snapshot: it
+    /// holds no lock.
+    fn best_transactions(&self) -> BestTransactions;
     /// Upkeep after the head moved.
     fn on_head_update(&self, update: HeadUpdate);
-    /// Removes transactions for good (e.g. invalid while building a block).
+    /// Removes transactions for good (e.g. invalid while building a block). A removed pending
+    /// transaction leaves a gap: its sender's later ones become queued.
     fn remove(&self, hashes: &[B256]);
-}
-
-/// Intrinsic gas of a legacy transaction under Homestead/Byzantium rules: 21,000 (53,000 to
-/// create), plus 4 per zero and 68 per non-zero data byte. `None` on overflow.
-pub fn intrinsic_gas(tx: &TransactionSigned) -> Option<u64> {
-    let fields = tx.tx();
-    let base: u64 = if fields.to.is_create() {
-        53_000
-    } else {
-        21_000
-    };
-    let zeros = fields.input.iter().filter(|b| **b == 0).count();
-    let non_zeros = fields.input.len().checked_sub(zeros)?;
-    let data = u64::try_from(zeros)
-        .ok()?
-        .checked_mul(4)?
-        .checked_add(u64::try_from(non_zeros).ok()?.checked_mul(68)?)?;
-    base.checked_add(data)
 }

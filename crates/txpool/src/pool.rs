@@ -1,10 +1,6 @@
-//! The pool's data: transactions by hash, by sender and nonce, and by price for eviction.
+//! [`Pool`]: validation outside the lock, bookkeeping ([`Store`]) inside it.
 
-use std::{
-    cmp::Reverse,
-    collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
-};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::Encodable;
@@ -13,12 +9,12 @@ use spectrum_primitives::{DecodeError, Limits, TransactionSigned};
 use tokio::sync::broadcast;
 
 use crate::{
-    HeadUpdate, PoolConfig, PoolContent, PoolError, PoolStatus, PooledTx, StateSource, TxOrigin,
-    TxPool, intrinsic_gas,
+    BestTransactions, HeadUpdate, PoolConfig, PoolContent, PoolError, PoolStatus, PooledTx,
+    StateSource, TxOrigin, TxPool, store::Store, validate,
 };
 
-/// `update(address)`: a chief-update transaction's selector (tribe.md §8).
-const CHIEF_UPDATE_SELECTOR: [u8; 4] = [0x1c, 0x1b, 0x87, 0x72];
+/// Hashes a slow `subscribe_pending` receiver may fall behind by before it misses some.
+const PENDING_EVENTS_CAPACITY: usize = 4096;
 
 /// The transaction pool. Cheap to share (`Arc<Pool>`); every method takes `&self`.
 pub struct Pool {
@@ -30,68 +26,31 @@ pub struct Pool {
 }
 
 struct Inner {
-    all: HashMap<B256, Arc<PooledTx>>,
-    senders: HashMap<Address, SenderTxs>,
-    /// (gas price, insertion order, hash): the cheapest first, for eviction.
-    by_price: BTreeSet<(U256, u64, B256)>,
-    order: HashMap<B256, u64>,
-    bytes: usize,
-    next_order: u64,
+    store: Store,
     head_number: u64,
-    gas_limit: u64,
-}
-
-/// One sender's transactions and the nonce its next executable one must have.
-struct SenderTxs {
-    next_nonce: u64,
-    txs: BTreeMap<u64, Arc<PooledTx>>,
-}
-
-impl SenderTxs {
-    /// How many transactions run gap-free from `next_nonce`.
-    fn pending_len(&self) -> usize {
-        let mut expected = self.next_nonce;
-        let mut count = 0;
-        for nonce in self.txs.keys() {
-            if *nonce != expected {
-                break;
-            }
-            count += 1;
-            expected = expected.saturating_add(1);
-        }
-        count
-    }
-}
-
-fn gas_price(tx: &PooledTx) -> U256 {
-    U256::from(tx.tx.tx().gas_price)
+    head_gas_limit: u64,
 }
 
 impl Pool {
     /// An empty pool for `spec`'s chain, validating against `state`, with the head at
-    /// `head_number` whose gas limit is `gas_limit`.
+    /// `head_number` whose gas limit is `head_gas_limit`.
     pub fn new(
         config: PoolConfig,
         spec: Arc<ChainSpec>,
         state: Arc<dyn StateSource>,
         head_number: u64,
-        gas_limit: u64,
+        head_gas_limit: u64,
     ) -> Self {
         Self {
             config,
             spec,
             state,
             inner: Mutex::new(Inner {
-                all: HashMap::new(),
-                senders: HashMap::new(),
-                by_price: BTreeSet::new(),
-                order: HashMap::new(),
-                bytes: 0,
-                next_order: 0,
+                store: Store::default(),
                 head_number,
-                gas_limit,
+                head_gas_limit,
             }),
-            pending_events: broadcast::channel(4096).0,
+            pending_events: broadcast::channel(PENDING_EVENTS_CAPACITY).0,
         }
     }
 
@@ -100,197 +59,91 @@ impl Pool {
         &self.config
     }
 
-    /// Bytes of transactions held.
+    /// Bytes of encoded transactions held (bounded by [`PoolConfig::max_bytes`]).
     pub fn size_in_bytes(&self) -> usize {
-        self.lock().bytes
+        self.lock().store.bytes()
+    }
+
+    /// An estimate of the heap the pool's transactions and bookkeeping take, in bytes.
+    pub fn estimated_memory(&self) -> usize {
+        self.lock().store.estimated_memory()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Every update leaves the maps consistent before it can panic; take the lock over.
+        // Store updates do not panic half-way; a panic elsewhere while holding the lock
+        // leaves the store consistent, so take it over.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn reserved(&self, sender: &Address) -> u64 {
-        u64::from(self.config.reserved_nonce_senders.contains(sender))
-    }
-
-    /// The checks that need no state and no lock, in geth's order.
-    fn check_stateless(
-        &self,
-        tx: &TransactionSigned,
-        encoded_len: usize,
-        head_number: u64,
-        gas_limit: u64,
-    ) -> Result<Address, PoolError> {
-        if encoded_len > self.config.max_tx_size {
-            return Err(PoolError::Oversized);
-        }
-        let fields = tx.tx();
-        if fields.gas_limit > gas_limit {
-            return Err(PoolError::GasLimit);
-        }
-        let sender = tx.recover_sender().map_err(|_| PoolError::InvalidSender)?;
-        match fields.chain_id {
-            Some(id) if id != self.spec.chain_id => return Err(PoolError::InvalidSender),
-            None if self.spec.is_sip003(head_number.saturating_add(1)) => {
-                return Err(PoolError::Unprotected);
-            }
-            _ => {}
-        }
-        if let Some(to) = fields.to.to()
-            && self.spec.is_chief_address(to)
-            && fields.input.starts_with(&CHIEF_UPDATE_SELECTOR)
-        {
-            return Err(PoolError::ChiefUpdate);
-        }
-        if U256::from(fields.gas_price) < self.config.min_gas_price {
-            return Err(PoolError::Underpriced);
-        }
-        if intrinsic_gas(tx).is_none_or(|gas| gas > fields.gas_limit) {
-            return Err(PoolError::IntrinsicGas);
-        }
-        Ok(sender)
+    /// The nonce `sender`'s next pool transaction must have, given its account's.
+    fn next_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
+        let reserved = self.config.reserved_nonce_senders.contains(sender);
+        account_nonce.saturating_add(u64::from(reserved))
     }
 
     fn add(&self, tx: TransactionSigned) -> Result<B256, PoolError> {
         let hash = tx.hash();
-        let (head_number, gas_limit) = {
+        let (head_number, head_gas_limit) = {
             let inner = self.lock();
-            if inner.all.contains_key(&hash) {
+            if inner.store.contains(&hash) {
                 return Err(PoolError::AlreadyKnown);
             }
-            (inner.head_number, inner.gas_limit)
+            (inner.head_number, inner.head_gas_limit)
         };
+        // Signature recovery and the state read happen outside the lock.
         let encoded_len = tx.length();
-        let sender = self.check_stateless(&tx, encoded_len, head_number, gas_limit)?;
+        let sender = validate::check_stateless(
+            &self.config,
+            &self.spec,
+            &tx,
+            encoded_len,
+            head_number,
+            head_gas_limit,
+        )?;
         let account = self.state.latest()?.account(&sender)?.unwrap_or_default();
-        let next_nonce = account.nonce.saturating_add(self.reserved(&sender));
-        let fields = tx.tx();
-        if fields.nonce < next_nonce {
-            return Err(PoolError::NonceTooLow);
-        }
-        let cost = U256::from(fields.gas_limit)
-            .checked_mul(U256::from(fields.gas_price))
-            .and_then(|fee| fee.checked_add(fields.value))
-            .ok_or(PoolError::InsufficientFunds)?;
-        if account.balance < cost {
-            return Err(PoolError::InsufficientFunds);
-        }
+        let next_nonce = self.next_nonce(&sender, account.nonce);
+        validate::check_account(&tx, &account, next_nonce)?;
         let pooled = Arc::new(PooledTx {
             tx,
             sender,
             hash,
             encoded_len,
         });
-        let newly_pending = self.lock().insert(&self.config, pooled, next_nonce)?;
-        for hash in newly_pending {
+        let newly_pending = self.lock().store.admit(&self.config, pooled, next_nonce)?;
+        self.announce(newly_pending);
+        Ok(hash)
+    }
+
+    fn announce(&self, hashes: Vec<B256>) {
+        for hash in hashes {
             // Nobody listening is fine.
             let _ = self.pending_events.send(hash);
         }
-        Ok(hash)
     }
-}
 
-impl Inner {
-    /// Inserts `tx` (validated against the state, whose nonce for its sender is
-    /// `next_nonce`); returns the hashes that became pending.
-    fn insert(
-        &mut self,
-        config: &PoolConfig,
-        tx: Arc<PooledTx>,
-        next_nonce: u64,
-    ) -> Result<Vec<B256>, PoolError> {
-        if self.all.contains_key(&tx.hash) {
-            return Err(PoolError::AlreadyKnown);
-        }
-        let nonce = tx.tx.tx().nonce;
-        let price = gas_price(&tx);
-        let replaced = match self.senders.get(&tx.sender).and_then(|s| s.txs.get(&nonce)) {
-            Some(old) => {
-                let bump = U256::from(100u64.saturating_add(config.price_bump_percent));
-                let needed = gas_price(old).saturating_mul(bump) / U256::from(100u64);
-                if price < needed {
-                    return Err(PoolError::ReplacementUnderpriced);
-                }
-                Some(old.hash)
+    /// Each sender's next nonce and balance at the head; `None` if the state is unreadable.
+    fn read_accounts(&self, senders: Vec<Address>) -> Option<Vec<(Address, u64, U256)>> {
+        let state = match self.state.latest() {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::warn!(%error, "pool upkeep cannot read the state");
+                return None;
             }
-            None => None,
         };
-        if replaced.is_none()
-            && self
-                .senders
-                .get(&tx.sender)
-                .is_some_and(|s| s.txs.len() >= config.max_per_sender)
-        {
-            return Err(PoolError::SenderFull);
-        }
-        if let Some(old) = replaced {
-            self.remove_one(&old);
-        }
-        self.make_room(config, price, tx.encoded_len)?;
-
-        let order = self.next_order;
-        self.next_order = self.next_order.saturating_add(1);
-        self.by_price.insert((price, order, tx.hash));
-        self.order.insert(tx.hash, order);
-        self.bytes = self.bytes.saturating_add(tx.encoded_len);
-        self.all.insert(tx.hash, tx.clone());
-        let sender = self.senders.entry(tx.sender).or_insert_with(|| SenderTxs {
-            next_nonce,
-            txs: BTreeMap::new(),
-        });
-        sender.next_nonce = next_nonce;
-        let pending_before = sender.pending_len();
-        sender.txs.insert(nonce, tx);
-        let pending_after = sender.pending_len();
-        // The new transaction and any queued ones it unblocked are now executable.
-        Ok(sender
-            .txs
-            .values()
-            .skip(pending_before)
-            .take(pending_after.saturating_sub(pending_before))
-            .map(|t| t.hash)
-            .collect())
-    }
-
-    /// Evicts the cheapest transactions until one of `len` bytes fits; refuses if the new one
-    /// is not dearer than what it would displace.
-    fn make_room(&mut self, config: &PoolConfig, price: U256, len: usize) -> Result<(), PoolError> {
-        while self.all.len() >= config.max_transactions
-            || self.bytes.saturating_add(len) > config.max_bytes
-        {
-            let Some((cheapest, _, hash)) = self.by_price.first().copied() else {
-                return Err(PoolError::Underpriced);
-            };
-            if cheapest >= price {
-                return Err(PoolError::Underpriced);
-            }
-            // Take the cheapest sender's last transaction, so its pending run stays whole.
-            let victim = self
-                .all
-                .get(&hash)
-                .and_then(|t| self.senders.get(&t.sender))
-                .and_then(|s| s.txs.values().next_back())
-                .map(|t| t.hash)
-                .unwrap_or(hash);
-            self.remove_one(&victim);
-        }
-        Ok(())
-    }
-
-    fn remove_one(&mut self, hash: &B256) -> Option<Arc<PooledTx>> {
-        let tx = self.all.remove(hash)?;
-        if let Some(order) = self.order.remove(hash) {
-            self.by_price.remove(&(gas_price(&tx), order, *hash));
-        }
-        self.bytes = self.bytes.saturating_sub(tx.encoded_len);
-        if let Some(sender) = self.senders.get_mut(&tx.sender) {
-            sender.txs.remove(&tx.tx.tx().nonce);
-            if sender.txs.is_empty() {
-                self.senders.remove(&tx.sender);
+        let mut accounts = Vec::with_capacity(senders.len());
+        for address in senders {
+            match state.account(&address) {
+                Ok(account) => {
+                    let account = account.unwrap_or_default();
+                    let next_nonce = self.next_nonce(&address, account.nonce);
+                    accounts.push((address, next_nonce, account.balance));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, %address, "pool upkeep cannot read an account");
+                }
             }
         }
-        Some(tx)
+        Some(accounts)
     }
 }
 
@@ -299,7 +152,11 @@ impl TxPool for Pool {
         if raw.len() > self.config.max_tx_size {
             return Err(PoolError::Oversized);
         }
-        let tx = TransactionSigned::decode_raw(raw, &Limits::DEFAULT).map_err(|e| match e {
+        let limits = Limits {
+            max_tx_bytes: self.config.max_tx_size,
+            ..Limits::DEFAULT
+        };
+        let tx = TransactionSigned::decode_raw(raw, &limits).map_err(|e| match e {
             DecodeError::TypedTransaction(_) => PoolError::TypedTransaction,
             DecodeError::TooLarge { .. } => PoolError::Oversized,
             other => PoolError::Decode(other.to_string()),
@@ -307,142 +164,103 @@ impl TxPool for Pool {
         self.add_transaction(tx, origin)
     }
 
-    fn add_transaction(&self, tx: TransactionSigned, _origin: TxOrigin) -> Result<B256, PoolError> {
-        self.add(tx)
+    fn add_transaction(&self, tx: TransactionSigned, origin: TxOrigin) -> Result<B256, PoolError> {
+        let hash = tx.hash();
+        let result = self.add(tx);
+        if let Err(error) = &result {
+            match origin {
+                TxOrigin::Local => tracing::debug!(%hash, %error, "refused a local transaction"),
+                TxOrigin::External => {
+                    tracing::trace!(%hash, %error, "refused a peer's transaction")
+                }
+            }
+        }
+        result
     }
 
     fn get(&self, hash: &B256) -> Option<Arc<PooledTx>> {
-        self.lock().all.get(hash).cloned()
+        self.lock().store.get(hash)
     }
 
     fn pending_nonce(&self, sender: &Address) -> Option<u64> {
-        let inner = self.lock();
-        let txs = inner.senders.get(sender)?;
-        let pending = u64::try_from(txs.pending_len()).ok()?;
-        (pending > 0).then(|| txs.next_nonce.saturating_add(pending))
+        if let Some(nonce) = self.lock().store.pending_nonce(sender) {
+            return Some(nonce);
+        }
+        if !self.config.reserved_nonce_senders.contains(sender) {
+            return None;
+        }
+        // Our next block's chief update takes the validator's state nonce: a wallet asking
+        // for the next one must hear state nonce + 1, even with nothing pooled.
+        let account = self.state.latest().ok()?.account(sender).ok()?;
+        Some(self.next_nonce(sender, account.unwrap_or_default().nonce))
     }
 
     fn status(&self) -> PoolStatus {
-        let inner = self.lock();
-        let pending: usize = inner.senders.values().map(SenderTxs::pending_len).sum();
-        PoolStatus {
-            pending,
-            queued: inner.all.len().saturating_sub(pending),
-        }
+        self.lock().store.status()
     }
 
     fn content(&self) -> PoolContent {
-        let inner = self.lock();
-        let mut content = PoolContent::default();
-        for (address, sender) in &inner.senders {
-            let pending = sender.pending_len();
-            for (i, (nonce, tx)) in sender.txs.iter().enumerate() {
-                let side = if i < pending {
-                    &mut content.pending
-                } else {
-                    &mut content.queued
-                };
-                side.entry(*address).or_default().insert(*nonce, tx.clone());
-            }
-        }
-        content
+        self.lock().store.content()
     }
 
     fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
         self.pending_events.subscribe()
     }
 
-    fn best_transactions(&self) -> Vec<Arc<PooledTx>> {
-        let inner = self.lock();
-        let runs: Vec<Vec<Arc<PooledTx>>> = inner
-            .senders
-            .values()
-            .map(|s| s.txs.values().take(s.pending_len()).cloned().collect())
-            .filter(|run: &Vec<_>| !run.is_empty())
-            .collect();
-        // Merge the runs: always the dearest next transaction of any sender, ties by age.
-        let mut heap: BinaryHeap<(U256, Reverse<u64>, usize, usize)> = runs
-            .iter()
-            .enumerate()
-            .map(|(i, run)| {
-                let order = inner.order.get(&run[0].hash).copied().unwrap_or(u64::MAX);
-                (gas_price(&run[0]), Reverse(order), i, 0)
-            })
-            .collect();
-        let mut best = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-        while let Some((_, _, run, at)) = heap.pop() {
-            best.push(runs[run][at].clone());
-            if let Some(next) = runs[run].get(at + 1) {
-                let order = inner.order.get(&next.hash).copied().unwrap_or(u64::MAX);
-                heap.push((gas_price(next), Reverse(order), run, at + 1));
-            }
-        }
-        best
+    fn best_transactions(&self) -> BestTransactions {
+        self.lock().store.best()
     }
 
     fn on_head_update(&self, update: HeadUpdate) {
-        {
+        let senders = {
             let mut inner = self.lock();
             inner.head_number = update.number;
-            inner.gas_limit = update.gas_limit;
+            inner.head_gas_limit = update.gas_limit;
             for hash in &update.mined {
-                inner.remove_one(hash);
+                inner.store.remove(hash);
             }
-            let senders: Vec<Address> = inner.senders.keys().copied().collect();
-            let state = match self.state.latest() {
-                Ok(state) => state,
-                Err(error) => {
-                    tracing::warn!(%error, "pool upkeep cannot read the state");
-                    return;
-                }
-            };
-            for address in senders {
-                let account = match state.account(&address) {
-                    Ok(account) => account.unwrap_or_default(),
-                    Err(error) => {
-                        tracing::warn!(%error, %address, "pool upkeep cannot read an account");
-                        continue;
-                    }
-                };
-                let next_nonce = account.nonce.saturating_add(self.reserved(&address));
-                let Some(sender) = inner.senders.get_mut(&address) else {
-                    continue;
-                };
-                sender.next_nonce = next_nonce;
-                // Below the account's nonce: mined elsewhere or replaced; cannot be mined now.
-                let stale: Vec<B256> = sender
-                    .txs
-                    .range(..next_nonce)
-                    .map(|(_, t)| t.hash)
-                    .collect();
-                // No longer payable: geth drops these too.
-                let unpayable: Vec<B256> = sender
-                    .txs
-                    .values()
-                    .filter(|t| {
-                        let f = t.tx.tx();
-                        U256::from(f.gas_limit)
-                            .checked_mul(U256::from(f.gas_price))
-                            .and_then(|fee| fee.checked_add(f.value))
-                            .is_none_or(|cost| cost > account.balance)
-                    })
-                    .map(|t| t.hash)
-                    .collect();
-                for hash in stale.iter().chain(&unpayable) {
-                    inner.remove_one(hash);
-                }
+            inner.store.senders()
+        };
+        // Read the state without the lock: RPC and the network keep adding meanwhile.
+        let accounts = self.read_accounts(senders).unwrap_or_default();
+        let mut newly_pending = Vec::new();
+        let (mut dropped, evicted) = {
+            let mut inner = self.lock();
+            let mut dropped = 0usize;
+            for (address, next_nonce, balance) in accounts {
+                let (gone, promoted) =
+                    inner
+                        .store
+                        .revalidate(&address, next_nonce, balance, update.gas_limit);
+                dropped = dropped.saturating_add(gone);
+                newly_pending.extend(promoted);
             }
-        }
+            let evicted = inner.store.enforce_limits(&self.config);
+            newly_pending.retain(|hash| inner.store.contains(hash));
+            (dropped, evicted)
+        };
+        self.announce(newly_pending);
+        let reinjected = update.reinject.len();
         for tx in update.reinject {
             // Mined again on the new branch, or no longer valid: nothing to do.
-            let _ = self.add(tx);
+            if self.add_transaction(tx, TxOrigin::External).is_err() {
+                dropped = dropped.saturating_add(1);
+            }
         }
+        tracing::debug!(
+            number = update.number,
+            mined = update.mined.len(),
+            reinjected,
+            dropped,
+            evicted,
+            "pool follows the head"
+        );
     }
 
     fn remove(&self, hashes: &[B256]) {
         let mut inner = self.lock();
         for hash in hashes {
-            inner.remove_one(hash);
+            inner.store.remove(hash);
         }
     }
 }

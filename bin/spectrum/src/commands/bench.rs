@@ -217,3 +217,35 @@ fn print_phases(phases: &Phases) {
         phases.trie_writes as f64 / blocks
     );
 }
+
+/// `spectrum bench produce`: building and sealing a full block beside importing it.
+pub fn produce(datadir: Option<&Path>, rounds: u32) -> eyre::Result<()> {
+    let work = match datadir {
+        Some(parent) => tempfile::Builder::new().prefix("bench-").tempdir_in(parent),
+        None => tempfile::Builder::new().prefix("spectrum-bench-").tempdir(),
+    }
+    .wrap_err("cannot create the benchmark's directory")?;
+    let rounds = usize::try_from(rounds)?;
+    let results = spectrum_bench::produce::measure_full_block(work.path(), rounds)?;
+    for (i, m) in results.iter().enumerate() {
+        println!(
+            "block {}: {} txs, {:.1} Mgas: build+seal {:.1} ms ({:.0} tx/s), import {:.1} ms, build/import {:.2}",
+            i + 1,
+            m.txs,
+            m.gas as f64 / 1e6,
+            m.build.as_secs_f64() * 1e3,
+            m.txs as f64 / m.build.as_secs_f64(),
+            m.insert.as_secs_f64() * 1e3,
+            m.build.as_secs_f64() / m.insert.as_secs_f64()
+        );
+    }
+    let mut builds: Vec<f64> = results
+        .iter()
+        .map(|m| m.build.as_secs_f64() * 1e3)
+        .collect();
+    builds.sort_by(f64::total_cmp);
+    if let Some(median) = builds.get(builds.len() / 2) {
+        println!("median build+seal of a full block: {median:.1} ms");
+    }
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod account;
 mod bench;
 mod db;
 mod export;
@@ -45,6 +46,14 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
         Some(Command::Bench {
             command: BenchCommand::Import(args),
         }) => bench::import(cli.global.datadir.as_deref(), &args),
+        Some(Command::Bench {
+            command: BenchCommand::Produce { rounds },
+        }) => bench::produce(cli.global.datadir.as_deref(), rounds),
+        Some(Command::Account { command }) => account::run(
+            &require(datadir, "account")?,
+            &command,
+            cli.validator_key.password.as_deref(),
+        ),
         None => node::run(spec, datadir, &cli),
     }
 }

@@ -1,9 +1,26 @@
-//! Running the node (no subcommand).
+//! Running the node (no subcommand): the chain, the pool, block production for validators and
+//! `--dev`, and JSON-RPC.
 
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use alloy_primitives::{Address, B256};
 use eyre::WrapErr;
-use spectrum_chainspec::ChainSpec;
+use secp256k1::SecretKey;
+use spectrum_chain::{Blockchain, CanonicalChange, TribeBlockValidator};
+use spectrum_chainspec::{ChainSpec, dev};
+use spectrum_producer::{
+    Candidate, ProducerConfig, ProducerService, ProductionMode, TransactionSource,
+};
+use spectrum_rpc::{RpcConfig, RpcContext};
+use spectrum_storage::Database;
+use spectrum_storage_api::{StateError, StateProvider};
+use spectrum_txpool::{HeadUpdate, Pool, PoolConfig, StateSource, TxPool};
+use tokio::task::JoinHandle;
 
 use crate::{cli::Cli, datadir::DataDir};
+
+/// `--dev` seals an empty block after this long without one.
+const DEV_IDLE_BLOCK: Duration = Duration::from_secs(5);
 
 pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result<()> {
     // `--dev` without --datadir runs in a temporary directory removed at exit.
@@ -18,7 +35,8 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
             )?
         }
     };
-    let db = super::open_initialised(&spec, &datadir)?;
+    let db = Arc::new(super::open_initialised(&spec, &datadir)?);
+    let spec = Arc::new(spec);
     let (number, hash) = db
         .head()?
         .ok_or_else(|| eyre::eyre!("the database has no head"))?;
@@ -30,20 +48,343 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
         datadir = %datadir.path().display(),
         "node started"
     );
-    if cli.dev || cli.rpc.http || cli.rpc.ws {
-        tracing::warn!(
-            "JSON-RPC, networking and block production are not in this build yet: the node only holds its database"
-        );
-    }
+    let validator_key = validator_key(cli, &datadir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime
-        .block_on(shutdown_signal())
-        .wrap_err("waiting for a shutdown signal")?;
+    runtime.block_on(serve(db.clone(), spec, cli, validator_key))?;
     tracing::info!("shutting down");
+    db.flush()?;
     drop(db);
     Ok(())
+}
+
+/// The key this node seals with, if it produces blocks: on `--dev` the dev validator key (or
+/// `--dev.key`); with `--mine` the keystore key unlocked with `--password` (or the plain key
+/// file the operator insisted on). A wrong password or a missing key stops the node here,
+/// before anything is signed.
+fn validator_key(cli: &Cli, datadir: &DataDir) -> eyre::Result<Option<SecretKey>> {
+    if cli.dev && cli.produce.dev_key.is_none() {
+        return parse_secret(dev::DEV_VALIDATOR_KEY).map(Some);
+    }
+    if !cli.dev && !cli.produce.mine {
+        return Ok(None);
+    }
+    let source = super::account::key_source(cli, datadir).ok_or_else(|| {
+        eyre::eyre!(
+            "--mine needs the validator key: --password FILE (keystore in {}), optionally --unlock ADDRESS",
+            datadir.path().join("keystore").display()
+        )
+    })?;
+    if let spectrum_keystore::KeySource::PlainHexFile(path) = &source {
+        tracing::warn!(
+            path = %path.display(),
+            "INSECURE: the validator key is read from an unencrypted file; keep it in a keystore (`spectrum account import`)"
+        );
+    }
+    let key =
+        spectrum_keystore::load_validator_key(&source).wrap_err("cannot load the validator key")?;
+    Ok(Some(*key.secret_key()))
+}
+
+fn parse_secret(hex: &str) -> eyre::Result<SecretKey> {
+    let bytes = alloy_primitives::hex::decode(hex.trim()).wrap_err("not hex")?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| eyre::eyre!("a private key is 32 bytes"))?;
+    SecretKey::from_byte_array(bytes).map_err(|_| eyre::eyre!("not a valid secp256k1 private key"))
+}
+
+fn key_address(key: &SecretKey) -> Address {
+    spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1))
+}
+
+async fn serve(
+    db: Arc<Database>,
+    spec: Arc<ChainSpec>,
+    cli: &Cli,
+    validator_key: Option<SecretKey>,
+) -> eyre::Result<()> {
+    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
+    let chain = Arc::new(Blockchain::new(db.clone(), spec.clone(), validator));
+    let head = db
+        .header_by_number(db.head()?.map(|(n, _)| n).unwrap_or(0))?
+        .ok_or_else(|| eyre::eyre!("the head header is missing"))?;
+
+    let mut pool_config = PoolConfig::for_chain(&spec);
+    if let Some(key) = &validator_key {
+        pool_config.reserved_nonce_senders.push(key_address(key));
+    }
+    let gas_price = pool_config.min_gas_price;
+    let validator_address = validator_key.as_ref().map(key_address);
+    let pool = Arc::new(Pool::new(
+        pool_config,
+        spec.clone(),
+        Arc::new(DatabaseState(db.clone())),
+        head.number,
+        head.gas_limit,
+    ));
+    let mut tasks: Vec<JoinHandle<()>> = vec![
+        tokio::spawn(pool_upkeep(db.clone(), chain.subscribe(), pool.clone())),
+        tokio::spawn(future_blocks(chain.clone())),
+    ];
+
+    if let Some(key) = &validator_key {
+        announce_role(&chain, &spec, key);
+    }
+    if let Some(key) = validator_key {
+        let mode = match (cli.dev, cli.produce.dev_period) {
+            (true, Some(secs)) => ProductionMode::Interval(Duration::from_secs(secs)),
+            (true, None) => ProductionMode::OnDemand {
+                idle: DEV_IDLE_BLOCK,
+            },
+            (false, _) => ProductionMode::Slots,
+        };
+        let (service, mut produced) = ProducerService::new(
+            chain.clone(),
+            Arc::new(PoolSource(pool.clone())),
+            ProducerConfig {
+                key,
+                coinbase: cli.produce.coinbase,
+                mode,
+            },
+        );
+        tasks.push(tokio::spawn(service.run(pool.subscribe_pending())));
+        // Until the network lands, sealed blocks have nowhere to go.
+        tasks.push(tokio::spawn(async move {
+            while produced.recv().await.is_some() {}
+        }));
+    }
+
+    let rpc_config = rpc_config(cli);
+    let rpc = if rpc_config.http.is_some() || rpc_config.ws.is_some() {
+        let ctx = RpcContext {
+            db: db.clone(),
+            spec: spec.clone(),
+            pool: pool.clone(),
+            events: chain.clone(),
+            network: Arc::new(spectrum_rpc::NoNetwork),
+            min_gas_price: gas_price,
+            validator: validator_address,
+            client_version: format!(
+                "spectrum-rs/v{}/{}-{}",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ),
+        };
+        let handle = spectrum_rpc::start(rpc_config, ctx).await?;
+        if let Some(addr) = handle.http_addr() {
+            tracing::info!(url = %format!("http://{addr}"), "HTTP JSON-RPC listening");
+        }
+        if let Some(addr) = handle.ws_addr() {
+            tracing::info!(url = %format!("ws://{addr}"), "WebSocket JSON-RPC listening");
+        }
+        if cli.dev {
+            print_dev_banner(&spec, handle.http_addr(), handle.ws_addr());
+        }
+        Some(handle)
+    } else {
+        None
+    };
+
+    shutdown_signal()
+        .await
+        .wrap_err("waiting for a shutdown signal")?;
+    if let Some(rpc) = rpc {
+        rpc.stop().await;
+    }
+    for task in tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+/// Says at start whether the validator may seal the next block, so that a key outside the
+/// signer set is obvious (it then seals nothing until the chief contract lists it).
+fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
+    let address = key_address(key);
+    let producer = spectrum_producer::BlockProducer::new(chain.db().clone(), spec.clone());
+    let head = chain
+        .db()
+        .head()
+        .ok()
+        .flatten()
+        .and_then(|(_, hash)| chain.db().header(&hash).ok().flatten());
+    let Some(head) = head else { return };
+    match producer.plan(&head, address) {
+        Ok(plan) => tracing::info!(
+            validator = %address,
+            next = plan.number,
+            difficulty = plan.difficulty,
+            delay_secs = plan.delay,
+            "validator key loaded; it may seal the next block"
+        ),
+        Err(spectrum_producer::ProducerError::NotAuthorised { .. }) => tracing::warn!(
+            validator = %address,
+            "the validator key is neither in the signer set nor a leader: it seals nothing until the chief contract lists it"
+        ),
+        Err(error) => tracing::warn!(validator = %address, %error, "cannot read the signer set"),
+    }
+}
+
+/// `--dev` turns HTTP and WebSocket on; otherwise `--http` / `--ws` do.
+fn rpc_config(cli: &Cli) -> RpcConfig {
+    let rpc = &cli.rpc;
+    RpcConfig {
+        http: (cli.dev || rpc.http).then(|| SocketAddr::new(rpc.http_addr, rpc.http_port)),
+        ws: (cli.dev || rpc.ws).then(|| SocketAddr::new(rpc.ws_addr, rpc.ws_port)),
+        http_apis: rpc.http_api.clone(),
+        ws_apis: rpc.ws_api.clone(),
+        http_cors: rpc.http_corsdomain.clone(),
+        ws_origins: rpc.ws_origins.clone(),
+        ..RpcConfig::default()
+    }
+}
+
+/// What anvil prints: the funded accounts with their keys, and where to connect.
+fn print_dev_banner(spec: &ChainSpec, http: Option<SocketAddr>, ws: Option<SocketAddr>) {
+    let mut text = String::from("\nspectrum --dev: a local Spectrum chain, chain id ");
+    text.push_str(&format!(
+        "{}\n\nAvailable accounts (10,000 coins each)\n",
+        spec.chain_id
+    ));
+    for (i, (address, _)) in dev::DEV_ACCOUNTS.iter().enumerate() {
+        text.push_str(&format!("({i}) {address}\n"));
+    }
+    text.push_str("\nPrivate keys (well known: never use them on a real network)\n");
+    for (i, (_, key)) in dev::DEV_ACCOUNTS.iter().enumerate() {
+        text.push_str(&format!("({i}) {key}\n"));
+    }
+    text.push_str(&format!("\nMnemonic: {}\n", dev::DEV_MNEMONIC));
+    text.push_str(&format!(
+        "Validator (seals every block, funds no one): {}\n",
+        dev::DEV_VALIDATOR_ADDRESS
+    ));
+    if let Some(addr) = http {
+        text.push_str(&format!("\nHTTP JSON-RPC: http://{addr}\n"));
+    }
+    if let Some(addr) = ws {
+        text.push_str(&format!("WebSocket JSON-RPC: ws://{addr}\n"));
+    }
+    println!("{text}");
+}
+
+/// The pool validates against the head's state in the database.
+struct DatabaseState(Arc<Database>);
+
+impl StateSource for DatabaseState {
+    fn latest(&self) -> Result<Box<dyn StateProvider + '_>, StateError> {
+        Ok(Box::new(self.0.latest_state()))
+    }
+}
+
+/// The producer takes its transactions from the pool.
+struct PoolSource(Arc<Pool>);
+
+impl TransactionSource for PoolSource {
+    fn best(&self) -> Vec<Candidate> {
+        self.0
+            .best_transactions()
+            .map(|t| Candidate {
+                tx: t.tx.clone(),
+                sender: t.sender,
+            })
+            .collect()
+    }
+
+    fn has_pending(&self) -> bool {
+        self.0.status().pending > 0
+    }
+
+    fn remove_invalid(&self, hashes: &[B256]) {
+        self.0.remove(hashes);
+    }
+}
+
+/// Keeps the pool in step with the canonical chain: mined transactions out, reorged-out ones
+/// back in, stale ones dropped.
+async fn pool_upkeep(
+    db: Arc<Database>,
+    mut changes: tokio::sync::broadcast::Receiver<Arc<CanonicalChange>>,
+    pool: Arc<Pool>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::debug!(missed, "pool upkeep fell behind; re-reading the head");
+                match head_only_change(&db) {
+                    Some(change) => Arc::new(change),
+                    None => continue,
+                }
+            }
+            Err(RecvError::Closed) => return,
+        };
+        let update = head_update(&db, &change);
+        let pool = pool.clone();
+        // Re-validating reads the state: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || pool.on_head_update(update)).await;
+    }
+}
+
+fn head_only_change(db: &Database) -> Option<CanonicalChange> {
+    let (number, _) = db.head().ok()??;
+    let head = db.header_by_number(number).ok()??;
+    Some(CanonicalChange {
+        removed: Vec::new(),
+        added: vec![head],
+    })
+}
+
+fn head_update(db: &Database, change: &CanonicalChange) -> HeadUpdate {
+    let body_txs = |hash: &B256| {
+        db.body(hash)
+            .ok()
+            .flatten()
+            .map(|b| b.transactions)
+            .unwrap_or_default()
+    };
+    let mined: Vec<B256> = change
+        .added
+        .iter()
+        .flat_map(|h| body_txs(&h.hash()))
+        .map(|tx| tx.hash())
+        .collect();
+    let reinject = change
+        .removed
+        .iter()
+        .flat_map(|h| body_txs(&h.hash()))
+        .filter(|tx| !mined.contains(&tx.hash()))
+        .collect();
+    let head = change.head();
+    HeadUpdate {
+        number: head.map_or(0, |h| h.number),
+        gas_limit: head.map_or(0, |h| h.gas_limit),
+        mined,
+        reinject,
+    }
+}
+
+/// Blocks that arrived a little early wait for their time (tribe.md §2).
+async fn future_blocks(chain: Arc<Blockchain>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if chain.future_block_count() == 0 {
+            continue;
+        }
+        let chain = chain.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for result in chain.insert_due_future_blocks() {
+                if let Err(error) = result {
+                    tracing::warn!(%error, "a held block failed");
+                }
+            }
+        })
+        .await;
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

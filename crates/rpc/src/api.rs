@@ -1,0 +1,199 @@
+//! The shared state every method reads, and how method tables become a jsonrpsee module.
+
+use std::sync::{Arc, Mutex};
+
+use alloy_primitives::{B256, U256};
+use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
+use serde::Serialize;
+use serde_json::Value;
+use spectrum_chain::ChiefContracts;
+use spectrum_execution::BlockExecutor;
+use spectrum_primitives::SealedHeader;
+
+use crate::{
+    Namespace, RpcContext, RpcLimits,
+    error::{ApiResult, internal, server_error},
+    filters::FilterStore,
+    params::{BlockId, positional},
+};
+
+/// Everything a method needs: the node's context plus the RPC's own state.
+pub(crate) struct Api {
+    pub(crate) ctx: RpcContext,
+    pub(crate) limits: RpcLimits,
+    pub(crate) executor: BlockExecutor,
+    pub(crate) chief: ChiefContracts,
+    pub(crate) filters: FilterStore,
+    /// `eth_gasPrice` of the head it was computed at.
+    pub(crate) gas_price_cache: Mutex<Option<(B256, U256)>>,
+}
+
+impl Api {
+    pub(crate) fn new(ctx: RpcContext, limits: RpcLimits) -> Self {
+        let executor = BlockExecutor::spectrum(ctx.spec.clone());
+        let chief = ChiefContracts::new(ctx.db.clone(), ctx.spec.clone());
+        let filters = FilterStore::new(limits.max_filters, limits.max_filter_buffer);
+        Self {
+            ctx,
+            limits,
+            executor,
+            chief,
+            filters,
+            gas_price_cache: Mutex::new(None),
+        }
+    }
+
+    /// The canonical head's number and hash.
+    pub(crate) fn head(&self) -> ApiResult<(u64, B256)> {
+        self.ctx
+            .db
+            .head()
+            .map_err(internal)?
+            .ok_or_else(|| internal("the database has no head"))
+    }
+
+    /// The head header.
+    pub(crate) fn head_header(&self) -> ApiResult<SealedHeader> {
+        let (_, hash) = self.head()?;
+        self.ctx
+            .db
+            .header(&hash)
+            .map_err(internal)?
+            .ok_or_else(|| internal("the head header is missing"))
+    }
+
+    /// The number of the canonical block a number-like parameter names (`None`: no such
+    /// block). A hash names any known block unless `require_canonical`.
+    pub(crate) fn resolve(&self, block: BlockId) -> ApiResult<Option<(u64, B256)>> {
+        let db = &self.ctx.db;
+        match block {
+            BlockId::Latest | BlockId::Pending => self.head().map(Some),
+            BlockId::Earliest => Ok(db.canonical_hash(0).map_err(internal)?.map(|h| (0, h))),
+            BlockId::Number(n) => Ok(db.canonical_hash(n).map_err(internal)?.map(|h| (n, h))),
+            BlockId::Hash {
+                hash,
+                require_canonical,
+            } => {
+                let Some(number) = db.block_number(&hash).map_err(internal)? else {
+                    return Ok(None);
+                };
+                if require_canonical && db.canonical_hash(number).map_err(internal)? != Some(hash) {
+                    return Err(server_error(format!(
+                        "hash {hash} is not currently canonical"
+                    )));
+                }
+                Ok(Some((number, hash)))
+            }
+        }
+    }
+
+    /// The header a block parameter names, or geth's "header not found".
+    pub(crate) fn header_for(&self, block: BlockId) -> ApiResult<SealedHeader> {
+        let (_, hash) = self
+            .resolve(block)?
+            .ok_or_else(|| server_error("header not found"))?;
+        self.ctx
+            .db
+            .header(&hash)
+            .map_err(internal)?
+            .ok_or_else(|| server_error("header not found"))
+    }
+}
+
+/// A method: decoded positional parameters in, a serialisable answer out.
+pub(crate) type Handler<R> = fn(&Api, &[Value]) -> ApiResult<R>;
+
+/// Whether a method runs on the connection's task or the blocking pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Quick reads: a few database lookups.
+    Inline,
+    /// EVM runs and scans: off the async workers.
+    Blocking,
+}
+
+/// One method of a namespace.
+pub(crate) struct Method<R: 'static> {
+    pub(crate) name: &'static str,
+    pub(crate) run: Run,
+    pub(crate) handler: Handler<R>,
+}
+
+/// Shorthand for a table entry.
+pub(crate) const fn inline<R>(name: &'static str, handler: Handler<R>) -> Method<R> {
+    Method {
+        name,
+        run: Run::Inline,
+        handler,
+    }
+}
+
+/// Shorthand for a table entry run on the blocking pool.
+pub(crate) const fn blocking<R>(name: &'static str, handler: Handler<R>) -> Method<R> {
+    Method {
+        name,
+        run: Run::Blocking,
+        handler,
+    }
+}
+
+/// Registers `methods` on `module`.
+pub(crate) fn register<R>(
+    module: &mut RpcModule<Api>,
+    methods: &[Method<R>],
+) -> Result<(), RegisterMethodError>
+where
+    R: Serialize + Clone + Send + 'static,
+{
+    for method in methods {
+        let handler = method.handler;
+        match method.run {
+            Run::Inline => {
+                module.register_method(method.name, move |raw: Params<'_>, api, _| {
+                    let values = positional(&raw)?;
+                    handler(api, &values)
+                })?;
+            }
+            Run::Blocking => {
+                module.register_blocking_method(method.name, move |raw: Params<'_>, api, _| {
+                    let values = positional(&raw)?;
+                    handler(&api, &values)
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The module of the given namespaces over `api`.
+pub(crate) fn module(
+    api: Arc<Api>,
+    namespaces: &[Namespace],
+) -> Result<RpcModule<Api>, RegisterMethodError> {
+    let mut module = RpcModule::from_arc(api);
+    for namespace in namespaces {
+        match namespace {
+            Namespace::Eth => {
+                register(&mut module, crate::state::METHODS)?;
+                register(&mut module, crate::blocks::METHODS)?;
+                register(&mut module, crate::call::METHODS)?;
+                register(&mut module, crate::filters::METHODS)?;
+                register(&mut module, crate::misc::ETH_METHODS)?;
+                crate::pubsub::register(&mut module)?;
+            }
+            Namespace::Net => register(&mut module, crate::misc::NET_METHODS)?,
+            Namespace::Web3 => register(&mut module, crate::misc::WEB3_METHODS)?,
+            Namespace::Txpool => register(&mut module, crate::txpool::METHODS)?,
+            Namespace::Tribe => register(&mut module, crate::tribe::METHODS)?,
+        }
+    }
+    let names: Vec<&'static str> = namespaces.iter().map(|n| n.name()).collect();
+    module.register_method("rpc_modules", move |_, _, _| {
+        let map: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|n| ((*n).to_owned(), Value::String("1.0".to_owned())))
+            .collect();
+        Value::Object(map)
+    })?;
+    Ok(module)
+}

@@ -1,0 +1,222 @@
+//! JSON-RPC 2.0 over HTTP and WebSocket (jsonrpsee): what wallets, libraries and explorers ask
+//! a node, answered with geth's shapes on Spectrum's chain.
+//!
+//! **Owns:** the servers ([`start`]: HTTP and WebSocket, limits, CORS and WebSocket origins),
+//! strict parameter decoding ([`params`]: hex quantities, EIP-1898 block parameters, call
+//! objects, log filters), the error codes ([`error`]), and the namespaces: `eth` (state, blocks,
+//! transactions, receipts, `eth_call` / `eth_estimateGas`, logs, filters, subscriptions),
+//! `net`, `web3`, `txpool` and the read-only `tribe` methods. `docs/json-rpc.md` lists every
+//! method with an example and its Spectrum differences.
+//!
+//! **Must not touch:** writes to the database (it only reads `spectrum-storage`), block
+//! building, the network. Transactions go to the pool (`spectrum-txpool`); calls run on a
+//! throw-away overlay (`spectrum-execution`); chief contracts are read through
+//! `spectrum-chain`'s `ChiefContracts`.
+//!
+//! How a request passes through: jsonrpsee parses the envelope (parse errors, batches, unknown
+//! methods are its own); the method decodes its positional parameters with [`params`] (a bad
+//! one is -32602 naming its position); it reads a snapshot of the database (the head, or a
+//! canonical block's history for a block parameter) and returns a `serde_json::Value` in geth's
+//! shape. Heavy methods (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `tribe_*`) run on the
+//! blocking pool so they never stall the connections.
+//!
+//! Spectrum's hidden chief-update transaction: block objects leave it out of `transactions`, as
+//! the reference node does; counts, index lookups and receipts include it (index 0).
+
+mod api;
+mod blocks;
+mod call;
+mod chain_events;
+pub mod error;
+mod filters;
+pub mod http;
+mod misc;
+mod network;
+pub mod params;
+mod pubsub;
+mod server;
+mod state;
+mod tribe;
+mod txpool;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use alloy_primitives::{Address, U256};
+use spectrum_chainspec::ChainSpec;
+use spectrum_storage::Database;
+use spectrum_txpool::TxPool;
+
+pub use chain_events::CanonicalEvents;
+pub use network::{NetworkInfo, NoNetwork, SyncProgress};
+pub use server::{RpcHandle, start};
+
+/// A group of methods that can be switched on or off (`--http.api`, `--ws.api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Namespace {
+    /// `eth_*`.
+    Eth,
+    /// `net_*`.
+    Net,
+    /// `web3_*`.
+    Web3,
+    /// `txpool_*`.
+    Txpool,
+    /// Read-only `tribe_*`.
+    Tribe,
+}
+
+impl Namespace {
+    /// All namespaces this node serves; all are read-only or submit signed transactions, so
+    /// all are on by default.
+    pub const ALL: [Namespace; 5] = [
+        Namespace::Eth,
+        Namespace::Net,
+        Namespace::Web3,
+        Namespace::Txpool,
+        Namespace::Tribe,
+    ];
+
+    /// The prefix of its method names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Eth => "eth",
+            Self::Net => "net",
+            Self::Web3 => "web3",
+            Self::Txpool => "txpool",
+            Self::Tribe => "tribe",
+        }
+    }
+}
+
+impl std::str::FromStr for Namespace {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|n| n.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe \
+                     (key and admin namespaces are not served over RPC)"
+                )
+            })
+    }
+}
+
+/// Limits that keep one client from exhausting the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Largest request body in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body in bytes.
+    pub max_response_bytes: u32,
+    /// Most requests in one batch.
+    pub max_batch_len: u32,
+    /// Most connections per server.
+    pub max_connections: u32,
+    /// Most subscriptions on one WebSocket connection.
+    pub max_subscriptions_per_connection: u32,
+    /// Most blocks one `eth_getLogs` may scan.
+    pub max_logs_block_range: u64,
+    /// Most logs one `eth_getLogs` (or `eth_getFilterLogs`) may return.
+    pub max_logs: usize,
+    /// Most installed filters (`eth_new*Filter`) at once.
+    pub max_filters: usize,
+    /// Most changes a filter buffers between polls (older ones are dropped).
+    pub max_filter_buffer: usize,
+    /// Gas cap of `eth_call` and `eth_estimateGas` (geth's `--rpc.gascap`).
+    pub gas_cap: u64,
+    /// Messages buffered for one WebSocket connection; a subscriber that falls this far
+    /// behind loses its subscription instead of growing the node's memory.
+    pub ws_message_buffer: u32,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 5 * 1024 * 1024,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_batch_len: 1000,
+            max_connections: 256,
+            max_subscriptions_per_connection: 1024,
+            max_logs_block_range: 10_000,
+            max_logs: 10_000,
+            max_filters: 10_000,
+            max_filter_buffer: 10_000,
+            gas_cap: 50_000_000,
+            ws_message_buffer: 1024,
+        }
+    }
+}
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct RpcConfig {
+    /// HTTP listening address (`None` = off). Port 0 binds an ephemeral port.
+    pub http: Option<SocketAddr>,
+    /// WebSocket listening address (`None` = off).
+    pub ws: Option<SocketAddr>,
+    /// Namespaces served over HTTP.
+    pub http_apis: Vec<Namespace>,
+    /// Namespaces served over WebSocket.
+    pub ws_apis: Vec<Namespace>,
+    /// Browser origins allowed to call the HTTP server (`--http.corsdomain`; `*` = any).
+    pub http_cors: Vec<String>,
+    /// Browser origins allowed to open a WebSocket (`--ws.origins`; `*` = any; empty = local
+    /// pages only).
+    pub ws_origins: Vec<String>,
+    /// Size and count limits.
+    pub limits: RpcLimits,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            http: None,
+            ws: None,
+            http_apis: Namespace::ALL.to_vec(),
+            ws_apis: Namespace::ALL.to_vec(),
+            http_cors: Vec::new(),
+            ws_origins: Vec::new(),
+            limits: RpcLimits::default(),
+        }
+    }
+}
+
+/// What the methods read and where transactions go.
+pub struct RpcContext {
+    /// The node's database.
+    pub db: Arc<Database>,
+    /// The chain.
+    pub spec: Arc<ChainSpec>,
+    /// The transaction pool.
+    pub pool: Arc<dyn TxPool>,
+    /// Canonical head changes (newHeads, logs, block filters).
+    pub events: Arc<dyn CanonicalEvents>,
+    /// Peers and sync progress.
+    pub network: Arc<dyn NetworkInfo>,
+    /// The pool's minimum gas price: the floor of `eth_gasPrice`.
+    pub min_gas_price: U256,
+    /// `web3_clientVersion`.
+    pub client_version: String,
+    /// The address this node seals with, if it is a validator (`eth_coinbase`,
+    /// `tribe_getMiner`, the `signerLevel` of `tribe_getStatus`).
+    pub validator: Option<Address>,
+}
+
+/// Why the servers could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// Binding a listening socket failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A method name was registered twice (a bug).
+    #[error("registering methods: {0}")]
+    Register(String),
+}

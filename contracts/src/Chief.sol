@@ -12,7 +12,7 @@ contract Chief {
     ChiefBase public base;
     address[] private signerList; // length signerLimit, zero = empty slot
     address[] private nextRoundSignerList;
-    mapping(address => uint256) private signersMap; // block number + 1 of joining; 0 = not a signer
+    mapping(address => uint256) private signersMap; // 1 = this round's signer, 0 = not (getStatus numberList, as the reference)
     uint256 private blockNumber;
 
     constructor(address base_, address firstLeader, uint256 signerLimit) {
@@ -75,11 +75,11 @@ contract Chief {
             signersMap[signerList[i]] = 0;
         }
         signerList[0] = leader;
-        signersMap[leader] = block.number + 1;
+        signersMap[leader] = 1;
         for (uint256 i = 1; i < limit; i++) {
             address next = i - 1 < nextRoundSignerList.length ? nextRoundSignerList[i - 1] : address(0);
             signerList[i] = next;
-            if (next != address(0)) signersMap[next] = block.number + 1;
+            if (next != address(0)) signersMap[next] = 1;
         }
         delete nextRoundSignerList;
     }

@@ -68,14 +68,17 @@ contract ChiefBase {
         owner = newOwner;
     }
 
+    /// On a full list this changes nothing and succeeds, as the reference's does (owners' tools
+    /// may rely on the call not reverting).
     function appendLeader(address who) external onlyOwner {
+        if (leaders.length >= LEADER_LIMIT) return;
         require(who != address(0), "ChiefBase: zero leader");
         require(!isLeader(who), "ChiefBase: already a leader");
-        require(leaders.length < LEADER_LIMIT, "ChiefBase: leader list full");
         leaders.push(who);
     }
 
-    /// The last leader cannot be removed: slot 0 always needs one.
+    /// The last leader cannot be removed: slot 0 always needs one. Removing an address that is
+    /// not a leader changes nothing and succeeds, as the reference's does.
     function removeLeader(address who) external onlyOwner {
         require(leaders.length > 1, "ChiefBase: the last leader stays");
         for (uint256 i = 0; i < leaders.length; i++) {
@@ -87,7 +90,6 @@ contract ChiefBase {
                 return;
             }
         }
-        revert("ChiefBase: not a leader");
     }
 
     // The chief's penalties, relayed to POC (whose owner this contract is).

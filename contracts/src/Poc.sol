@@ -90,7 +90,8 @@ contract Poc {
     function withdraw(address miner) external onlyMinerOwner(miner) {
         Miner memory m = miners[miner];
         require(stopIndex[miner] != 0, "POC: stop first");
-        require(block.number >= m.stopBlock + withdrawWaitNumber, "POC: still waiting");
+        // Strictly more than the wait after the stop block, as the reference.
+        require(block.number > m.stopBlock + withdrawWaitNumber, "POC: still waiting");
         require(blackIndex[miner] == 0 && lockIndex[miner] == 0, "POC: miner blacklisted or locked");
         remove(stopList, stopIndex, miner);
         delete miners[miner];

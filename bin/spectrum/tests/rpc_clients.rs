@@ -1,9 +1,14 @@
 //! JSON-RPC end to end against a real `spectrum --dev` process: the wallet flow a MetaMask-like
-//! client follows (chain id, balance, gas estimate, gas price, raw transaction, receipt).
+//! client follows, then the ethers v6 suite in `tests/clients/ethers-e2e.mjs` (transfers,
+//! a contract and its events, filters, WebSocket subscriptions, a revert with its reason, every
+//! pool error, malformed parameters, a batch). The suite's packages are installed with
+//! `npm ci --prefix tests/clients` (pinned by its lock file) when they are missing, so README's
+//! one test command is enough; without Node.js the test fails and says so.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpStream},
+    path::PathBuf,
     process::{Child, Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
@@ -16,8 +21,7 @@ use serde_json::{Value, json};
 struct DevNode {
     child: Child,
     http: SocketAddr,
-    /// The WebSocket URL the banner printed (checked to be there).
-    _ws: SocketAddr,
+    ws: SocketAddr,
     keys: Vec<String>,
     accounts: Vec<Address>,
 }
@@ -72,7 +76,7 @@ fn start() -> DevNode {
     DevNode {
         child,
         http: http.unwrap(),
-        _ws: ws.unwrap(),
+        ws: ws.unwrap(),
         keys,
         accounts,
     }
@@ -172,5 +176,63 @@ fn wallet_flow() {
     assert_eq!(
         quantity(&call(&node, "eth_getBalance", json!([to, "latest"]))),
         value
+    );
+}
+
+fn clients_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/clients"))
+}
+
+#[test]
+fn ethers_v6_suite() {
+    let dir = clients_dir();
+    install_ethers(&dir);
+    let contracts = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata/spectrum-devnet/contracts.json"
+    ));
+    assert!(
+        contracts.is_file(),
+        "{} not found: ../shared must sit beside the clone",
+        contracts.display()
+    );
+    let node = start();
+    let output = Command::new("node")
+        .arg(dir.join("ethers-e2e.mjs"))
+        .arg(format!("http://{}", node.http))
+        .arg(format!("ws://{}", node.ws))
+        .arg(format!("0x{}", node.keys[0].trim_start_matches("0x")))
+        .arg(format!("0x{}", node.keys[1].trim_start_matches("0x")))
+        .arg(&contracts)
+        .output()
+        .expect("run node (Node.js is needed for the ethers suite)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "ethers suite failed:\n{stdout}\n{stderr}"
+    );
+    let checks: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ethers e2e: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line:\n{stdout}"));
+    assert!(checks >= 60, "only {checks} checks ran:\n{stdout}");
+}
+
+/// Installs the suite's locked packages unless they are there (`.ci/run` does it beforehand).
+fn install_ethers(dir: &std::path::Path) {
+    if dir.join("node_modules/ethers/package.json").is_file() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(dir)
+        .status()
+        .expect("run npm (Node.js and npm are needed for the ethers suite)");
+    assert!(
+        status.success(),
+        "`npm ci --prefix tests/clients` failed: {status}"
     );
 }

@@ -40,6 +40,15 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
     let (number, hash) = db
         .head()?
         .ok_or_else(|| eyre::eyre!("the database has no head"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Listening for SIGTERM/SIGINT from before "node started": a supervisor (or a test) that
+    // stops the node as soon as it reports itself gets a clean shutdown, not a killed process.
+    let signals = {
+        let _context = runtime.enter();
+        ShutdownSignals::install().wrap_err("cannot listen for shutdown signals")?
+    };
     tracing::info!(
         chain = %spec.name,
         chain_id = spec.chain_id,
@@ -49,10 +58,7 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
         "node started"
     );
     let validator_key = validator_key(cli, &datadir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(db.clone(), spec, cli, validator_key))?;
+    runtime.block_on(serve(db.clone(), spec, cli, validator_key, signals))?;
     tracing::info!("shutting down");
     db.flush()?;
     drop(db);
@@ -104,6 +110,7 @@ async fn serve(
     spec: Arc<ChainSpec>,
     cli: &Cli,
     validator_key: Option<SecretKey>,
+    mut signals: ShutdownSignals,
 ) -> eyre::Result<()> {
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
     let chain = Arc::new(Blockchain::new(db.clone(), spec.clone(), validator));
@@ -188,9 +195,7 @@ async fn serve(
         None
     };
 
-    shutdown_signal()
-        .await
-        .wrap_err("waiting for a shutdown signal")?;
+    signals.recv().await;
     if let Some(rpc) = rpc {
         rpc.stop().await;
     }
@@ -387,11 +392,27 @@ async fn future_blocks(chain: Arc<Blockchain>) {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() -> std::io::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = terminate.recv() => Ok(()),
+/// SIGINT (Ctrl-C) and SIGTERM, registered when installed (not when first awaited).
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    /// Registers the handlers; needs a tokio runtime context.
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the first of them.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

@@ -1,0 +1,586 @@
+//! In-process networks of two or three swarms on 127.0.0.1 (ephemeral ports): handshake,
+//! chains that must not mix, gossip with validation, requests, and misbehaving peers.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use alloy_primitives::{Address, B256, TxKind, U256};
+use spectrum_network::{
+    ChainStatus, ChainView, GossipTopic, HashOrNumber, HeadersRequest, MessageValidation,
+    NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Penalty, RequestError, start,
+};
+use spectrum_primitives::{
+    Block, BlockBody, Header, Log, Receipt, ReceiptWithBloom, SealedBlock, TransactionSigned,
+    TxLegacy, sign_transaction,
+};
+use tokio::sync::mpsc;
+
+const CHAIN_ID: u64 = 1337;
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A chain held in memory: block i at index i.
+struct MemoryChain {
+    blocks: Vec<SealedBlock>,
+    /// Header requests served.
+    headers_served: AtomicUsize,
+}
+
+fn transfer(nonce: u64) -> TransactionSigned {
+    let key = secp256k1::SecretKey::from_byte_array([0x42; 32]).unwrap();
+    sign_transaction(
+        TxLegacy {
+            chain_id: Some(CHAIN_ID),
+            nonce,
+            gas_price: 1_000_000_000,
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(9)),
+            value: U256::from(nonce + 1),
+            input: Default::default(),
+        },
+        &key,
+    )
+}
+
+impl MemoryChain {
+    /// `length` blocks after a genesis whose extra data is `genesis_tag` (so two tags give two
+    /// different chains).
+    fn new(genesis_tag: u8, length: u64) -> Self {
+        let mut blocks = vec![
+            Block {
+                header: Header {
+                    extra_data: vec![genesis_tag].into(),
+                    difficulty: U256::from(1u64),
+                    ..Default::default()
+                },
+                body: BlockBody::default(),
+            }
+            .seal_slow(),
+        ];
+        for number in 1..=length {
+            blocks.push(child_of(blocks.last().unwrap(), number));
+        }
+        Self {
+            blocks,
+            headers_served: AtomicUsize::new(0),
+        }
+    }
+
+    fn genesis(&self) -> B256 {
+        self.blocks[0].hash()
+    }
+
+    fn number_of(&self, origin: HashOrNumber) -> Option<u64> {
+        match origin {
+            HashOrNumber::Number(n) => Some(n),
+            HashOrNumber::Hash(h) => self
+                .blocks
+                .iter()
+                .position(|b| b.hash() == h)
+                .map(|i| i as u64),
+        }
+    }
+
+    fn find(&self, hash: &B256) -> Option<&SealedBlock> {
+        self.blocks.iter().find(|b| b.hash() == *hash)
+    }
+}
+
+fn child_of(parent: &SealedBlock, number: u64) -> SealedBlock {
+    Block {
+        header: Header {
+            parent_hash: parent.hash(),
+            number,
+            difficulty: U256::from(2u64),
+            timestamp: 1_600_000_000 + number,
+            gas_limit: 8_000_000,
+            ..Default::default()
+        },
+        body: BlockBody {
+            transactions: vec![transfer(number)],
+            ommers: vec![],
+        },
+    }
+    .seal_slow()
+}
+
+fn receipts_for(block: &SealedBlock) -> Vec<ReceiptWithBloom> {
+    block
+        .body
+        .transactions
+        .iter()
+        .map(|_| {
+            Receipt {
+                status: true.into(),
+                cumulative_gas_used: 21_000,
+                logs: vec![Log::empty()],
+            }
+            .into()
+        })
+        .collect()
+}
+
+impl ChainView for MemoryChain {
+    fn status(&self) -> ChainStatus {
+        let head = self.blocks.last().unwrap();
+        ChainStatus {
+            chain_id: CHAIN_ID,
+            genesis_hash: self.genesis(),
+            head_hash: head.hash(),
+            head_number: head.number(),
+            total_difficulty: U256::from(self.blocks.len() as u64 * 2),
+        }
+    }
+
+    fn headers(&self, request: &HeadersRequest) -> Vec<Header> {
+        self.headers_served.fetch_add(1, Ordering::SeqCst);
+        let Some(origin) = self.number_of(request.origin) else {
+            return vec![];
+        };
+        request
+            .numbers(origin, 192)
+            .into_iter()
+            .map_while(|n| self.blocks.get(n as usize))
+            .map(|b| b.header.header().clone())
+            .collect()
+    }
+
+    fn bodies(&self, hashes: &[B256]) -> Vec<BlockBody> {
+        hashes
+            .iter()
+            .map_while(|h| self.find(h))
+            .map(|b| b.body.clone())
+            .collect()
+    }
+
+    fn receipts(&self, hashes: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
+        hashes
+            .iter()
+            .map_while(|h| self.find(h))
+            .map(receipts_for)
+            .collect()
+    }
+}
+
+struct Node {
+    handle: NetworkHandle,
+    events: mpsc::Receiver<NetworkEvent>,
+    chain: Arc<MemoryChain>,
+}
+
+fn config(key_byte: u8, chain: &MemoryChain) -> NetworkConfig {
+    let mut config = NetworkConfig::new([key_byte; 32], chain.genesis(), CHAIN_ID);
+    config.listen_addr = [127, 0, 0, 1].into();
+    config.port = 0;
+    config.discovery = false;
+    config
+}
+
+async fn node_with(config: NetworkConfig, chain: Arc<MemoryChain>) -> Node {
+    let (handle, events) = start(config, chain.clone()).await.expect("network starts");
+    Node {
+        handle,
+        events,
+        chain,
+    }
+}
+
+async fn node(key_byte: u8, chain: Arc<MemoryChain>, bootnodes: &[&Node]) -> Node {
+    let mut config = config(key_byte, &chain);
+    config.bootnodes = bootnodes
+        .iter()
+        .map(|n| n.handle.listen_addrs()[0].clone())
+        .collect();
+    node_with(config, chain).await
+}
+
+/// Waits for the first event `pick` maps to `Some`, within the deadline.
+async fn next_event<T>(node: &mut Node, mut pick: impl FnMut(NetworkEvent) -> Option<T>) -> T {
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            let event = node.events.recv().await.expect("network running");
+            if let Some(found) = pick(event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("event before the deadline")
+}
+
+/// Polls `condition` until it holds or the deadline passes.
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = tokio::time::Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn connected(node: &mut Node, peer: PeerId) -> ChainStatus {
+    next_event(node, |e| match e {
+        NetworkEvent::PeerConnected { peer: p, status } if p == peer => Some(status),
+        _ => None,
+    })
+    .await
+}
+
+async fn pair(length_a: u64, length_b: u64) -> (Node, Node) {
+    let a = node(1, Arc::new(MemoryChain::new(0, length_a)), &[]).await;
+    // Same genesis; B's chain is a prefix of A's (the blocks are deterministic).
+    let mut b = node(2, Arc::new(MemoryChain::new(0, length_b)), &[&a]).await;
+    let mut a = a;
+    connected(&mut a, b.handle.local_peer_id()).await;
+    connected(&mut b, a.handle.local_peer_id()).await;
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_exchanges_statuses() {
+    let mut a = node(1, Arc::new(MemoryChain::new(0, 12)), &[]).await;
+    let mut b = node(2, Arc::new(MemoryChain::new(0, 5)), &[&a]).await;
+    let a_id = a.handle.local_peer_id();
+    let b_id = b.handle.local_peer_id();
+    assert!(
+        a.handle.listen_addrs()[0]
+            .to_string()
+            .ends_with(&a_id.to_string())
+    );
+
+    let a_seen_by_b = connected(&mut b, a_id).await;
+    assert_eq!(a_seen_by_b, a.chain.status());
+    assert_eq!(a_seen_by_b.head_number, 12);
+    let b_seen_by_a = connected(&mut a, b_id).await;
+    assert_eq!(b_seen_by_a.head_number, 5);
+    assert_eq!(a.handle.peer_count(), 1);
+    assert_eq!(b.handle.peers()[0].id, a_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_genesis_is_disconnected_and_banned() {
+    let mut a = node(1, Arc::new(MemoryChain::new(0, 3)), &[]).await;
+    let other = node(2, Arc::new(MemoryChain::new(7, 3)), &[&a]).await;
+    assert_ne!(a.chain.genesis(), other.chain.genesis());
+    let other_id = other.handle.local_peer_id();
+    let a_id = a.handle.local_peer_id();
+    // Their protocols are namespaced by genesis: neither can speak to the other, and each bans
+    // the other as a peer of another chain.
+    wait_until("the other chain's node is banned", || {
+        a.handle.is_banned(&other_id) || other.handle.is_banned(&a_id)
+    })
+    .await;
+    assert_eq!(a.handle.peer_count(), 0);
+    assert_eq!(other.handle.peer_count(), 0);
+    // Same genesis but another chain id: refused in the status handshake.
+    let same_genesis = MemoryChain::new(0, 3);
+    let mut wrong_id = config(3, &same_genesis);
+    wrong_id.chain_id = CHAIN_ID + 1;
+    wrong_id.bootnodes = vec![a.handle.listen_addrs()[0].clone()];
+    let wrong = node_with(wrong_id, Arc::new(same_genesis)).await;
+    let wrong_peer = wrong.handle.local_peer_id();
+    next_event(&mut a, |e| match e {
+        NetworkEvent::PeerBanned { peer } if peer == wrong_peer => Some(()),
+        NetworkEvent::PeerConnected { peer, .. } if peer == wrong_peer => {
+            panic!("a peer of another chain id completed the handshake")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(a.handle.peer_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossiped_blocks_are_forwarded_only_when_accepted() {
+    // A line: A - B - C. C hears A's blocks only through B, and only those B accepts.
+    let chain = Arc::new(MemoryChain::new(0, 3));
+    let mut a = node(1, chain.clone(), &[]).await;
+    let mut b = node(2, chain.clone(), &[&a]).await;
+    let mut c = node(3, chain.clone(), &[&b]).await;
+    let (a_id, b_id) = (a.handle.local_peer_id(), b.handle.local_peer_id());
+    connected(&mut a, b_id).await;
+    connected(&mut c, b_id).await;
+    wait_until("gossip meshes form", || {
+        a.handle.gossip_peer_count() == 1
+            && b.handle.gossip_peer_count() == 2
+            && c.handle.gossip_peer_count() == 1
+    })
+    .await;
+
+    let good = child_of(chain.blocks.last().unwrap(), 4);
+    a.handle.broadcast_block(&good).await;
+    let (msg_id, block) = next_event(&mut b, |e| match e {
+        NetworkEvent::NewBlock {
+            peer,
+            msg_id,
+            block,
+        } if peer == a_id => Some((msg_id, block)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(*block, good);
+    b.handle
+        .report_message(msg_id, a_id, MessageValidation::Accept)
+        .await;
+    let relayed = next_event(&mut c, |e| match e {
+        NetworkEvent::NewBlock { peer, block, .. } if peer == b_id => Some(block),
+        _ => None,
+    })
+    .await;
+    assert_eq!(relayed.hash(), good.hash());
+
+    // B rejects the next block as invalid: it is not forwarded, and A is banned by B.
+    let bad = child_of(&good, 5);
+    a.handle.broadcast_block(&bad).await;
+    let msg_id = next_event(&mut b, |e| match e {
+        NetworkEvent::NewBlock { msg_id, block, .. } if block.hash() == bad.hash() => Some(msg_id),
+        _ => None,
+    })
+    .await;
+    b.handle
+        .report_message(
+            msg_id,
+            a_id,
+            MessageValidation::Reject(Penalty::InvalidBlock),
+        )
+        .await;
+    next_event(&mut b, |e| match e {
+        NetworkEvent::PeerBanned { peer } if peer == a_id => Some(()),
+        _ => None,
+    })
+    .await;
+    // A block B publishes itself afterwards reaches C; the rejected one never came first.
+    let own = child_of(&good, 6);
+    b.handle.broadcast_block(&own).await;
+    let first = next_event(&mut c, |e| match e {
+        NetworkEvent::NewBlock { block, .. } => Some(block),
+        _ => None,
+    })
+    .await;
+    assert_eq!(first.hash(), own.hash(), "the rejected block was forwarded");
+    wait_until("A disconnected from B", || {
+        !b.handle.peers().iter().any(|p| p.id == a_id)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossiped_transactions_arrive_decoded() {
+    let (a, mut b) = pair(2, 2).await;
+    wait_until("gossip", || {
+        a.handle.gossip_peer_count() == 1 && b.handle.gossip_peer_count() == 1
+    })
+    .await;
+    let txs = vec![transfer(7), transfer(8), transfer(9)];
+    a.handle.broadcast_transactions(&txs).await;
+    let received = next_event(&mut b, |e| match e {
+        NetworkEvent::Transactions { txs, .. } => Some(txs),
+        _ => None,
+    })
+    .await;
+    assert_eq!(received, txs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_bodies_and_receipts_are_served() {
+    let (a, b) = pair(50, 0).await;
+    let a_id = a.handle.local_peer_id();
+    let headers = b
+        .handle
+        .request_headers(a_id, HeadersRequest::range(1, 20))
+        .await
+        .unwrap();
+    assert_eq!(headers.len(), 20);
+    for (i, header) in headers.iter().enumerate() {
+        assert_eq!(header.hash(), a.chain.blocks[i + 1].hash());
+    }
+    // By hash, towards genesis, every third block.
+    let reverse = b
+        .handle
+        .request_headers(
+            a_id,
+            HeadersRequest {
+                origin: HashOrNumber::Hash(a.chain.blocks[30].hash()),
+                amount: 4,
+                skip: 2,
+                reverse: true,
+            },
+        )
+        .await
+        .unwrap();
+    let numbers: Vec<u64> = reverse.iter().map(|h| h.number()).collect();
+    assert_eq!(numbers, vec![30, 27, 24, 21]);
+
+    let hashes: Vec<B256> = headers.iter().map(|h| h.hash()).collect();
+    let bodies = b.handle.request_bodies(a_id, hashes.clone()).await.unwrap();
+    assert_eq!(bodies.len(), 20);
+    assert_eq!(bodies[4], a.chain.blocks[5].body);
+    let receipts = b
+        .handle
+        .request_receipts(a_id, hashes[..3].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(receipts, vec![receipts_for(&a.chain.blocks[1]); 3]);
+
+    // Unknown hashes: an empty answer, not an error.
+    let none = b
+        .handle
+        .request_bodies(a_id, vec![B256::repeat_byte(0xee)])
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // Beyond the limits: refused before sending.
+    assert!(matches!(
+        b.handle
+            .request_headers(a_id, HeadersRequest::range(0, 10_000))
+            .await,
+        Err(RequestError::OverLimit(_))
+    ));
+    assert!(matches!(
+        b.handle.request_bodies(a_id, vec![B256::ZERO; 1000]).await,
+        Err(RequestError::OverLimit(_))
+    ));
+    assert_eq!(
+        b.handle
+            .request_headers(PeerId::random(), HeadersRequest::range(0, 1))
+            .await,
+        Err(RequestError::NotConnected)
+    );
+}
+
+/// Waits until `victim` bans `offender`, and the offender loses the connection.
+async fn banned(victim: &mut Node, offender: &mut Node) {
+    let offender_id = offender.handle.local_peer_id();
+    let victim_id = victim.handle.local_peer_id();
+    next_event(victim, |e| match e {
+        NetworkEvent::PeerBanned { peer } if peer == offender_id => Some(()),
+        _ => None,
+    })
+    .await;
+    next_event(offender, |e| match e {
+        NetworkEvent::PeerDisconnected { peer } if peer == victim_id => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(victim.handle.is_banned(&offender_id));
+    wait_until("the offender is gone", || victim.handle.peer_count() == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_requests_get_the_sender_banned() {
+    let (mut a, mut b) = pair(5, 5).await;
+    let a_id = a.handle.local_peer_id();
+    for garbage in [vec![0xff, 0x01, 0x02], vec![1, 0xc3, 0x80], vec![]] {
+        // No answer to garbage: the stream is dropped.
+        assert!(b.handle.request_raw(a_id, garbage).await.is_err());
+        if a.handle.is_banned(&b.handle.local_peer_id()) {
+            break;
+        }
+    }
+    banned(&mut a, &mut b).await;
+    // Banned: a new dial is refused, no handshake happens.
+    b.handle.dial(a.handle.listen_addrs()[0].clone()).await;
+    assert_eq!(
+        b.handle
+            .request_headers(a_id, HeadersRequest::range(0, 1))
+            .await
+            .map(|h| h.len()),
+        Err(RequestError::NotConnected)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_get_the_sender_banned() {
+    let (mut a, mut b) = pair(5, 5).await;
+    let a_id = a.handle.local_peer_id();
+    // Over the 16 KiB request bound: the codec refuses it before reading it.
+    let oversized = vec![2u8; 64 * 1024];
+    for _ in 0..3 {
+        let _ = b.handle.request_raw(a_id, oversized.clone()).await;
+    }
+    banned(&mut a, &mut b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_ranges_are_refused_and_penalised() {
+    let (mut a, mut b) = pair(5, 5).await;
+    let a_id = a.handle.local_peer_id();
+    let absurd =
+        spectrum_network::messages::Request::Headers(HeadersRequest::range(0, u64::MAX)).encode();
+    let mut answered = 0;
+    for _ in 0..5 {
+        if b.handle.request_raw(a_id, absurd.clone()).await.is_ok() {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 0, "an absurd range was served");
+    banned(&mut a, &mut b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_gossip_gets_the_relay_banned() {
+    let (mut a, mut b) = pair(2, 2).await;
+    wait_until("gossip", || {
+        a.handle.gossip_peer_count() == 1 && b.handle.gossip_peer_count() == 1
+    })
+    .await;
+    // Undecodable blocks and an oversized transactions message (over 512 KiB).
+    b.handle
+        .publish_raw(GossipTopic::Blocks, vec![0xc1, 0xff])
+        .await;
+    b.handle
+        .publish_raw(GossipTopic::Blocks, vec![0xde, 0xad, 0xbe, 0xef])
+        .await;
+    b.handle
+        .publish_raw(GossipTopic::Transactions, vec![0xc0; 600 * 1024])
+        .await;
+    banned(&mut a, &mut b).await;
+    // Nothing undecodable reached A's consumer.
+    while let Ok(event) = a.events.try_recv() {
+        assert!(!matches!(
+            event,
+            NetworkEvent::NewBlock { .. } | NetworkEvent::Transactions { .. }
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_floods_are_limited_and_banned() {
+    let (mut a, mut b) = pair(200, 0).await;
+    let a_id = a.handle.local_peer_id();
+    let requests = (0..200).map(|i| {
+        let handle = b.handle.clone();
+        async move {
+            handle
+                .request_headers(a_id, HeadersRequest::range(i, 1))
+                .await
+        }
+    });
+    futures::future::join_all(requests).await;
+    banned(&mut a, &mut b).await;
+    // A served the burst (40) plus what refilled while the requests arrived; far from all 200.
+    let served = a.chain.headers_served.load(Ordering::SeqCst);
+    assert!(served >= 1, "nothing was served");
+    assert!(served < 100, "{served} of 200 flooded requests were served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kademlia_discovers_peers_beyond_the_bootnode() {
+    let chain = Arc::new(MemoryChain::new(0, 1));
+    let with_discovery = |key: u8, bootnodes: Vec<spectrum_network::Multiaddr>| {
+        let mut config = config(key, &chain);
+        config.discovery = true;
+        config.bootnodes = bootnodes;
+        config
+    };
+    let boot = node_with(with_discovery(1, vec![]), chain.clone()).await;
+    let boot_addr = boot.handle.listen_addrs()[0].clone();
+    let mut a = node_with(with_discovery(2, vec![boot_addr.clone()]), chain.clone()).await;
+    let b = node_with(with_discovery(3, vec![boot_addr]), chain.clone()).await;
+    let b_id = b.handle.local_peer_id();
+    // A knows only the bootnode; it finds B through the DHT.
+    connected(&mut a, b_id).await;
+}

@@ -1,0 +1,83 @@
+//! Checks on what peers send before anything is imported: headers against their parent under
+//! the Tribe rules that need no state (the signer set needs the parent's state, so
+//! authorisation is checked on import), and bodies against their headers.
+
+use alloy_primitives::keccak256;
+use spectrum_chain::ChainError;
+use spectrum_chainspec::ChainSpec;
+use spectrum_consensus::{
+    CHIEF_NUMBER, TribeError, check_bad_block, check_difficulty_range, check_extra_data_length,
+    check_gas_limit, check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest,
+    check_nonce, check_not_future, check_parent_link, check_uncle_hash, gas_limit_rules_from,
+    recover_block_signer,
+};
+use spectrum_primitives::{BlockBody, SealedHeader, transactions_root};
+
+/// Header checks without state, for one chain spec.
+#[derive(Debug, Clone)]
+pub struct HeaderChecks {
+    spec: std::sync::Arc<ChainSpec>,
+    gas_limit_rules_from: u64,
+}
+
+impl HeaderChecks {
+    /// Checks for `spec`.
+    pub fn new(spec: std::sync::Arc<ChainSpec>) -> Self {
+        let gas_limit_rules_from = gas_limit_rules_from(&spec);
+        Self {
+            spec,
+            gas_limit_rules_from,
+        }
+    }
+
+    /// Tribe's header rules for `header` after `parent` that need no state (tribe.md §2, chain.md
+    /// §7), and for blocks after 3 a seal that recovers a signer. `now` is the local clock plus
+    /// the near-future allowance (such blocks are held by the chain until their time).
+    pub fn check(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+        now: u64,
+    ) -> Result<(), TribeError> {
+        let spec = &*self.spec;
+        check_bad_block(spec, header.hash())?;
+        check_parent_link(header, parent)?;
+        check_not_future(header, now)?;
+        check_nonce(header)?;
+        check_extra_data_length(spec, header)?;
+        check_mix_digest(header)?;
+        check_uncle_hash(header)?;
+        check_difficulty_range(spec, header)?;
+        check_min_timestamp(spec, header, parent)?;
+        check_gas_limit_max(header)?;
+        check_gas_used(header)?;
+        check_gas_limit(spec, header, parent, self.gas_limit_rules_from)?;
+        if header.number > CHIEF_NUMBER {
+            recover_block_signer(header)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `body` is the body of `header`: its transactions root and uncle hash.
+pub fn body_matches(header: &SealedHeader, body: &BlockBody) -> bool {
+    transactions_root(&body.transactions) == header.transactions_root
+        && keccak256(alloy_rlp::encode(&body.ommers)) == header.ommers_hash
+}
+
+/// Whether an import error is the block's fault (so the peer that sent it is), rather than
+/// ours (database, missing data) or a matter of time.
+pub fn is_invalid_block(error: &ChainError) -> bool {
+    matches!(
+        error,
+        ChainError::BadBlock { .. }
+            | ChainError::WrongNumber(_)
+            | ChainError::Invalid { .. }
+            | ChainError::TransactionsRoot(_)
+            | ChainError::OmmersHash(_)
+            | ChainError::Sender { .. }
+            | ChainError::Execution { .. }
+            | ChainError::StateRoot { .. }
+            | ChainError::Bloom { .. }
+    )
+}

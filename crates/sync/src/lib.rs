@@ -1,0 +1,70 @@
+//! Full sync and chain following for spectrum-rs.
+//!
+//! **Owns:** deciding which peer to sync from (the highest total difficulty above ours), finding
+//! the last block we share with it, downloading headers and checking them (Tribe's stateless
+//! header rules and the seal, [`HeaderChecks`]), fetching bodies and checking them against
+//! their headers, importing blocks in order through [`spectrum_chain::Blockchain::insert_block`]
+//! (the same full validation, execution and atomic commit as `spectrum import`), retrying on
+//! other peers, following the chain by gossip once caught up (a gossiped block is validated and
+//! imported before it is forwarded), progress log lines and the [`SyncProgress`] that
+//! `eth_syncing` reports. Also [`DatabaseChainView`], the chain as the network serves it.
+//!
+//! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
+//! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
+//! difficulty happen inside the chain crate: sync only inserts the heavier branch's blocks.
+//!
+//! # Flow
+//!
+//! ```text
+//! NetworkEvent ─► SyncService ─► round: ancestor ─► headers (checked) ─► bodies (matched) ─► insert_block
+//!                      └─ NewBlock ─► header checks ─► insert_block ─► report Accept / Reject
+//! ```
+//!
+//! A peer that sends a header failing the rules, a body not matching its header, or a block
+//! that fails import is penalised through the network (and banned at the threshold); the round
+//! is retried with another peer. Nothing is written for a block that fails.
+
+mod chain_view;
+mod checks;
+mod progress;
+mod round;
+mod service;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use chain_view::DatabaseChainView;
+pub use checks::{HeaderChecks, body_matches, is_invalid_block};
+pub use progress::SyncProgress;
+pub use round::{RoundError, RoundSummary};
+pub use service::{GossipedTransactions, SyncHandle, spawn_sync};
+
+/// Sync settings.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Headers asked for per request (at most the network's limit, 192).
+    pub headers_per_request: u64,
+    /// Bodies asked for per request (at most the network's limit, 128).
+    pub bodies_per_request: usize,
+    /// How often a progress line is logged while syncing.
+    pub log_interval: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            headers_per_request: 192,
+            bodies_per_request: 128,
+            log_interval: Duration::from_secs(8),
+        }
+    }
+}
+
+/// The local clock plus the near-future allowance: headers up to that time pass the header
+/// checks (the chain holds such blocks until their time, tribe.md §2).
+pub(crate) fn round_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .saturating_add(spectrum_chain::MAX_FUTURE_SECS)
+}

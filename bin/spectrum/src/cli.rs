@@ -133,12 +133,36 @@ pub struct RpcArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Networking")]
 pub struct NetworkArgs {
-    /// p2p listening port.
-    #[arg(long, default_value_t = 60303, value_name = "PORT")]
-    pub port: u16,
-    /// Comma-separated multiaddrs of peers to connect to at start.
-    #[arg(long, value_delimiter = ',', value_name = "MULTIADDRS")]
-    pub bootnodes: Vec<String>,
+    /// p2p listening port (TCP); 0 picks a free one. With --dev, giving it turns networking on
+    /// [default: 60303].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// p2p listening address. All interfaces by default, as geth: peers must reach it (JSON-RPC,
+    /// by contrast, listens on 127.0.0.1 unless told otherwise).
+    #[arg(long = "listen-addr", default_value = "0.0.0.0", value_name = "IP")]
+    pub listen_addr: IpAddr,
+    /// Comma-separated multiaddrs of peers to connect to at start and whenever the node has
+    /// too few peers (`/ip4/1.2.3.4/tcp/60303/p2p/<peer id>`, as printed at start). With
+    /// --dev, giving them turns networking on.
+    #[arg(long, value_delimiter = ',', value_name = "MULTIADDRS", value_parser = parse_multiaddr)]
+    pub bootnodes: Vec<spectrum_network::Multiaddr>,
+    /// Most peers connected at once (inbound and outbound together).
+    #[arg(long, default_value_t = spectrum_network::DEFAULT_MAX_PEERS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub maxpeers: u32,
+    /// No peer discovery (Kademlia): connect to the bootnodes only.
+    #[arg(long)]
+    pub nodiscover: bool,
+    /// Discover peers on the local network with mDNS.
+    #[arg(long)]
+    pub mdns: bool,
+}
+
+fn parse_multiaddr(value: &str) -> Result<spectrum_network::Multiaddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|e| format!("not a multiaddr ({e}): {value}"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,78 +1,13 @@
 //! A real `spectrum --dev` driven by alloy's provider (what Rust tools such as Foundry use):
 //! every answer must deserialize into alloy's RPC types and carry the right values.
 
-use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::{Duration, Instant},
-};
+mod common;
 
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, Bytes, TxKind, U256, hex, keccak256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, TransactionRequest};
-
-struct DevNode {
-    child: Child,
-    http: SocketAddr,
-    keys: Vec<String>,
-    accounts: Vec<Address>,
-}
-
-impl Drop for DevNode {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> DevNode {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
-        .args(["--dev", "--http.port", "0", "--ws.port", "0"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn spectrum --dev");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut keys, mut accounts, mut http) = (Vec::new(), Vec::new(), None);
-    let mut section = "";
-    while http.is_none() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("the dev banner within 60 s");
-        if line.starts_with("Available accounts") {
-            section = "accounts";
-        } else if line.starts_with("Private keys") {
-            section = "keys";
-        } else if let Some(url) = line.strip_prefix("HTTP JSON-RPC: http://") {
-            http = Some(url.parse().unwrap());
-        } else if let Some((_, value)) = line.split_once(") ") {
-            match section {
-                "accounts" => accounts.push(value.parse().unwrap()),
-                "keys" => keys.push(value.to_owned()),
-                _ => {}
-            }
-        }
-    }
-    DevNode {
-        child,
-        http: http.unwrap(),
-        keys,
-        accounts,
-    }
-}
+use common::DevNode;
 
 fn sign(key_hex: &str, tx: TxLegacy) -> (Bytes, alloy_primitives::B256) {
     let bytes: [u8; 32] = hex::decode(key_hex).unwrap().try_into().unwrap();
@@ -112,7 +47,7 @@ fn selector(signature: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alloy_provider_end_to_end() {
-    let node = start();
+    let node = DevNode::start(&[]);
     let url = format!("http://{}", node.http).parse().unwrap();
     let provider = ProviderBuilder::new().connect_hyper_http(url);
     let (from, key) = (node.accounts[3], node.keys[3].clone());

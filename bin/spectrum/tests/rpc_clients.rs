@@ -5,127 +5,28 @@
 //! `npm ci --prefix tests/clients` (pinned by its lock file) when they are missing, so README's
 //! one test command is enough; without Node.js the test fails and says so.
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::{SocketAddr, TcpStream},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::{path::PathBuf, process::Command, time::Duration};
 
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, TxKind, U256, hex};
+use common::{DevNode, quantity, wait_for};
 use serde_json::{Value, json};
-
-struct DevNode {
-    child: Child,
-    http: SocketAddr,
-    ws: SocketAddr,
-    keys: Vec<String>,
-    accounts: Vec<Address>,
-}
-
-impl Drop for DevNode {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> DevNode {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
-        .args(["--dev", "--http.port", "0", "--ws.port", "0"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn spectrum --dev");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut keys, mut accounts, mut http, mut ws) = (Vec::new(), Vec::new(), None, None);
-    let mut section = "";
-    while http.is_none() || ws.is_none() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("the dev banner within 60 s");
-        if line.starts_with("Available accounts") {
-            section = "accounts";
-        } else if line.starts_with("Private keys") {
-            section = "keys";
-        } else if let Some(url) = line.strip_prefix("HTTP JSON-RPC: http://") {
-            http = Some(url.parse().unwrap());
-        } else if let Some(url) = line.strip_prefix("WebSocket JSON-RPC: ws://") {
-            ws = Some(url.parse().unwrap());
-        } else if let Some((_, value)) = line.split_once(") ") {
-            match section {
-                "accounts" => accounts.push(value.parse().unwrap()),
-                "keys" => keys.push(value.to_owned()),
-                _ => {}
-            }
-        }
-    }
-    DevNode {
-        child,
-        http: http.unwrap(),
-        ws: ws.unwrap(),
-        keys,
-        accounts,
-    }
-}
-
-fn post(node: &DevNode, body: &str) -> Value {
-    let mut stream = TcpStream::connect(node.http).unwrap();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        node.http,
-        body.len(),
-        body
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (_, json_body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    serde_json::from_str(json_body).unwrap_or_else(|e| panic!("{e}: {json_body}"))
-}
 
 /// One call; prints request and response (the wallet flow in the report shows them).
 fn call(node: &DevNode, method: &str, params: Value) -> Value {
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let response = post(node, &request.to_string());
+    let response = node.post(&request.to_string());
     eprintln!("--> {request}\n<-- {response}");
     assert!(response.get("error").is_none(), "{method}: {response}");
     response["result"].clone()
 }
 
-fn quantity(value: &Value) -> U256 {
-    U256::from_str_radix(value.as_str().unwrap().strip_prefix("0x").unwrap(), 16).unwrap()
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = f() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// What MetaMask does for a send: chain id, balance, estimate, price, send, receipt.
 #[test]
 fn wallet_flow() {
-    let node = start();
+    let node = DevNode::start(&[]);
     let from = node.accounts[2];
     let to = Address::repeat_byte(0x5a);
     let value = U256::from(10u64).pow(U256::from(17u64));
@@ -165,7 +66,7 @@ fn wallet_flow() {
     assert_eq!(hash, json!(signed.hash()));
     let receipt = wait_for("the receipt", Duration::from_secs(30), || {
         let request = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt", "params": [hash]});
-        let response = post(&node, &request.to_string());
+        let response = node.post(&request.to_string());
         (!response["result"].is_null()).then(|| {
             eprintln!("--> {request}\n<-- {response}");
             response["result"].clone()
@@ -196,7 +97,7 @@ fn ethers_v6_suite() {
         "{} not found: ../shared must sit beside the clone",
         contracts.display()
     );
-    let node = start();
+    let node = DevNode::start(&[]);
     let output = Command::new("node")
         .arg(dir.join("ethers-e2e.mjs"))
         .arg(format!("http://{}", node.http))

@@ -3,6 +3,7 @@
 # eth_getBalance and eth_call (an ERC20 balanceOf) at 16 keep-alive connections, the node pinned
 # to core 0 and wrk to core 1. Needs a release build, wrk (Debian) and `npm ci` here.
 # Usage: tests/clients/load/run.sh [path/to/spectrum] [seconds]
+# RPC_CHECK=0 in the environment stops wrk checking each answer (see rpc.lua).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../../.."

@@ -1,5 +1,7 @@
 //! Running the node (no subcommand): the chain, the pool, block production for validators and
-//! `--dev`, and JSON-RPC.
+//! `--dev`, the p2p network and sync ([`p2p`]), and JSON-RPC.
+
+mod p2p;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -58,7 +60,14 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
         "node started"
     );
     let validator_key = validator_key(cli, &datadir)?;
-    runtime.block_on(serve(db.clone(), spec, cli, validator_key, signals))?;
+    runtime.block_on(serve(
+        db.clone(),
+        spec,
+        cli,
+        &datadir,
+        validator_key,
+        signals,
+    ))?;
     tracing::info!("shutting down");
     db.flush()?;
     drop(db);
@@ -93,7 +102,7 @@ fn validator_key(cli: &Cli, datadir: &DataDir) -> eyre::Result<Option<SecretKey>
     Ok(Some(*key.secret_key()))
 }
 
-fn parse_secret(hex: &str) -> eyre::Result<SecretKey> {
+pub(super) fn parse_secret(hex: &str) -> eyre::Result<SecretKey> {
     let bytes = alloy_primitives::hex::decode(hex.trim()).wrap_err("not hex")?;
     let bytes: [u8; 32] = bytes
         .try_into()
@@ -109,6 +118,7 @@ async fn serve(
     db: Arc<Database>,
     spec: Arc<ChainSpec>,
     cli: &Cli,
+    datadir: &DataDir,
     validator_key: Option<SecretKey>,
     mut signals: ShutdownSignals,
 ) -> eyre::Result<()> {
@@ -139,6 +149,12 @@ async fn serve(
     if let Some(key) = &validator_key {
         announce_role(&chain, &spec, key);
     }
+    let mut p2p = if p2p::enabled(cli) {
+        let node_key = p2p::node_key(validator_key.as_ref(), datadir.path())?;
+        Some(p2p::start(cli, datadir, &chain, &pool, node_key).await?)
+    } else {
+        None
+    };
     if let Some(key) = validator_key {
         let mode = match (cli.dev, cli.produce.dev_period) {
             (true, Some(secs)) => ProductionMode::Interval(Duration::from_secs(secs)),
@@ -156,11 +172,25 @@ async fn serve(
                 mode,
             },
         );
-        tasks.push(tokio::spawn(service.run(pool.subscribe_pending())));
-        // Until the network lands, sealed blocks have nowhere to go.
-        tasks.push(tokio::spawn(async move {
-            while produced.recv().await.is_some() {}
-        }));
+        let pending = pool.subscribe_pending();
+        match &mut p2p {
+            Some(p2p) => {
+                let (network, progress) = (p2p.network.clone(), p2p.sync.progress());
+                let (has_bootnodes, db) = (!cli.network.bootnodes.is_empty(), db.clone());
+                tasks.push(tokio::spawn(async move {
+                    p2p::wait_until_in_step(has_bootnodes, &network, progress, &db).await;
+                    service.run(pending).await;
+                }));
+                p2p.relay_sealed_blocks(produced);
+            }
+            None => {
+                tasks.push(tokio::spawn(service.run(pending)));
+                // Without a network, sealed blocks stay here.
+                tasks.push(tokio::spawn(async move {
+                    while produced.recv().await.is_some() {}
+                }));
+            }
+        }
     }
 
     let rpc_config = rpc_config(cli);
@@ -170,7 +200,10 @@ async fn serve(
             spec: spec.clone(),
             pool: pool.clone(),
             events: chain.clone(),
-            network: Arc::new(spectrum_rpc::NoNetwork),
+            network: match &p2p {
+                Some(p2p) => p2p.rpc_view(),
+                None => Arc::new(spectrum_rpc::NoNetwork),
+            },
             min_gas_price: gas_price,
             validator: validator_address,
             client_version: format!(
@@ -189,6 +222,9 @@ async fn serve(
         }
         if cli.dev {
             print_dev_banner(&spec, handle.http_addr(), handle.ws_addr());
+        } else if let Some(addr) = handle.http_addr() {
+            // On stdout for scripts and tests (a port of 0 is only known here).
+            println!("HTTP JSON-RPC: http://{addr}");
         }
         Some(handle)
     } else {
@@ -201,6 +237,9 @@ async fn serve(
     }
     for task in tasks {
         task.abort();
+    }
+    if let Some(p2p) = p2p {
+        p2p.stop();
     }
     Ok(())
 }

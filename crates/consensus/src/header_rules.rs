@@ -214,6 +214,32 @@ pub fn check_gas_used(header: &Header) -> Result<(), TribeError> {
     Ok(())
 }
 
+/// Every header rule that needs neither state nor the signer set (tribe.md §2, chain.md §7), in
+/// the reference's order: bad-block list, parent link, not after `now`, nonce, extraData length,
+/// zero mixDigest, empty uncle hash, difficulty range, minimum gap to the parent, gas limit
+/// maximum, gas used, gas-limit floor and bound (from `gas_limit_rules_from`). Block import runs
+/// them before the signer rules; sync runs them on downloaded headers before fetching bodies.
+pub fn check_stateless_header_rules(
+    spec: &ChainSpec,
+    header: &SealedHeader,
+    parent: &SealedHeader,
+    now: u64,
+    gas_limit_rules_from: u64,
+) -> Result<(), TribeError> {
+    check_bad_block(spec, header.hash())?;
+    check_parent_link(header, parent)?;
+    check_not_future(header, now)?;
+    check_nonce(header)?;
+    check_extra_data_length(spec, header)?;
+    check_mix_digest(header)?;
+    check_uncle_hash(header)?;
+    check_difficulty_range(spec, header)?;
+    check_min_timestamp(spec, header, parent)?;
+    check_gas_limit_max(header)?;
+    check_gas_used(header)?;
+    check_gas_limit(spec, header, parent, gas_limit_rules_from)
+}
+
 /// The gas-limit floor and bound (chain.md §7, errata E5): `gasLimit ≥ minGasLimit(N)` (5,000,
 /// 40,000,000 from Sip004) and `|gasLimit − P.gasLimit| < P.gasLimit / 1024`; neither is checked
 /// at the Sip004 block itself, nor below `rules_from` ([`gas_limit_rules_from`]: 58 on the

@@ -17,11 +17,7 @@ use crate::{
     },
     chief_tx::{validate_chief_tx, validate_no_uncles, validate_transactions_eip155},
     error::TribeError,
-    header_rules::{
-        check_bad_block, check_difficulty_range, check_extra_data_length, check_gas_limit,
-        check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest, check_nonce,
-        check_not_future, check_parent_link, check_uncle_hash, gas_limit_rules_from,
-    },
+    header_rules::{check_stateless_header_rules, gas_limit_rules_from},
     seal::recover_block_signer,
     signers::SignerSetProvider,
     vrf::verify_block_vrf,
@@ -124,18 +120,13 @@ impl TribeValidator {
         parent: &SealedHeader,
     ) -> Result<(), TribeError> {
         let spec = &*self.spec;
-        check_bad_block(spec, header.hash())?;
-        check_parent_link(header, parent)?;
-        check_not_future(header, self.clock.now())?;
-        check_nonce(header)?;
-        check_extra_data_length(spec, header)?;
-        check_mix_digest(header)?;
-        check_uncle_hash(header)?;
-        check_difficulty_range(spec, header)?;
-        check_min_timestamp(spec, header, parent)?;
-        check_gas_limit_max(header)?;
-        check_gas_used(header)?;
-        check_gas_limit(spec, header, parent, self.gas_limit_rules_from)?;
+        check_stateless_header_rules(
+            spec,
+            header,
+            parent,
+            self.clock.now(),
+            self.gas_limit_rules_from,
+        )?;
 
         let number = header.number;
         if number <= CHIEF_NUMBER {

@@ -6,9 +6,7 @@ use alloy_primitives::keccak256;
 use spectrum_chain::ChainError;
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{
-    CHIEF_NUMBER, TribeError, check_bad_block, check_difficulty_range, check_extra_data_length,
-    check_gas_limit, check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest,
-    check_nonce, check_not_future, check_parent_link, check_uncle_hash, gas_limit_rules_from,
+    CHIEF_NUMBER, TribeError, check_stateless_header_rules, gas_limit_rules_from,
     recover_block_signer,
 };
 use spectrum_primitives::{BlockBody, SealedHeader, transactions_root};
@@ -39,19 +37,7 @@ impl HeaderChecks {
         parent: &SealedHeader,
         now: u64,
     ) -> Result<(), TribeError> {
-        let spec = &*self.spec;
-        check_bad_block(spec, header.hash())?;
-        check_parent_link(header, parent)?;
-        check_not_future(header, now)?;
-        check_nonce(header)?;
-        check_extra_data_length(spec, header)?;
-        check_mix_digest(header)?;
-        check_uncle_hash(header)?;
-        check_difficulty_range(spec, header)?;
-        check_min_timestamp(spec, header, parent)?;
-        check_gas_limit_max(header)?;
-        check_gas_used(header)?;
-        check_gas_limit(spec, header, parent, self.gas_limit_rules_from)?;
+        check_stateless_header_rules(&self.spec, header, parent, now, self.gas_limit_rules_from)?;
         if header.number > CHIEF_NUMBER {
             recover_block_signer(header)?;
         }

@@ -101,28 +101,14 @@ impl ChiefContracts {
         word: usize,
         version: &str,
     ) -> Result<Vec<Address>, ProviderError> {
-        let failed = |reason: String| ProviderError::CallFailed {
+        let output = self.raw_call(parent, to, (call.0, &call.1), version)?;
+        decode_address_array(&output, word).map_err(|e| ProviderError::CallFailed {
             version: version.to_owned(),
             address: to,
             call: call.0.to_owned(),
             number: parent.number,
-            reason,
-        };
-        let outcome = self.with_state(parent, |state| {
-            self.executor
-                .call(
-                    parent.header(),
-                    state,
-                    Address::ZERO,
-                    to,
-                    Bytes::copy_from_slice(&call.1),
-                )
-                .map_err(|e| failed(e.to_string()))
-        })?;
-        if !outcome.success {
-            return Err(failed("the call reverted".to_owned()));
-        }
-        decode_address_array(&outcome.output, word).map_err(|e| failed(e.to_owned()))
+            reason: e.to_owned(),
+        })
     }
 
     /// Runs `f` on the state after `parent`: the head's plain state, or the history of a

@@ -170,10 +170,26 @@ fn help_lists_commands_and_flags() {
     let out = spectrum(&["--help"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    for needle in [
-        "init",
-        "export",
-        "db",
+    // Commands: the first word of a line in the "Commands:" section, not a substring anywhere
+    // (`db` would match "debug").
+    let commands: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for command in ["init", "import", "export", "db", "genesis", "account", "bench"] {
+        assert!(
+            commands.contains(&command),
+            "--help lists no command {command}: {commands:?}\n{text}"
+        );
+    }
+    // Flags: whole tokens, so `--dev` is not satisfied by `--dev.period`.
+    let tokens: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '=')
+        .collect();
+    for flag in [
         "--chain",
         "--datadir",
         "--http.addr",
@@ -181,7 +197,7 @@ fn help_lists_commands_and_flags() {
         "--dev",
         "--bootnodes",
     ] {
-        assert!(text.contains(needle), "--help lacks {needle}: {text}");
+        assert!(tokens.contains(&flag), "--help lacks {flag}: {text}");
     }
 }
 
@@ -201,7 +217,11 @@ fn db_stats_without_database_is_a_clear_error() {
 /// cleanly on SIGTERM, removing the temporary datadir.
 #[test]
 fn dev_node_starts_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
+    use std::{
+        io::{BufRead, BufReader},
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
         .args(["--dev", "--http.port", "0", "--ws.port", "0"])
         .env_remove("RUST_LOG")
@@ -209,12 +229,29 @@ fn dev_node_starts_and_stops_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn spectrum --dev");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let started = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find(|l| l.contains("node started"))
-        .expect("a 'node started' line");
+    // stderr is read on its own thread so every wait below has a deadline.
+    let (tx, lines) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let next_line = |what: &str| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        lines
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no {what} within 60 s: {e}"))
+    };
+    let started = loop {
+        let line = next_line("'node started' line");
+        if line.contains("node started") {
+            break line;
+        }
+    };
     assert!(
         started.contains("chain=dev") && started.contains("chain_id=1337"),
         "{started}"
@@ -230,9 +267,19 @@ fn dev_node_starts_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("spectrum --dev did not exit within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    // The process has exited, so its stderr is closed: the reader thread ends the channel.
+    let rest: Vec<String> = lines.iter().collect();
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
     assert!(
         !Path::new(&datadir).exists(),

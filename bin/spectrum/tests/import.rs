@@ -266,7 +266,7 @@ fn kill_during_import_then_resume() {
 
 /// The safety issue's attack through `spectrum import`: after the 220-block reference chain, a
 /// file holding one copy of block 1 with difficulty 2^128 (seal untouched) made the old binary
-/// unwind to genesis and take the forged block as its head (saw this test fail so). Now it is
+/// unwind to genesis and take the forged block as its head. Now it is
 /// refused by the devnet checkpoint, and forged chief-start (63) and VRF-era (150) blocks by
 /// the difficulty range, before anything is stored; the head stays at 220.
 #[test]

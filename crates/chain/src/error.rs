@@ -114,7 +114,9 @@ pub enum ChainError {
     /// The block's branch was heavier, but an earlier block of the branch failed when it was
     /// executed: the old chain was restored. The failing block is remembered as bad; the block
     /// inserted passed its own checks, so this is not its sender's fault.
-    #[error("block {number} {hash}: its branch failed at block {failed_number} {failed_hash}: {source}")]
+    #[error(
+        "block {number} {hash}: its branch failed at block {failed_number} {failed_hash}: {source}"
+    )]
     BranchFailed {
         /// The block's number.
         number: u64,
@@ -263,9 +265,8 @@ impl ChainError {
 fn tribe_error_is_invalid(error: &TribeError) -> bool {
     !matches!(
         error,
-        TribeError::Provider(
-            ProviderError::MissingState { .. } | ProviderError::CallFailed { .. }
-        ) | TribeError::FutureBlock { .. }
+        TribeError::Provider(ProviderError::MissingState { .. } | ProviderError::CallFailed { .. })
+            | TribeError::FutureBlock { .. }
             | TribeError::SendersLength { .. }
     )
 }
@@ -349,8 +350,8 @@ mod tests {
     }
 
     /// Item 5 of the safety issue: failing reads of our own state, our database, a block that
-    /// is merely early or a fork we refuse to follow are nobody's fault (saw the contract-read
-    /// case classed as invalid on the old code, where `Invalid` carried only a string).
+    /// is merely early or a fork we refuse to follow are nobody's fault (the old code had only
+    /// `Invalid { reason: String }`, which sync classed as the peer's fault whatever the cause).
     #[test]
     fn our_failures_are_not_invalid_blocks() {
         let ours = [

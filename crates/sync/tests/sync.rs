@@ -355,7 +355,15 @@ async fn a_peer_claiming_more_than_it_delivers_is_penalised_and_sync_moves_on() 
     // The liar has 50 blocks and claims a total difficulty of 10^30; the honest peer has 120.
     let liar_store = Store::devnet();
     liar_store.import(&blocks[..=50]);
-    let liar = server(1, &liar_store, Arc::new(Inflated(liar_store.view()))).await;
+    // A liar answers every request: it does not rate-limit (and so ban) a node that keeps
+    // asking it, which would end the stall for the wrong reason.
+    let mut liar_config = network_config(1, &liar_store, &[]);
+    liar_config.request_limits.requests_per_second = 1_000_000;
+    liar_config.request_limits.request_burst = 1_000_000;
+    let (liar, mut liar_events) = start(liar_config, Arc::new(Inflated(liar_store.view())))
+        .await
+        .unwrap();
+    tokio::spawn(async move { while liar_events.recv().await.is_some() {} });
     let honest_store = Store::devnet();
     honest_store.import(&blocks[..=120]);
     let honest = server(3, &honest_store, Arc::new(honest_store.view())).await;

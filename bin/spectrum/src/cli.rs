@@ -71,6 +71,11 @@ pub struct GlobalArgs {
     /// Log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (RUST_LOG overrides).
     #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=5))]
     pub verbosity: u8,
+
+    /// Follow no branch that forks more than this many blocks below the head (gossip, sync
+    /// and import alike).
+    #[arg(long, global = true, value_name = "BLOCKS", default_value_t = spectrum_chain::DEFAULT_MAX_REORG_DEPTH)]
+    pub max_reorg_depth: u64,
 }
 
 fn parse_chain(value: &str) -> Result<ChainSelector, String> {

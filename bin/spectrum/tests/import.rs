@@ -263,3 +263,39 @@ fn kill_during_import_then_resume() {
         "resumed and reorganised onto the heavier chain"
     );
 }
+
+/// The safety issue's attack through `spectrum import`: after the 220-block reference chain, a
+/// file holding one copy of block 1 with difficulty 2^128 (seal untouched) made the old binary
+/// unwind to genesis and take the forged block as its head (saw this test fail so). Now it is
+/// refused by the devnet checkpoint, and forged chief-start (63) and VRF-era (150) blocks by
+/// the difficulty range, before anything is stored; the head stays at 220.
+#[test]
+fn forged_heavy_blocks_in_a_file_leave_the_head_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = testdata(DEVNET_A);
+    let out = spectrum(dir.path(), &["import", chain.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(head(dir.path()), 220);
+
+    let file = dir.path().join("forged.rlp");
+    let huge = alloy_primitives::U256::from(1u8) << 128;
+    for (number, rule) in [
+        (1, "is not the checkpoint".to_owned()),
+        (63, format!("difficulty {huge} is outside 1..=6")),
+        (150, format!("difficulty {huge} is outside 1..=6")),
+    ] {
+        let mut forged = block(DEVNET_A, number);
+        forged.header.difficulty = huge;
+        let mut bytes = Vec::new();
+        forged.encode(&mut bytes);
+        std::fs::write(&file, bytes).unwrap();
+        let out = spectrum(dir.path(), &["import", file.to_str().unwrap()]);
+        assert!(!out.status.success(), "block {number} was accepted");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("block {number}")) && err.contains(&rule),
+            "block {number}: {err}"
+        );
+        assert_eq!(head(dir.path()), 220, "block {number} moved the head");
+    }
+}

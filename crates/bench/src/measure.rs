@@ -279,7 +279,7 @@ pub fn phased_import(
             .ok_or_else(|| mismatch("unknown parent"))?;
         validator
             .validate_block(&block.block, &parent, &block.senders)
-            .map_err(|reason| mismatch(&reason))?;
+            .map_err(|reason| mismatch(&reason.to_string()))?;
         let header = block.header().header();
         let fee_recipient = if header.beneficiary.is_zero() {
             spectrum_consensus::block_signer(header).map_err(|e| mismatch(&e.to_string()))?
@@ -299,7 +299,7 @@ pub fn phased_import(
 
         validator
             .validate_after_execution(&block.block, &parent, &output.receipts)
-            .map_err(|reason| mismatch(&reason))?;
+            .map_err(|reason| mismatch(&reason.to_string()))?;
         lap(&mut phases.consensus);
 
         let mut changes = output.changes;

@@ -1,7 +1,16 @@
 use alloy_primitives::{B256, Bloom};
+use spectrum_consensus::{ProviderError, TribeError};
+use spectrum_execution::ExecutionError;
 use spectrum_primitives::GotExpected;
 
 /// Why a block was not imported. Nothing of it was written.
+///
+/// Two kinds, told apart by [`ChainError::is_invalid_block`]: **the block is invalid** (a
+/// consensus rule, the body against the header, execution against the header: the sender of
+/// the block is at fault and the block may be remembered as bad), and **we could not decide**
+/// (our database, a read of our own state, an internal limit, a block that is merely early,
+/// a parent we lack or a fork we refuse to follow): nobody is at fault and the block may be
+/// tried again later. Only the first kind may ever penalise a peer.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     /// The parent is not in the database.
@@ -14,7 +23,8 @@ pub enum ChainError {
         /// The missing parent.
         parent: B256,
     },
-    /// Timestamp too far ahead of the local clock (more than 30 s, or too many held).
+    /// Timestamp more than `MAX_FUTURE_SECS` ahead of the local clock (the reference's
+    /// `ErrFutureBlock` beyond its 30 s queue).
     #[error("block {number} {hash}: timestamp {time} is too far ahead of the local clock {now}")]
     FutureBlock {
         /// The block's number.
@@ -26,6 +36,15 @@ pub enum ChainError {
         /// The local clock.
         now: u64,
     },
+    /// Timestamp ahead of the local clock by no more than the allowed drift, but the queue of
+    /// such blocks is full: not the block's fault.
+    #[error("block {number} {hash}: near-future block not held, the queue is full")]
+    FutureQueueFull {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+    },
     /// On the network's bad-block list.
     #[error("block {number} {hash} is on the bad-block list")]
     BadBlock {
@@ -34,18 +53,93 @@ pub enum ChainError {
         /// Its hash.
         hash: B256,
     },
+    /// Refused before as invalid: remembered, not validated again.
+    #[error("block {number} {hash} was refused before as invalid")]
+    KnownBad {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+    },
+    /// Built on a block refused as invalid. The block itself was never judged (a peer may
+    /// relay it honestly before executing its parent), so this is not the block's fault.
+    #[error("block {number} {hash} descends from the refused block {ancestor}")]
+    BadAncestor {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// The refused ancestor.
+        ancestor: B256,
+    },
+    /// Another block than the network's checkpoint at this number.
+    #[error("block {number} {hash} is not the checkpoint {expected}")]
+    CheckpointMismatch {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// The checkpoint's hash.
+        expected: B256,
+    },
+    /// Its branch leaves the canonical chain below a checkpoint the chain has passed.
+    #[error("block {number} {hash} forks at {fork_point}, below the checkpoint at {checkpoint}")]
+    BelowCheckpoint {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// The last canonical block of its branch.
+        fork_point: u64,
+        /// The checkpoint.
+        checkpoint: u64,
+    },
+    /// Its branch leaves the canonical chain more than the allowed reorg depth below the head:
+    /// we do not follow it (an honest peer may be on such a fork; it is not its fault).
+    #[error(
+        "block {number} {hash} forks at {fork_point}, more than {max_depth} blocks below the head {head}"
+    )]
+    ReorgTooDeep {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// The last canonical block of its branch (or the deepest block looked at).
+        fork_point: u64,
+        /// The head's number.
+        head: u64,
+        /// The allowed depth.
+        max_depth: u64,
+    },
+    /// The block's branch was heavier, but an earlier block of the branch failed when it was
+    /// executed: the old chain was restored. The failing block is remembered as bad; the block
+    /// inserted passed its own checks, so this is not its sender's fault.
+    #[error("block {number} {hash}: its branch failed at block {failed_number} {failed_hash}: {source}")]
+    BranchFailed {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// The branch block that failed.
+        failed_number: u64,
+        /// Its hash.
+        failed_hash: B256,
+        /// Why it failed.
+        source: Box<ChainError>,
+    },
     /// Number is not parent + 1.
     #[error("wrong block number: {0}")]
     WrongNumber(GotExpected<u64>),
-    /// The consensus rules refuse the header.
-    #[error("block {number} {hash}: {reason}")]
+    /// The consensus rules refuse the block (or could not be applied: see
+    /// [`ChainError::is_invalid_block`] for which [`TribeError`]s are the block's fault).
+    #[error("block {number} {hash}: {source}")]
     Invalid {
         /// The block's number.
         number: u64,
         /// Its hash.
         hash: B256,
-        /// The rule and values.
-        reason: String,
+        /// The rule and its values.
+        source: TribeError,
     },
     /// The body's transactions do not hash to the header's root.
     #[error("transactions root mismatch: {0}")]
@@ -72,6 +166,15 @@ pub enum ChainError {
         hash: B256,
         /// What failed.
         source: spectrum_execution::ExecutionError,
+    },
+    /// Restoring the state of block `number` while unwinding gave another root than the
+    /// stored header's: our trie and history disagree (never the fault of a block).
+    #[error("unwinding to block {number}: restored state root mismatch: {mismatch}")]
+    UnwindStateRoot {
+        /// The block unwound to.
+        number: u64,
+        /// Restored vs stored header.
+        mismatch: GotExpected<B256>,
     },
     /// The state root after execution differs from the header's.
     #[error("block {number}: state root mismatch: {mismatch}")]
@@ -113,4 +216,188 @@ pub enum ChainError {
     /// The trie's stored nodes are broken or unreadable.
     #[error("state trie: {0}")]
     Trie(#[from] spectrum_trie::TrieError),
+}
+
+impl ChainError {
+    /// Whether the block itself is invalid (its sender is at fault), as opposed to our failure
+    /// or a block we merely cannot take now. Only `true` may penalise the peer that sent it,
+    /// and only then is the block remembered as bad.
+    pub fn is_invalid_block(&self) -> bool {
+        match self {
+            Self::BadBlock { .. }
+            | Self::KnownBad { .. }
+            | Self::CheckpointMismatch { .. }
+            | Self::BelowCheckpoint { .. }
+            | Self::FutureBlock { .. }
+            | Self::WrongNumber(_)
+            | Self::TransactionsRoot(_)
+            | Self::OmmersHash(_)
+            | Self::Sender { .. }
+            | Self::StateRoot { .. }
+            | Self::Bloom { .. }
+            // Total difficulty and block number only overflow on what the block claims.
+            | Self::Overflow(_) => true,
+            Self::Invalid { source, .. } => tribe_error_is_invalid(source),
+            Self::Execution { source, .. } => execution_error_is_invalid(source),
+            Self::UnknownParent { .. }
+            | Self::BadAncestor { .. }
+            | Self::ReorgTooDeep { .. }
+            | Self::BranchFailed { .. }
+            | Self::FutureQueueFull { .. }
+            | Self::UnwindStateRoot { .. }
+            | Self::NoHead
+            | Self::MissingTotalDifficulty(_)
+            | Self::MissingCanonical(_)
+            | Self::MissingBlock(_)
+            | Self::Storage(_)
+            | Self::State(_)
+            | Self::Trie(_) => false,
+        }
+    }
+}
+
+/// Whether a Tribe verdict is about the block. Not so: a read of our own state failing (the
+/// signer set, the volunteer lists; tribe.md §5 refuses the block, but the fault is ours),
+/// the consensus clock (the chain decides about near-future blocks), or a sender list the
+/// caller got wrong.
+fn tribe_error_is_invalid(error: &TribeError) -> bool {
+    !matches!(
+        error,
+        TribeError::Provider(
+            ProviderError::MissingState { .. } | ProviderError::CallFailed { .. }
+        ) | TribeError::FutureBlock { .. }
+            | TribeError::SendersLength { .. }
+    )
+}
+
+/// Whether an execution failure is about the block: an invalid transaction or a result that
+/// differs from the header. Not so: reading our state, missing code, an EVM failure, our own
+/// arithmetic limits (the reference computes balances with big integers) or a fork we lack.
+fn execution_error_is_invalid(error: &ExecutionError) -> bool {
+    match error {
+        ExecutionError::Transaction { .. }
+        | ExecutionError::GasUsedMismatch(_)
+        | ExecutionError::ReceiptsRootMismatch(_)
+        | ExecutionError::LogsBloomMismatch(_)
+        | ExecutionError::StateRootMismatch(_) => true,
+        ExecutionError::State(_)
+        | ExecutionError::MissingCode(_)
+        | ExecutionError::Evm { .. }
+        | ExecutionError::Overflow(_)
+        | ExecutionError::UnsupportedFork { .. } => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::Address;
+    use spectrum_execution::TxError;
+
+    use super::*;
+
+    fn invalid(source: TribeError) -> ChainError {
+        ChainError::Invalid {
+            number: 9,
+            hash: B256::ZERO,
+            source,
+        }
+    }
+
+    fn execution(source: ExecutionError) -> ChainError {
+        ChainError::Execution {
+            number: 9,
+            hash: B256::ZERO,
+            source,
+        }
+    }
+
+    /// Broken rules are the block's fault.
+    #[test]
+    fn broken_rules_are_invalid_blocks() {
+        let rules = [
+            invalid(TribeError::UnauthorisedSigner {
+                signer: Address::ZERO,
+                slot: Some(1),
+            }),
+            invalid(TribeError::DifficultyOutOfRange {
+                got: alloy_primitives::U256::MAX,
+                min: 1,
+                max: 6,
+            }),
+            execution(ExecutionError::Transaction {
+                index: 1,
+                error: TxError::Unprotected { number: 9 },
+            }),
+            execution(ExecutionError::GasUsedMismatch(GotExpected::new(1, 2))),
+            ChainError::StateRoot {
+                number: 9,
+                mismatch: GotExpected::new(B256::ZERO, B256::repeat_byte(1)),
+            },
+            ChainError::CheckpointMismatch {
+                number: 1,
+                hash: B256::ZERO,
+                expected: B256::repeat_byte(1),
+            },
+            ChainError::KnownBad {
+                number: 1,
+                hash: B256::ZERO,
+            },
+        ];
+        for error in rules {
+            assert!(error.is_invalid_block(), "{error}");
+        }
+    }
+
+    /// Item 5 of the safety issue: failing reads of our own state, our database, a block that
+    /// is merely early or a fork we refuse to follow are nobody's fault (saw the contract-read
+    /// case classed as invalid on the old code, where `Invalid` carried only a string).
+    #[test]
+    fn our_failures_are_not_invalid_blocks() {
+        let ours = [
+            invalid(TribeError::Provider(ProviderError::CallFailed {
+                version: "1.0.0".to_owned(),
+                address: Address::ZERO,
+                call: "getNormalList()".to_owned(),
+                number: 8,
+                reason: "list longer than any chief contract returns".to_owned(),
+            })),
+            invalid(TribeError::Provider(ProviderError::MissingState {
+                number: 8,
+                hash: B256::ZERO,
+            })),
+            invalid(TribeError::FutureBlock { time: 10, now: 9 }),
+            execution(ExecutionError::MissingCode(B256::ZERO)),
+            execution(ExecutionError::Overflow("balance")),
+            ChainError::UnwindStateRoot {
+                number: 9,
+                mismatch: GotExpected::new(B256::ZERO, B256::repeat_byte(1)),
+            },
+            ChainError::FutureQueueFull {
+                number: 9,
+                hash: B256::ZERO,
+            },
+            ChainError::UnknownParent {
+                number: 9,
+                hash: B256::ZERO,
+                parent: B256::ZERO,
+            },
+            ChainError::ReorgTooDeep {
+                number: 9,
+                hash: B256::ZERO,
+                fork_point: 1,
+                head: 2000,
+                max_depth: 1024,
+            },
+            ChainError::BadAncestor {
+                number: 9,
+                hash: B256::ZERO,
+                ancestor: B256::ZERO,
+            },
+            ChainError::MissingBlock(B256::ZERO),
+            ChainError::NoHead,
+        ];
+        for error in ours {
+            assert!(!error.is_invalid_block(), "{error}");
+        }
+    }
 }

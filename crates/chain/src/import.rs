@@ -1,7 +1,7 @@
 //! Executing a block on the head and committing it; switching branches.
 
 use alloy_primitives::{Address, B256, U256};
-use spectrum_consensus::block_signer;
+use spectrum_consensus::{TribeError, block_signer};
 use spectrum_execution::{BlockExecutor, ExecutionRules, verify_receipts};
 use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
 use spectrum_storage::BlockCommit;
@@ -30,10 +30,10 @@ impl Blockchain {
             hash,
             source,
         };
-        let invalid = |reason| ChainError::Invalid {
+        let invalid = |source| ChainError::Invalid {
             number,
             hash,
-            reason,
+            source,
         };
         let parent = self
             .db
@@ -79,7 +79,7 @@ impl Blockchain {
                 block_signer(header).map_err(|e| ChainError::Invalid {
                     number: header.number,
                     hash: block.hash(),
-                    reason: e.to_string(),
+                    source: TribeError::Seal(e),
                 })
             }
             _ => Ok(header.beneficiary),
@@ -97,7 +97,7 @@ impl Blockchain {
             .state_root;
         if roots.state_root != expected {
             // The stored trie and history disagree: refuse rather than write a broken state.
-            return Err(ChainError::StateRoot {
+            return Err(ChainError::UnwindStateRoot {
                 number,
                 mismatch: GotExpected::new(roots.state_root, expected),
             });
@@ -107,12 +107,15 @@ impl Blockchain {
     }
 
     /// Makes the branch ending in stored block `tip` canonical: unwinds to the fork point and
-    /// executes the branch. If a branch block fails, the old chain is restored and the error
-    /// returned. Returns the fork point's number.
+    /// executes the branch. If a branch block fails, it and the rest of the branch are
+    /// remembered as bad (when the failure is the block's fault), the old chain is restored and
+    /// the error returned (for the tip itself, or [`ChainError::BranchFailed`] for an earlier
+    /// block). Holds only the hashes of both chains in memory, never their blocks. Returns the
+    /// fork point's number.
     pub(crate) fn reorg_to(&self, tip: B256) -> Result<u64, ChainError> {
-        let (fork_point, branch) = self.branch_from_canonical(tip)?;
         let (head, _) = self.db.head()?.ok_or(ChainError::NoHead)?;
-        let old_chain = self.canonical_blocks(fork_point, head)?;
+        let (fork_point, branch) = self.branch_from_canonical(tip, head)?;
+        let old_chain = self.canonical_hashes(fork_point, head)?;
         tracing::info!(
             fork_point,
             old_head = head,
@@ -120,34 +123,57 @@ impl Blockchain {
             "reorganising"
         );
         self.unwind_to(fork_point)?;
-        for hash in &branch {
-            let block = self
-                .db
-                .block(hash)?
-                .ok_or(ChainError::MissingBlock(*hash))?;
-            let td = self
-                .db
-                .total_difficulty(hash)?
-                .ok_or(ChainError::MissingTotalDifficulty(*hash))?;
-            if let Err(error) = self.execute_and_commit(block, td) {
-                tracing::warn!(%error, "branch block failed; restoring the previous chain");
-                self.unwind_to(fork_point)?;
-                for old in old_chain {
-                    let td = self
-                        .db
-                        .total_difficulty(&old.hash())?
-                        .ok_or(ChainError::MissingTotalDifficulty(old.hash()))?;
-                    self.execute_and_commit(old, td)?;
-                }
+        for (index, hash) in branch.iter().enumerate() {
+            let Err(error) = self.execute_stored(*hash) else {
+                continue;
+            };
+            tracing::warn!(%error, "branch block failed; restoring the previous chain");
+            if error.is_invalid_block() {
+                self.remember_failed_branch(branch.get(index..).unwrap_or_default());
+            }
+            self.unwind_to(fork_point)?;
+            for old in &old_chain {
+                self.execute_stored(*old)?;
+            }
+            if *hash == tip {
                 return Err(error);
             }
+            let (number, _) = self.stored_number(tip)?;
+            let (failed_number, _) = self.stored_number(*hash)?;
+            return Err(ChainError::BranchFailed {
+                number,
+                hash: tip,
+                failed_number,
+                failed_hash: *hash,
+                source: Box::new(error),
+            });
         }
         Ok(fork_point)
     }
 
+    /// Executes and commits the stored block `hash` on the head, with its stored total
+    /// difficulty.
+    fn execute_stored(&self, hash: B256) -> Result<u64, ChainError> {
+        let block = self.db.block(&hash)?.ok_or(ChainError::MissingBlock(hash))?;
+        let td = self
+            .db
+            .total_difficulty(&hash)?
+            .ok_or(ChainError::MissingTotalDifficulty(hash))?;
+        self.execute_and_commit(block, td)
+    }
+
+    fn stored_number(&self, hash: B256) -> Result<(u64, B256), ChainError> {
+        let number = self
+            .db
+            .block_number(&hash)?
+            .ok_or(ChainError::MissingBlock(hash))?;
+        Ok((number, hash))
+    }
+
     /// The stored branch ending at `tip`, from just after its last canonical ancestor, oldest
-    /// first, and that ancestor's number.
-    fn branch_from_canonical(&self, tip: B256) -> Result<(u64, Vec<B256>), ChainError> {
+    /// first, and that ancestor's number; refused if that ancestor is more than the allowed
+    /// reorg depth below `head`.
+    fn branch_from_canonical(&self, tip: B256, head: u64) -> Result<(u64, Vec<B256>), ChainError> {
         let mut branch = Vec::new();
         let mut hash = tip;
         loop {
@@ -155,6 +181,16 @@ impl Blockchain {
                 .db
                 .header(&hash)?
                 .ok_or(ChainError::MissingBlock(hash))?;
+            if head.saturating_sub(header.number) > self.max_reorg_depth {
+                let (number, _) = self.stored_number(tip)?;
+                return Err(ChainError::ReorgTooDeep {
+                    number,
+                    hash: tip,
+                    fork_point: header.number,
+                    head,
+                    max_depth: self.max_reorg_depth,
+                });
+            }
             if self.db.canonical_hash(header.number)? == Some(hash) {
                 branch.reverse();
                 return Ok((header.number, branch));
@@ -164,22 +200,18 @@ impl Blockchain {
         }
     }
 
-    /// Canonical blocks `from + 1 ..= to`, oldest first.
-    fn canonical_blocks(&self, from: u64, to: u64) -> Result<Vec<SealedBlock>, ChainError> {
-        let mut blocks = Vec::new();
+    /// Hashes of the canonical blocks `from + 1 ..= to`, oldest first.
+    fn canonical_hashes(&self, from: u64, to: u64) -> Result<Vec<B256>, ChainError> {
+        let mut hashes = Vec::new();
         let mut number = from;
         while number < to {
             number = number.saturating_add(1);
-            let hash = self
-                .db
-                .canonical_hash(number)?
-                .ok_or(ChainError::MissingCanonical(number))?;
-            blocks.push(
+            hashes.push(
                 self.db
-                    .block(&hash)?
-                    .ok_or(ChainError::MissingBlock(hash))?,
+                    .canonical_hash(number)?
+                    .ok_or(ChainError::MissingCanonical(number))?,
             );
         }
-        Ok(blocks)
+        Ok(hashes)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
-    ProviderError, SignerSet, SignerSetProvider, TribeValidator, is_chief_100, take_miner,
+    ProviderError, SignerSet, SignerSetProvider, TribeError, TribeValidator, is_chief_100, take_miner,
     validate_chief_tx_receipt, validate_chief_volunteer,
 };
 use spectrum_execution::BlockExecutor;
@@ -25,8 +25,6 @@ const TAKE_LEADER_LIST: [u8; 4] = [0xf0, 0xd5, 0x58, 0x17];
 const GET_VOLUNTEERS: [u8; 4] = [0xd7, 0xca, 0x4a, 0x1c];
 /// POC `getNormalList()`.
 const GET_NORMAL_LIST: [u8; 4] = [0x51, 0x39, 0x3c, 0xe3];
-/// No list a chief contract returns is longer than this; longer answers are refused.
-const MAX_LIST_LEN: usize = 4096;
 /// Chief `getEpoch()`.
 const GET_EPOCH: [u8; 4] = [0x75, 0x79, 0x91, 0xa8];
 /// Chief `getSignerLimit()`.
@@ -434,6 +432,22 @@ fn read_uint_word(data: &[u8], word: usize) -> Result<U256, &'static str> {
     Ok(U256::from_be_slice(bytes))
 }
 
+/// A list of `len` words after the length word at `offset` must lie inside the answer. This is
+/// the only bound on its length: the answer's size is bounded by the gas of the call, as in the
+/// reference, which has no list-length limit (a chain with 4,097 POC stakers is valid). So
+/// nothing is allocated for a length the answer does not hold.
+fn check_list_fits(data: &[u8], offset: usize, len: usize) -> Result<(), &'static str> {
+    let end = len
+        .checked_add(1)
+        .and_then(|words| words.checked_mul(32))
+        .and_then(|bytes| bytes.checked_add(offset))
+        .ok_or("list length overflows")?;
+    if end > data.len() {
+        return Err("answer too short for its list length");
+    }
+    Ok(())
+}
+
 /// Decodes the ABI `uint256[]` whose offset is in head word `word` of `data`, bounded.
 fn decode_uint_array(data: &[u8], word: usize) -> Result<Vec<U256>, &'static str> {
     // An address array and a uint array share the layout: decode as words, then widen.
@@ -444,9 +458,7 @@ fn decode_uint_array(data: &[u8], word: usize) -> Result<Vec<U256>, &'static str
     }
     let base = offset / 32;
     let len = small(read_uint_word(data, base)?)?;
-    if len > MAX_LIST_LEN {
-        return Err("list longer than any chief contract returns");
-    }
+    check_list_fits(data, offset, len)?;
     (0..len)
         .map(|i| read_uint_word(data, base.saturating_add(1).saturating_add(i)))
         .collect()
@@ -466,9 +478,7 @@ fn decode_address_array(data: &[u8], word: usize) -> Result<Vec<Address>, &'stat
     };
     let offset = read_word(word.checked_mul(32).ok_or("offset overflow")?)?;
     let len = read_word(offset)?;
-    if len > MAX_LIST_LEN {
-        return Err("list longer than any chief contract returns");
-    }
+    check_list_fits(data, offset, len)?;
     (0..len)
         .map(|i| {
             let at = offset
@@ -510,15 +520,32 @@ impl TribeBlockValidator {
 }
 
 impl BlockValidator for TribeBlockValidator {
+    fn validate_side_header(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        // The signer set is read at the parent's state: the head's, or the history of a
+        // canonical block (`ChiefContracts::with_state`).
+        self.tribe.validate_header(header, parent)
+    }
+
+    fn validate_header_without_state(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        self.tribe.validate_header_without_state(header, parent)
+    }
+
     fn validate_block(
         &self,
         block: &SealedBlock,
         parent: &SealedHeader,
         senders: &[Address],
-    ) -> Result<(), String> {
+    ) -> Result<(), TribeError> {
         self.tribe
             .validate_block_pre_execution(block, parent, senders)
-            .map_err(|e| e.to_string())
     }
 
     fn validate_after_execution(
@@ -526,10 +553,10 @@ impl BlockValidator for TribeBlockValidator {
         block: &SealedBlock,
         parent: &SealedHeader,
         receipts: &[ReceiptWithBloom],
-    ) -> Result<(), String> {
+    ) -> Result<(), TribeError> {
         let number = block.number();
         let first_ok = receipts.first().map(|r| r.receipt.status.coerce_status());
-        validate_chief_tx_receipt(&self.spec, number, first_ok).map_err(|e| e.to_string())?;
+        validate_chief_tx_receipt(&self.spec, number, first_ok)?;
         let Some(chief) = self.spec.chief_at(number) else {
             return Ok(());
         };
@@ -544,8 +571,55 @@ impl BlockValidator for TribeBlockValidator {
             .unwrap_or_default();
         let expected = self
             .contracts
-            .expected_volunteer(parent, chief, vrfn)
-            .map_err(|e| e.to_string())?;
-        validate_chief_volunteer(block, &self.spec, expected).map_err(|e| e.to_string())
+            .expected_volunteer(parent, chief, vrfn)?;
+        validate_chief_volunteer(block, &self.spec, expected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ABI answer whose head word 0 points at an `address[]` of `len` distinct addresses.
+    fn address_list_answer(len: usize) -> Vec<u8> {
+        let word = |v: usize| U256::from(v).to_be_bytes::<32>();
+        let mut answer = word(32).to_vec();
+        answer.extend_from_slice(&word(len));
+        for i in 0..len {
+            answer.extend_from_slice(&word(i + 1));
+        }
+        answer
+    }
+
+    /// Item 4 of the safety issue: 4,097 POC stakers made every honest block "invalid" through
+    /// a list-length limit the reference lacks (saw this fail on the old code).
+    #[test]
+    fn lists_longer_than_4096_decode() {
+        let answer = address_list_answer(4097);
+        let list = decode_address_array(&answer, 0).unwrap();
+        assert_eq!(list.len(), 4097);
+        assert_eq!(list[4096], Address::left_padding_from(&4097u64.to_be_bytes()));
+        assert_eq!(decode_uint_array(&answer, 0).unwrap().len(), 4097);
+    }
+
+    /// A length the answer does not hold is refused before anything is allocated for it.
+    #[test]
+    fn a_length_beyond_the_answer_is_refused() {
+        let mut answer = address_list_answer(3);
+        answer[32..64].copy_from_slice(&U256::from(1u64 << 40).to_be_bytes::<32>());
+        assert_eq!(
+            decode_address_array(&answer, 0),
+            Err("answer too short for its list length")
+        );
+        assert_eq!(
+            decode_uint_array(&answer, 0),
+            Err("answer too short for its list length")
+        );
+        answer.truncate(64 + 2 * 32);
+        answer[32..64].copy_from_slice(&U256::from(3u8).to_be_bytes::<32>());
+        assert_eq!(
+            decode_address_array(&answer, 0),
+            Err("answer too short for its list length")
+        );
     }
 }

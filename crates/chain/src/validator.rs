@@ -2,14 +2,15 @@
 //! this trait at the two points where the chain has what they need.
 
 use alloy_primitives::Address;
+use spectrum_consensus::TribeError;
 use spectrum_primitives::{ReceiptWithBloom, SealedBlock, SealedHeader};
 
 /// Decides whether a block may follow its parent under the chain's consensus rules.
 ///
 /// Both methods run when the block is about to be executed on top of its parent, so the
 /// parent's state is the head state (a side-chain block is checked when its branch is
-/// executed). Neither is called for the genesis. Errors are the rule and its values in words
-/// (the consensus crate's typed error, rendered).
+/// executed). Neither is called for the genesis. Errors are the typed rule and its values;
+/// [`crate::ChainError::is_invalid_block`] tells which of them are the block's fault.
 pub trait BlockValidator: Send + Sync {
     /// Before execution: header rules against the parent, seal and authorisation, and the body
     /// rules that need only the transactions and their recovered `senders`.
@@ -18,7 +19,28 @@ pub trait BlockValidator: Send + Sync {
         block: &SealedBlock,
         parent: &SealedHeader,
         senders: &[Address],
-    ) -> Result<(), String>;
+    ) -> Result<(), TribeError>;
+
+    /// A side-chain block's header whose parent is canonical but not the head: every header
+    /// rule, with whatever state it needs read at the parent's (historical) state. Runs before
+    /// the block is stored, so that its difficulty counts for fork choice only once checked.
+    fn validate_side_header(
+        &self,
+        _header: &SealedHeader,
+        _parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        Ok(())
+    }
+
+    /// A side-chain block's header whose parent is itself on a side chain (its state does not
+    /// exist until the branch is executed): the rules that need no state.
+    fn validate_header_without_state(
+        &self,
+        _header: &SealedHeader,
+        _parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        Ok(())
+    }
 
     /// After execution, before commit: rules that need the receipts (and may read the parent's
     /// state, still the head's).
@@ -27,7 +49,7 @@ pub trait BlockValidator: Send + Sync {
         _block: &SealedBlock,
         _parent: &SealedHeader,
         _receipts: &[ReceiptWithBloom],
-    ) -> Result<(), String> {
+    ) -> Result<(), TribeError> {
         Ok(())
     }
 }
@@ -43,7 +65,7 @@ impl BlockValidator for ExecutionChecksOnly {
         _block: &SealedBlock,
         _parent: &SealedHeader,
         _senders: &[Address],
-    ) -> Result<(), String> {
+    ) -> Result<(), TribeError> {
         Ok(())
     }
 }

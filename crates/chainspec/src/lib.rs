@@ -26,6 +26,6 @@ pub use builtin::{BUILTIN_CHAINS, ChainSelector};
 pub use error::{ChainSpecError, SpecFieldError};
 pub use genesis::{Genesis, GenesisAccount};
 pub use spec::{
-    ChainSpec, ChiefEntry, ContractEntry, EthereumForks, FoundationBurn, RewardSchedule,
+    ChainSpec, Checkpoint, ChiefEntry, ContractEntry, EthereumForks, FoundationBurn, RewardSchedule,
     TribeParams,
 };

@@ -121,6 +121,22 @@ pub struct TribeParams {
     /// rules in blocks 5..=57 (errata E5), and we must accept that history.
     #[serde(default)]
     pub gas_limit_rules_from: u64,
+    /// Blocks every node of this network has, by number and hash: no other block may stand at
+    /// such a number, and no branch may fork below the highest one the chain has reached.
+    /// Devnet pins the snapshot blocks its reference node has built in (1, 2, 3 and 56, from
+    /// `shared/testdata`); mainnet and testnet publish no hashes beyond their genesis.
+    #[serde(default)]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// A block every node of a network has (see [`TribeParams::checkpoints`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Its number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
 }
 
 /// Everything that defines a network: its identity, fork schedule, Tribe parameters and genesis.
@@ -218,7 +234,26 @@ impl ChainSpec {
             .filter(|b| b.block == number)
     }
 
-    /// Whether `hash` is on the bad-block list.
+    /// The hash pinned at `number` by [`TribeParams::checkpoints`], if any.
+    pub fn checkpoint_at(&self, number: u64) -> Option<B256> {
+        self.tribe
+            .checkpoints
+            .iter()
+            .find(|c| c.number == number)
+            .map(|c| c.hash)
+    }
+
+    /// The highest checkpoint number not above `number`, if any.
+    pub fn last_checkpoint_at_or_below(&self, number: u64) -> Option<u64> {
+        self.tribe
+            .checkpoints
+            .iter()
+            .map(|c| c.number)
+            .filter(|n| *n <= number)
+            .max()
+    }
+
+    /// Whether `hash` is on the network's bad-block list.
     pub fn is_bad_block(&self, hash: &B256) -> bool {
         self.tribe.bad_blocks.contains(hash)
     }

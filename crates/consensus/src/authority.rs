@@ -8,16 +8,13 @@ use spectrum_primitives::Header;
 
 use crate::{
     error::TribeError,
-    header_rules::{is_skip_block, tribe_period},
+    header_rules::{CHIEF_100_MAX_DIFFICULTY, is_skip_block, tribe_period},
     signers::{SignerSet, is_chief_100},
 };
 
 /// Blocks up to this number are not signer-checked and carry no chief-update transaction
 /// (tribe.md §1, the reference's `CHIEF_NUMBER`).
 pub const CHIEF_NUMBER: u64 = 3;
-
-/// The highest difficulty under chief 1.0.0 (tribe.md §6, `D = 6`).
-const CHIEF_100_MAX_DIFFICULTY: u64 = 6;
 
 /// The difficulty signer `signer` must give block `number` (tribe.md §6; errata E4: before
 /// 1.0.0 `sl` is the number of listed signers).

@@ -145,22 +145,37 @@ pub fn check_uncle_hash(header: &Header) -> Result<(), TribeError> {
     Ok(())
 }
 
-/// The difficulty range rule (tribe.md §2): only if N > 0, N is not a skip block
-/// ([`is_skip_block`]) and a chief governs N; then 1..=6 under chief 1.0.0 and 1..=3 under
-/// earlier chiefs.
+/// The largest difficulty before chief 1.0.0 (in-turn 3 from SIP002, tribe.md §6) and the one
+/// that bounds the blocks before the first chief.
+pub const PRE_CHIEF_100_MAX_DIFFICULTY: u64 = 3;
+
+/// The largest difficulty under chief 1.0.0 (in-turn 6, tribe.md §6).
+pub const CHIEF_100_MAX_DIFFICULTY: u64 = 6;
+
+/// The largest difficulty block `number` may carry: 6 under chief 1.0.0, 3 under earlier chiefs
+/// and before the first chief (tribe.md §2, §6).
+pub fn max_difficulty(spec: &ChainSpec, number: u64) -> u64 {
+    match spec.chief_at(number) {
+        Some(chief) if chief.version == CHIEF_100_VERSION => CHIEF_100_MAX_DIFFICULTY,
+        _ => PRE_CHIEF_100_MAX_DIFFICULTY,
+    }
+}
+
+/// The difficulty range rule (tribe.md §2), for every N > 0: 1..=6 under chief 1.0.0, 1..=3
+/// under earlier chiefs and before the first chief.
+///
+/// **Stricter than the reference**, which range-checks only blocks a chief governs and that are
+/// not skip blocks ([`is_skip_block`]): there it accepts any difficulty, so one forged block 1 or
+/// chief start block of difficulty 2^128 outweighs any chain (blocks 1–3 carry no checked seal
+/// either). No producer ever gives such blocks more than its era's largest difficulty (the
+/// devnet's blocks 1–3 carry 2, its chief 1.0.0 start block 5; errata E6), so the bound refuses
+/// only forged blocks. The role rule ([`crate::check_difficulty`]) still skips skip blocks.
 pub fn check_difficulty_range(spec: &ChainSpec, header: &Header) -> Result<(), TribeError> {
     let number = header.number;
-    if number == 0 || is_skip_block(spec, number) {
+    if number == 0 {
         return Ok(());
     }
-    let Some(chief) = spec.chief_at(number) else {
-        return Ok(());
-    };
-    let max: u64 = if chief.version == CHIEF_100_VERSION {
-        6
-    } else {
-        3
-    };
+    let max = max_difficulty(spec, number);
     let got = header.difficulty;
     if got < U256::from(1u8) || got > U256::from(max) {
         return Err(TribeError::DifficultyOutOfRange { got, min: 1, max });
@@ -277,13 +292,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constants() {
-        assert_eq!(MAX_GAS_LIMIT, (1u64 << 63) - 1);
-        assert_eq!(EMPTY_OMMER_ROOT_HASH, alloy_primitives::keccak256([0xc0u8]));
-    }
-
-    #[test]
-    fn devnet_genesis_hash_is_the_builtin_devnet() {
+    fn gas_limit_rules_start_at_58_on_devnet_only() {
         assert_eq!(gas_limit_rules_from(&ChainSpec::devnet()), 58);
         assert_eq!(gas_limit_rules_from(&ChainSpec::mainnet()), 0);
         assert_eq!(gas_limit_rules_from(&ChainSpec::testnet()), 0);
@@ -292,22 +301,48 @@ mod tests {
     #[test]
     fn difficulty_range_at_blocks_one_to_three() {
         // Mainnet (tribe.md §1): block 1 has no chief, block 2 is chief 0.0.5's start (skip),
-        // block 3 must be in 1..=3.
+        // block 3 must be in 1..=3. Before the fix blocks 1 and 2 took any difficulty.
         let spec = ChainSpec::mainnet();
-        let with = |number, difficulty: u64| Header {
+        let with = |number, difficulty: U256| Header {
             number,
-            difficulty: U256::from(difficulty),
+            difficulty,
             ..Header::default()
         };
-        assert_eq!(check_difficulty_range(&spec, &with(1, 9)), Ok(()));
-        assert_eq!(check_difficulty_range(&spec, &with(2, 9)), Ok(()));
-        assert!(check_difficulty_range(&spec, &with(3, 4)).is_err());
-        assert_eq!(check_difficulty_range(&spec, &with(3, 3)), Ok(()));
-        // Skip blocks on mainnet: every chief start, SIP100's included (errata E6).
+        let huge = U256::from(1u8) << 128;
+        let out_of_range = |got| {
+            Err(TribeError::DifficultyOutOfRange {
+                got,
+                min: 1,
+                max: 3,
+            })
+        };
+        for n in [1, 2, 3] {
+            assert_eq!(check_difficulty_range(&spec, &with(n, huge)), out_of_range(huge));
+            assert_eq!(
+                check_difficulty_range(&spec, &with(n, U256::from(4u8))),
+                out_of_range(U256::from(4u8))
+            );
+            assert_eq!(check_difficulty_range(&spec, &with(n, U256::from(3u8))), Ok(()));
+            assert_eq!(check_difficulty_range(&spec, &with(n, U256::ZERO)), out_of_range(U256::ZERO));
+        }
+        // Skip blocks on mainnet: every chief start, SIP100's included (errata E6); their role
+        // is not checked, their range is.
         for n in [2, 595_888, 2_823_366] {
             assert!(is_skip_block(&spec, n));
         }
         assert!(!is_skip_block(&spec, 2_823_367));
+        assert_eq!(
+            check_difficulty_range(&spec, &with(2_823_366, huge)),
+            Err(TribeError::DifficultyOutOfRange {
+                got: huge,
+                min: 1,
+                max: 6
+            })
+        );
+        assert_eq!(
+            check_difficulty_range(&spec, &with(2_823_366, U256::from(6u8))),
+            Ok(())
+        );
     }
 
     #[test]

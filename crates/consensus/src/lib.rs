@@ -27,7 +27,7 @@
 //! | extraData ≥ 97 B (any length) before SIP100, ≥ 226 B from | tribe.md §2–§3, errata E1 | [`check_extra_data_length`] | `ExtraDataTooShort` |
 //! | mixDigest zero | tribe.md §2 | [`check_mix_digest`] | `NonZeroMixDigest` |
 //! | uncle hash = keccak(rlp([])) | tribe.md §2 | [`check_uncle_hash`] | `HasUncles` |
-//! | difficulty 1..=3 (1..=6 under chief 1.0.0) unless skip block / no chief | tribe.md §2, §6 | [`check_difficulty_range`], [`is_skip_block`] | `DifficultyOutOfRange` |
+//! | difficulty 1..=3 (1..=6 under chief 1.0.0), skip blocks and blocks before the first chief included (stricter than the reference, see the function) | tribe.md §2, §6 | [`check_difficulty_range`], [`max_difficulty`] | `DifficultyOutOfRange` |
 //! | `time ≥ P.time + period` (`period − 1` from SIP002) | tribe.md §2 | [`check_min_timestamp`] | `TooEarly` |
 //! | gasLimit ≤ 2^63 − 1 | chain.md §7 | [`check_gas_limit_max`] | `GasLimitTooHigh` |
 //! | gasUsed ≤ gasLimit | chain.md §7 | [`check_gas_used`] | `GasUsedAboveLimit` |
@@ -101,7 +101,8 @@ pub use header_rules::{
     MAX_GAS_LIMIT, check_bad_block, check_difficulty_range, check_extra_data_length,
     check_gas_limit, check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest,
     check_nonce, check_not_future, check_parent_link, check_stateless_header_rules,
-    check_uncle_hash, gas_limit_rules_from, is_skip_block, min_extra_data_len, tribe_period,
+    check_uncle_hash, gas_limit_rules_from, is_skip_block, max_difficulty, min_extra_data_len,
+    tribe_period, CHIEF_100_MAX_DIFFICULTY, PRE_CHIEF_100_MAX_DIFFICULTY,
 };
 pub use seal::{
     EXTRA_SEAL, EXTRA_VANITY, SealError, block_signer, genesis_signer, recover_block_public_key,

@@ -152,6 +152,30 @@ impl TribeValidator {
         Ok(())
     }
 
+    /// The header rules that need no state, for a block whose parent's state does not exist
+    /// yet (a side-chain block on a side-chain parent): every rule of step 1 of
+    /// [`Self::validate_header`] (the difficulty range bounds what the block may add to its
+    /// branch's total difficulty), and for N > 3 a seal that recovers a signer. Authorisation,
+    /// the role's difficulty and delay and the VRF wait until the parent's state exists, i.e.
+    /// until the branch is executed.
+    pub fn validate_header_without_state(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+    ) -> Result<(), TribeError> {
+        check_stateless_header_rules(
+            &self.spec,
+            header,
+            parent,
+            self.clock.now(),
+            self.gas_limit_rules_from,
+        )?;
+        if header.number > CHIEF_NUMBER {
+            recover_block_signer(header)?;
+        }
+        Ok(())
+    }
+
     /// The rules that can be checked before executing `block` (tribe.md §14 steps 1–3):
     /// [`Self::validate_header`], no uncles in the body, EIP-155 from SIP003
     /// ([`validate_transactions_eip155`]) and the structural chief-update rules

@@ -13,6 +13,7 @@ use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
     FixedClock, MAX_GAS_LIMIT, ProviderError, SealError, SignerSet, SignerSetProvider, TribeError,
     TribeValidator, VrfError, check_difficulty, check_difficulty_range, check_gas_limit,
+    expected_difficulty,
     recover_block_signer, sign_header, validate_chief_tx, validate_chief_tx_receipt,
     validate_chief_volunteer, validate_no_uncles, validate_transactions_eip155, vrf_message,
     vrf_prove,
@@ -256,8 +257,10 @@ fn difficulty_out_of_range_is_rejected() {
 }
 
 #[test]
-fn difficulty_is_not_checked_at_chief_start_blocks() {
-    // errata E6: every chief start block (devnet 3 and 63) is a skip block.
+fn difficulty_role_is_not_checked_at_chief_start_blocks_but_the_range_is() {
+    // errata E6: every chief start block (devnet 3 and 63) is a skip block for the role rule.
+    // Its range is checked (stricter than the reference, which let a forged chief start block
+    // of any difficulty outweigh the chain).
     let single = devnet_a();
     let spec = &single.spec;
     let chief = spec.chief_at(63).unwrap();
@@ -265,15 +268,33 @@ fn difficulty_is_not_checked_at_chief_start_blocks() {
         .provider
         .signer_set(single.header(62), chief)
         .unwrap();
-    for number in [3u64, 63] {
+    for (number, max) in [(3u64, 3u64), (63, 6)] {
         let mut header = single.header(number).header().clone();
         header.difficulty = U256::from(99);
+        assert_eq!(
+            check_difficulty_range(spec, &header),
+            Err(TribeError::DifficultyOutOfRange {
+                got: U256::from(99),
+                min: 1,
+                max
+            })
+        );
+        assert_eq!(check_difficulty(spec, chief, &header, NODE_A, &set), Ok(()));
+        header.difficulty = U256::from(1);
         assert_eq!(check_difficulty_range(spec, &header), Ok(()));
         assert_eq!(check_difficulty(spec, chief, &header, NODE_A, &set), Ok(()));
     }
+    // Block 64 is no skip block: A's role there gives 5 (the difficulty block 64 carries).
+    assert_eq!(expected_difficulty(spec, chief, 64, NODE_A, &set), 5);
     let mut header = single.header(64).header().clone();
     header.difficulty = U256::from(4);
-    assert!(check_difficulty(spec, chief, &header, NODE_A, &set).is_err());
+    assert_eq!(
+        check_difficulty(spec, chief, &header, NODE_A, &set),
+        Err(TribeError::WrongDifficulty {
+            expected: 5,
+            got: U256::from(4)
+        })
+    );
 }
 
 // --- VRF (tribe.md §4) -------------------------------------------------------------------
@@ -764,7 +785,11 @@ fn unprotected_tx_after_sip003_is_rejected() {
     // Devnet SIP003 is block 3: block 3 is checked, block 2 is not.
     let single = devnet_a();
     let (block, _) = with_txs(single, 3, |txs| txs.push(tx.clone()));
-    assert!(validate_transactions_eip155(&block, &single.spec).is_err());
+    let index = block.body.transactions.len() - 1;
+    assert_eq!(
+        validate_transactions_eip155(&block, &single.spec),
+        Err(TribeError::UnprotectedTransaction { index, hash })
+    );
     let (block, _) = with_txs(single, 2, |txs| txs.push(tx.clone()));
     assert_eq!(validate_transactions_eip155(&block, &single.spec), Ok(()));
 }

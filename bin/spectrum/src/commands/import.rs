@@ -17,13 +17,20 @@ struct Totals {
     gas: u64,
 }
 
-pub fn run(spec: ChainSpec, datadir: &DataDir, files: &[PathBuf]) -> eyre::Result<()> {
+pub fn run(
+    spec: ChainSpec,
+    datadir: &DataDir,
+    files: &[PathBuf],
+    max_reorg_depth: u64,
+) -> eyre::Result<()> {
     let db = Arc::new(super::open_initialised(&spec, datadir)?);
     // Every block passes Tribe's rules (seal, signer set from the chief contracts at the
     // parent state, difficulty, delays, VRF, chief-update transaction) and execution's checks.
     let spec = Arc::new(spec);
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain = Blockchain::new(db.clone(), spec, validator);
+    // Heavier branches in a file are followed as from the network: header-checked at the
+    // fork parent's state before they count, no deeper than `max_reorg_depth`.
+    let chain = Blockchain::new(db.clone(), spec, validator).with_max_reorg_depth(max_reorg_depth);
     let started = Instant::now();
     let mut totals = Totals::default();
     for file in files {

@@ -33,7 +33,12 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
     };
     match cli.command {
         Some(Command::Init) => init::run(&spec, &require(datadir, "init")?),
-        Some(Command::Import { files }) => import::run(spec, &require(datadir, "import")?, &files),
+        Some(Command::Import { files }) => import::run(
+            spec,
+            &require(datadir, "import")?,
+            &files,
+            cli.global.max_reorg_depth,
+        ),
         Some(Command::Export(args)) => export::run(&spec, &require(datadir, "export")?, &args),
         Some(Command::Db {
             command: DbCommand::Stats,

@@ -123,7 +123,10 @@ async fn serve(
     mut signals: ShutdownSignals,
 ) -> eyre::Result<()> {
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain = Arc::new(Blockchain::new(db.clone(), spec.clone(), validator));
+    let chain = Arc::new(
+        Blockchain::new(db.clone(), spec.clone(), validator)
+            .with_max_reorg_depth(cli.global.max_reorg_depth),
+    );
     let head = db
         .header_by_number(db.head()?.map(|(n, _)| n).unwrap_or(0))?
         .ok_or_else(|| eyre::eyre!("the head header is missing"))?;

@@ -174,9 +174,11 @@ fn a_validator_whose_only_peer_lies_gives_up_waiting_and_seals() {
             .log_contains("peer's chain does not reach the total difficulty it announced")
             .then_some(())
     });
-    wait_for("the validator seals block 2", Duration::from_secs(60), || {
-        (validator.head() >= 2).then_some(())
-    });
+    wait_for(
+        "the validator seals block 2",
+        Duration::from_secs(60),
+        || (validator.head() >= 2).then_some(()),
+    );
     assert!(validator.log_contains("catching up made no progress"));
     assert!(
         started.elapsed() >= Duration::from_secs(5),

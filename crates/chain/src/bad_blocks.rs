@@ -88,6 +88,10 @@ mod tests {
         assert_eq!(cache.get(&hash(0)), None);
         assert_eq!(cache.get(&hash(1)), Some(BadKind::Invalid));
         cache.insert(hash(1), BadKind::BadAncestor(hash(7)));
-        assert_eq!(cache.len(), BAD_BLOCK_CACHE_SIZE, "a known hash is not added twice");
+        assert_eq!(
+            cache.len(),
+            BAD_BLOCK_CACHE_SIZE,
+            "a known hash is not added twice"
+        );
     }
 }

@@ -114,7 +114,9 @@ pub enum ChainError {
     /// The block's branch was heavier, but an earlier block of the branch failed when it was
     /// executed: the old chain was restored. The failing block is remembered as bad; the block
     /// inserted passed its own checks, so this is not its sender's fault.
-    #[error("block {number} {hash}: its branch failed at block {failed_number} {failed_hash}: {source}")]
+    #[error(
+        "block {number} {hash}: its branch failed at block {failed_number} {failed_hash}: {source}"
+    )]
     BranchFailed {
         /// The block's number.
         number: u64,
@@ -263,9 +265,8 @@ impl ChainError {
 fn tribe_error_is_invalid(error: &TribeError) -> bool {
     !matches!(
         error,
-        TribeError::Provider(
-            ProviderError::MissingState { .. } | ProviderError::CallFailed { .. }
-        ) | TribeError::FutureBlock { .. }
+        TribeError::Provider(ProviderError::MissingState { .. } | ProviderError::CallFailed { .. })
+            | TribeError::FutureBlock { .. }
             | TribeError::SendersLength { .. }
     )
 }

@@ -154,7 +154,10 @@ impl Blockchain {
     /// Executes and commits the stored block `hash` on the head, with its stored total
     /// difficulty.
     fn execute_stored(&self, hash: B256) -> Result<u64, ChainError> {
-        let block = self.db.block(&hash)?.ok_or(ChainError::MissingBlock(hash))?;
+        let block = self
+            .db
+            .block(&hash)?
+            .ok_or(ChainError::MissingBlock(hash))?;
         let td = self
             .db
             .total_difficulty(&hash)?

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
-    ProviderError, SignerSet, SignerSetProvider, TribeError, TribeValidator, is_chief_100, take_miner,
-    validate_chief_tx_receipt, validate_chief_volunteer,
+    ProviderError, SignerSet, SignerSetProvider, TribeError, TribeValidator, is_chief_100,
+    take_miner, validate_chief_tx_receipt, validate_chief_volunteer,
 };
 use spectrum_execution::BlockExecutor;
 use spectrum_primitives::{ReceiptWithBloom, SealedBlock, SealedHeader};
@@ -569,9 +569,7 @@ impl BlockValidator for TribeBlockValidator {
             .get(..32)
             .map(B256::from_slice)
             .unwrap_or_default();
-        let expected = self
-            .contracts
-            .expected_volunteer(parent, chief, vrfn)?;
+        let expected = self.contracts.expected_volunteer(parent, chief, vrfn)?;
         validate_chief_volunteer(block, &self.spec, expected)
     }
 }
@@ -598,7 +596,10 @@ mod tests {
         let answer = address_list_answer(4097);
         let list = decode_address_array(&answer, 0).unwrap();
         assert_eq!(list.len(), 4097);
-        assert_eq!(list[4096], Address::left_padding_from(&4097u64.to_be_bytes()));
+        assert_eq!(
+            list[4096],
+            Address::left_padding_from(&4097u64.to_be_bytes())
+        );
         assert_eq!(decode_uint_array(&answer, 0).unwrap().len(), 4097);
     }
 

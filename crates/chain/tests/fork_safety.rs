@@ -222,7 +222,10 @@ fn forged_heavy_vrf_era_block_is_refused_before_it_counts() {
     node.import(DEVNET_MULTI, 1, 200);
     let head = node.head();
     let number = *blocks_of_d().first().unwrap();
-    assert!(number > 63 && number < 200, "a VRF-era block of D: {number}");
+    assert!(
+        number > 63 && number < 200,
+        "a VRF-era block of D: {number}"
+    );
     let forged = resealed(block(DEVNET_MULTI, number), "D", |b| {
         b.header.difficulty = huge();
     });
@@ -378,7 +381,10 @@ fn a_failing_branch_restores_the_old_chain_and_is_never_executed_twice() {
         ),
         "{error}"
     );
-    assert!(!error.is_invalid_block(), "the tip's sender is not to blame");
+    assert!(
+        !error.is_invalid_block(),
+        "the tip's sender is not to blame"
+    );
     assert_eq!(node.head(), a_head, "the old chain is back");
     let db = node.chain.db();
     assert_eq!(
@@ -406,10 +412,7 @@ fn a_failing_branch_restores_the_old_chain_and_is_never_executed_twice() {
     );
     assert!(error.is_invalid_block());
     assert_eq!(node.head(), a_head);
-    assert!(matches!(
-        node.refuse(bad_tip),
-        ChainError::KnownBad { .. }
-    ));
+    assert!(matches!(node.refuse(bad_tip), ChainError::KnownBad { .. }));
 
     // The genuine branch wins.
     let outcome = node.import(DEVNET_MULTI, tip, tip);

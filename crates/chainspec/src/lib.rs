@@ -26,6 +26,6 @@ pub use builtin::{BUILTIN_CHAINS, ChainSelector};
 pub use error::{ChainSpecError, SpecFieldError};
 pub use genesis::{Genesis, GenesisAccount};
 pub use spec::{
-    ChainSpec, Checkpoint, ChiefEntry, ContractEntry, EthereumForks, FoundationBurn, RewardSchedule,
-    TribeParams,
+    ChainSpec, Checkpoint, ChiefEntry, ContractEntry, EthereumForks, FoundationBurn,
+    RewardSchedule, TribeParams,
 };

@@ -317,13 +317,22 @@ mod tests {
             })
         };
         for n in [1, 2, 3] {
-            assert_eq!(check_difficulty_range(&spec, &with(n, huge)), out_of_range(huge));
+            assert_eq!(
+                check_difficulty_range(&spec, &with(n, huge)),
+                out_of_range(huge)
+            );
             assert_eq!(
                 check_difficulty_range(&spec, &with(n, U256::from(4u8))),
                 out_of_range(U256::from(4u8))
             );
-            assert_eq!(check_difficulty_range(&spec, &with(n, U256::from(3u8))), Ok(()));
-            assert_eq!(check_difficulty_range(&spec, &with(n, U256::ZERO)), out_of_range(U256::ZERO));
+            assert_eq!(
+                check_difficulty_range(&spec, &with(n, U256::from(3u8))),
+                Ok(())
+            );
+            assert_eq!(
+                check_difficulty_range(&spec, &with(n, U256::ZERO)),
+                out_of_range(U256::ZERO)
+            );
         }
         // Skip blocks on mainnet: every chief start, SIP100's included (errata E6); their role
         // is not checked, their range is.

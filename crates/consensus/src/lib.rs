@@ -97,12 +97,12 @@ pub use chief_tx::{
 pub use error::TribeError;
 pub use fork_choice::{HeadChoice, head_choice, is_better_head};
 pub use header_rules::{
-    ALLOWED_NONCES, DEFAULT_PERIOD, FUTURE_BLOCK_QUEUE_SECONDS, GAS_LIMIT_BOUND_DIVISOR,
-    MAX_GAS_LIMIT, check_bad_block, check_difficulty_range, check_extra_data_length,
-    check_gas_limit, check_gas_limit_max, check_gas_used, check_min_timestamp, check_mix_digest,
-    check_nonce, check_not_future, check_parent_link, check_stateless_header_rules,
-    check_uncle_hash, gas_limit_rules_from, is_skip_block, max_difficulty, min_extra_data_len,
-    tribe_period, CHIEF_100_MAX_DIFFICULTY, PRE_CHIEF_100_MAX_DIFFICULTY,
+    ALLOWED_NONCES, CHIEF_100_MAX_DIFFICULTY, DEFAULT_PERIOD, FUTURE_BLOCK_QUEUE_SECONDS,
+    GAS_LIMIT_BOUND_DIVISOR, MAX_GAS_LIMIT, PRE_CHIEF_100_MAX_DIFFICULTY, check_bad_block,
+    check_difficulty_range, check_extra_data_length, check_gas_limit, check_gas_limit_max,
+    check_gas_used, check_min_timestamp, check_mix_digest, check_nonce, check_not_future,
+    check_parent_link, check_stateless_header_rules, check_uncle_hash, gas_limit_rules_from,
+    is_skip_block, max_difficulty, min_extra_data_len, tribe_period,
 };
 pub use seal::{
     EXTRA_SEAL, EXTRA_VANITY, SealError, block_signer, genesis_signer, recover_block_public_key,

@@ -13,10 +13,9 @@ use spectrum_chainspec::{ChainSpec, ChiefEntry};
 use spectrum_consensus::{
     FixedClock, MAX_GAS_LIMIT, ProviderError, SealError, SignerSet, SignerSetProvider, TribeError,
     TribeValidator, VrfError, check_difficulty, check_difficulty_range, check_gas_limit,
-    expected_difficulty,
-    recover_block_signer, sign_header, validate_chief_tx, validate_chief_tx_receipt,
-    validate_chief_volunteer, validate_no_uncles, validate_transactions_eip155, vrf_message,
-    vrf_prove,
+    expected_difficulty, recover_block_signer, sign_header, validate_chief_tx,
+    validate_chief_tx_receipt, validate_chief_volunteer, validate_no_uncles,
+    validate_transactions_eip155, vrf_message, vrf_prove,
 };
 use spectrum_primitives::{
     Address, B64, B256, Bytes, Header, SealedBlock, SealedHeader, TxKind, TxLegacy, U256,

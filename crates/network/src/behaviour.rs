@@ -10,9 +10,7 @@ use libp2p::{
     swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
 };
 
-use crate::{
-    codec::FramedCodec, config::NetworkConfig, error::NetworkError, ip_limits::IpLimits,
-};
+use crate::{codec::FramedCodec, config::NetworkConfig, error::NetworkError, ip_limits::IpLimits};
 
 /// Protocol names and topics of one chain.
 #[derive(Debug, Clone)]
@@ -221,9 +219,10 @@ fn peer_score(
         .insert(namespace.txs_topic().hash(), topic(0.5));
     if !config.limit_loopback {
         // Local nodes share an address by nature (see `NetworkConfig::limit_loopback`).
-        params
-            .ip_colocation_factor_whitelist
-            .extend([std::net::IpAddr::from([127, 0, 0, 1]), std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
+        params.ip_colocation_factor_whitelist.extend([
+            std::net::IpAddr::from([127, 0, 0, 1]),
+            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ]);
     }
     (params, gossipsub::PeerScoreThresholds::default())
 }

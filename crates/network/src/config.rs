@@ -247,7 +247,10 @@ mod tests {
     #[test]
     fn block_bound_follows_the_gas_limit_and_the_reference_cap() {
         // 8M gas: 2,000,000 calldata bytes + 381 transactions' overhead + the header.
-        assert_eq!(max_block_bytes(8_000_000), 2_000_000 + 381 * 256 + 64 * 1024);
+        assert_eq!(
+            max_block_bytes(8_000_000),
+            2_000_000 + 381 * 256 + 64 * 1024
+        );
         assert_eq!(
             max_block_bytes(DEFAULT_MAX_BLOCK_GAS),
             REFERENCE_MAX_MESSAGE_BYTES

@@ -150,12 +150,12 @@ pub struct EventReceiver {
 impl EventReceiver {
     fn release(&self, event: &NetworkEvent) {
         let bytes = event_bytes(event);
-        let _ = self
-            .shared
-            .queued_bytes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
-                Some(queued.saturating_sub(bytes))
-            });
+        let _ =
+            self.shared
+                .queued_bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
+                    Some(queued.saturating_sub(bytes))
+                });
     }
 
     /// The next event; `None` once the service has stopped.

@@ -205,23 +205,25 @@ impl Service {
     fn emit(&self, event: NetworkEvent) -> bool {
         let bytes = event_bytes(&event);
         let budget = self.config.gossip_limits.max_queued_bytes;
-        let reserved = self
-            .shared
-            .queued_bytes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
-                queued.checked_add(bytes).filter(|total| *total <= budget)
-            });
+        let reserved =
+            self.shared
+                .queued_bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
+                    queued.checked_add(bytes).filter(|total| *total <= budget)
+                });
         if reserved.is_err() {
-            warn!(bytes, budget, "network event queue over its byte budget: gossip dropped");
+            warn!(
+                bytes,
+                budget, "network event queue over its byte budget: gossip dropped"
+            );
             return false;
         }
         let unreserve = || {
-            let _ = self
-                .shared
-                .queued_bytes
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
-                    Some(queued.saturating_sub(bytes))
-                });
+            let _ = self.shared.queued_bytes.fetch_update(
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+                |queued| Some(queued.saturating_sub(bytes)),
+            );
         };
         match self.events.try_send(event) {
             Ok(()) => true,
@@ -408,8 +410,7 @@ impl Service {
     fn on_refused(&self, from: &Multiaddr, cause: &libp2p::swarm::ConnectionDenied) {
         let reason = if let Some(denied) = cause.downcast_ref::<crate::ip_limits::IpDenied>() {
             denied.to_string()
-        } else if let Some(exceeded) = cause.downcast_ref::<libp2p::connection_limits::Exceeded>()
-        {
+        } else if let Some(exceeded) = cause.downcast_ref::<libp2p::connection_limits::Exceeded>() {
             exceeded.to_string()
         } else if cause
             .downcast_ref::<libp2p::allow_block_list::Blocked>()

@@ -637,16 +637,18 @@ async fn inbound_identities_cannot_take_the_slots_kept_for_outbound() {
     let mut victim = node_with(victim_config, chain.clone()).await;
     let attackers = dialers(10, 5, &chain, &victim).await;
     wait_until("the inbound slots are full and more were refused", || {
-        victim.handle.peer_count() == 2
-            && victim.handle.refused_connections().iter().any(|r| {
-                r == "connection limit exceeded: at most 2 established incoming connections are allowed"
-            })
+        victim.handle.peer_count() == 2 && victim.handle.refused_connections().iter().any(|r| {
+            r == "connection limit exceeded: at most 2 established incoming connections are allowed"
+        })
     })
     .await;
 
     let honest = node(2, chain.clone(), &[]).await;
     let honest_id = honest.handle.local_peer_id();
-    victim.handle.dial(honest.handle.listen_addrs()[0].clone()).await;
+    victim
+        .handle
+        .dial(honest.handle.listen_addrs()[0].clone())
+        .await;
     connected(&mut victim, honest_id).await;
     let peers: Vec<PeerId> = victim.handle.peers().iter().map(|p| p.id).collect();
     assert_eq!(peers.len(), 3, "{peers:?}");
@@ -655,7 +657,10 @@ async fn inbound_identities_cannot_take_the_slots_kept_for_outbound() {
         .iter()
         .filter(|a| peers.contains(&a.handle.local_peer_id()))
         .count();
-    assert_eq!(attackers_in, 2, "inbound identities beyond the inbound slots");
+    assert_eq!(
+        attackers_in, 2,
+        "inbound identities beyond the inbound slots"
+    );
     assert_eq!(victim.handle.queued_event_bytes(), 0);
 }
 
@@ -692,7 +697,10 @@ async fn connections_are_capped_per_address_and_bans_cover_the_address() {
     let victim_id = victim.handle.local_peer_id();
     let mut offender = first.remove(0);
     for _ in 0..5 {
-        let _ = offender.handle.request_raw(victim_id, vec![0xff, 0x01]).await;
+        let _ = offender
+            .handle
+            .request_raw(victim_id, vec![0xff, 0x01])
+            .await;
         if victim.handle.is_banned(&id_a) {
             break;
         }
@@ -793,7 +801,11 @@ async fn block_messages_are_bounded_by_what_the_gas_limit_allows() {
         _ => None,
     })
     .await;
-    assert_eq!(first, small.hash(), "a block over the gas-limit bound was delivered");
+    assert_eq!(
+        first,
+        small.hash(),
+        "a block over the gas-limit bound was delivered"
+    );
     let attacker_id = attacker.handle.local_peer_id();
     assert_eq!(
         b.handle.peer_score(&attacker_id),
@@ -806,9 +818,7 @@ async fn block_messages_are_bounded_by_what_the_gas_limit_allows() {
 /// What a block event pins, as the network counts it.
 fn event_size(block: &SealedBlock) -> usize {
     use alloy_rlp::Encodable;
-    block.header.header().length()
-        + block.body.transactions.length()
-        + block.body.ommers.length()
+    block.header.header().length() + block.body.transactions.length() + block.body.ommers.length()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -853,7 +863,10 @@ async fn the_event_queue_is_bounded_in_bytes() {
         }
     }
     let first_three: Vec<B256> = blocks[..3].iter().map(|b| b.hash()).collect();
-    assert_eq!(queued_blocks, first_three, "blocks beyond the byte budget queued");
+    assert_eq!(
+        queued_blocks, first_three,
+        "blocks beyond the byte budget queued"
+    );
     assert_eq!(b.handle.queued_event_bytes(), 0);
     assert_eq!(b.handle.peer_count(), 1, "dropping gossip penalises nobody");
 }

@@ -42,7 +42,7 @@ mod service;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use chain_view::DatabaseChainView;
-pub use checks::{HeaderChecks, body_matches, is_invalid_block};
+pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
 pub use round::{RoundError, RoundSummary};
 pub use service::{GossipedTransactions, SyncHandle, spawn_sync};

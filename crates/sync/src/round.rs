@@ -16,7 +16,7 @@ use tracing::{debug, warn};
 
 use crate::{
     SyncConfig,
-    checks::{HeaderChecks, body_matches, is_invalid_block},
+    checks::{HeaderChecks, body_matches},
     progress::{ProgressMeter, SyncProgress},
 };
 
@@ -431,7 +431,7 @@ fn import_batch(
                 }
                 batch.blocks = batch.blocks.saturating_add(1);
             }
-            Err(error) if is_invalid_block(&error) => {
+            Err(error) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "invalid block from peer");
                 return Err(Ctx::peer_error(
                     peer,

@@ -23,7 +23,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     SyncConfig,
-    checks::{HeaderChecks, is_invalid_block},
+    checks::HeaderChecks,
     progress::{ProgressMeter, SyncProgress},
     round::{Ctx, RoundError, RoundSummary},
 };
@@ -239,7 +239,7 @@ impl SyncService {
                 log_gossip_import(number, hash, outcome, started.elapsed());
                 gossip_verdict(outcome)
             }
-            Some(Err(error)) if is_invalid_block(&error) => {
+            Some(Err(error)) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "gossiped block invalid");
                 MessageValidation::Reject(Penalty::InvalidBlock)
             }

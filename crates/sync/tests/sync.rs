@@ -371,9 +371,10 @@ async fn a_peer_claiming_more_than_it_delivers_is_penalised_and_sync_moves_on() 
     let sink = Store::devnet();
     let node = syncing_node(2, &sink, &[&liar]).await;
     let liar_id = liar.local_peer_id();
-    wait_until("the liar's blocks imported and its claim found false", || {
-        sink.head().0 == 50 && node.network.peer_score(&liar_id) < 0
-    })
+    wait_until(
+        "the liar's blocks imported and its claim found false",
+        || sink.head().0 == 50 && node.network.peer_score(&liar_id) < 0,
+    )
     .await;
     assert_eq!(
         node.network.peer_score(&liar_id),
@@ -459,7 +460,11 @@ async fn a_side_block_sealed_by_a_stranger_is_not_forwarded() {
     })
     .await
     .expect("the observer heard a block");
-    assert_eq!(first, blocks[101].hash(), "the stranger's side block was forwarded");
+    assert_eq!(
+        first,
+        blocks[101].hash(),
+        "the stranger's side block was forwarded"
+    );
     assert_eq!(sink.head(), (101, blocks[101].hash()));
     let peers: Vec<_> = node.network.peers().iter().map(|p| p.id).collect();
     assert!(peers.contains(&source_net.local_peer_id()));

@@ -161,6 +161,13 @@ pub struct NetworkArgs {
     /// Discover peers on the local network with mDNS.
     #[arg(long)]
     pub mdns: bool,
+    /// A validator with bootnodes waits to catch up before sealing; it gives up and seals
+    /// after this many seconds without its head moving (peers announcing more than they
+    /// deliver must not keep it idle). Six request timeouts: a sync round that gets blocks
+    /// never stalls that long.
+    #[arg(long = "catchup-timeout", default_value_t = 60, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub catchup_timeout: u64,
 }
 
 fn parse_multiaddr(value: &str) -> Result<spectrum_network::Multiaddr, String> {

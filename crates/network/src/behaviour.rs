@@ -10,7 +10,7 @@ use libp2p::{
     swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
 };
 
-use crate::{codec::FramedCodec, config::NetworkConfig, error::NetworkError};
+use crate::{codec::FramedCodec, config::NetworkConfig, error::NetworkError, ip_limits::IpLimits};
 
 /// Protocol names and topics of one chain.
 #[derive(Debug, Clone)]
@@ -67,7 +67,9 @@ impl Namespace {
 pub struct Behaviour {
     /// Banned peers: connections refused and closed.
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
-    /// Connection limits (`--maxpeers`).
+    /// Per-IP caps and IP bans, before any handshake.
+    pub ip_limits: IpLimits,
+    /// Connection limits (`--maxpeers`, with a third of the slots kept for outbound).
     pub limits: connection_limits::Behaviour,
     /// Identify: listen addresses and protocol version of peers.
     pub identify: identify::Behaviour,
@@ -94,6 +96,9 @@ impl Behaviour {
         let max_peers = config.max_peers;
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_established(Some(max_peers))
+            // Peers dialling in get what the outbound slots leave: however many identities
+            // an attacker makes, the peers we chose still find room (eclipse resistance).
+            .with_max_established_incoming(Some(config.max_inbound()))
             .with_max_pending_incoming(Some(max_peers))
             // Two: a simultaneous dial from both ends must not close both connections.
             .with_max_established_per_peer(Some(2));
@@ -133,6 +138,7 @@ impl Behaviour {
             .map_err(|e| NetworkError::Setup(format!("mdns: {e}")))?;
         Ok(Self {
             blocked: Default::default(),
+            ip_limits: IpLimits::new(config.max_peers_per_ip, config.limit_loopback),
             limits: connection_limits::Behaviour::new(limits),
             identify,
             ping: ping::Behaviour::new(ping::Config::new()),
@@ -166,10 +172,57 @@ fn gossipsub_behaviour(
         gossip_config,
     )
     .map_err(|e| NetworkError::Setup(format!("gossipsub: {e}")))?;
+    let (params, thresholds) = peer_score(config, namespace);
+    gossipsub
+        .with_peer_score(params, thresholds)
+        .map_err(|e| NetworkError::Setup(format!("gossipsub peer score: {e}")))?;
     for topic in [namespace.blocks_topic(), namespace.txs_topic()] {
         gossipsub
             .subscribe(&topic)
             .map_err(|e| NetworkError::Setup(format!("subscribe: {e}")))?;
     }
     Ok(gossipsub)
+}
+
+/// Gossipsub's peer scoring: a peer whose messages we reject (invalid blocks, undecodable
+/// gossip) loses score quadratically, is left out of the mesh, then not gossiped to, then
+/// graylisted (its messages dropped unread) — before our own [`crate::Penalty`] ban. Time in
+/// the mesh and first deliveries of valid blocks earn a little. The mesh-delivery-rate
+/// penalties are off: blocks come every few seconds, so a quiet honest peer is normal.
+fn peer_score(
+    config: &NetworkConfig,
+    namespace: &Namespace,
+) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    let topic = |weight: f64| gossipsub::TopicScoreParams {
+        topic_weight: weight,
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 300.0,
+        first_message_deliveries_weight: 1.0,
+        first_message_deliveries_decay: 0.9,
+        first_message_deliveries_cap: 20.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -20.0,
+        invalid_message_deliveries_decay: 0.5,
+        ..Default::default()
+    };
+    let mut params = gossipsub::PeerScoreParams {
+        topic_score_cap: 50.0,
+        ..Default::default()
+    };
+    params
+        .topics
+        .insert(namespace.blocks_topic().hash(), topic(1.0));
+    params
+        .topics
+        .insert(namespace.txs_topic().hash(), topic(0.5));
+    if !config.limit_loopback {
+        // Local nodes share an address by nature (see `NetworkConfig::limit_loopback`).
+        params.ip_colocation_factor_whitelist.extend([
+            std::net::IpAddr::from([127, 0, 0, 1]),
+            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ]);
+    }
+    (params, gossipsub::PeerScoreThresholds::default())
 }

@@ -3,8 +3,13 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
+
+use alloy_rlp::Encodable;
 
 use alloy_primitives::B256;
 use libp2p::{Multiaddr, PeerId, gossipsub::MessageId};
@@ -107,6 +112,65 @@ pub(crate) struct SharedState {
     pub(crate) peers: RwLock<HashMap<PeerId, ChainStatus>>,
     pub(crate) gossip_peers: RwLock<HashSet<PeerId>>,
     pub(crate) banned: RwLock<HashSet<PeerId>>,
+    /// Bytes of gossip (blocks, transactions) sent to the node and not yet received by it.
+    pub(crate) queued_bytes: AtomicUsize,
+    /// Scores of connected peers that have been penalised.
+    pub(crate) scores: RwLock<HashMap<PeerId, i32>>,
+    /// Why the latest inbound connections were refused (newest last, at most
+    /// [`REFUSED_KEPT`]).
+    pub(crate) refused: RwLock<std::collections::VecDeque<String>>,
+}
+
+/// How many refusals of inbound connections are remembered (for operators and tests).
+pub(crate) const REFUSED_KEPT: usize = 64;
+
+/// What an event pins in memory while it waits in the queue: the encoded size of the block
+/// or transactions it carries (the decoded form is of the same order), nothing for the rest.
+pub(crate) fn event_bytes(event: &NetworkEvent) -> usize {
+    match event {
+        NetworkEvent::NewBlock { block, .. } => block
+            .header
+            .header()
+            .length()
+            .saturating_add(block.body.transactions.length())
+            .saturating_add(block.body.ommers.length()),
+        NetworkEvent::Transactions { txs, .. } => txs.length(),
+        _ => 0,
+    }
+}
+
+/// The receiving end of the network's events. Gossip waiting here is bounded in bytes
+/// ([`crate::GossipLimits::max_queued_bytes`]), not only in number.
+#[derive(Debug)]
+pub struct EventReceiver {
+    pub(crate) events: mpsc::Receiver<NetworkEvent>,
+    pub(crate) shared: Arc<SharedState>,
+}
+
+impl EventReceiver {
+    fn release(&self, event: &NetworkEvent) {
+        let bytes = event_bytes(event);
+        let _ =
+            self.shared
+                .queued_bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
+                    Some(queued.saturating_sub(bytes))
+                });
+    }
+
+    /// The next event; `None` once the service has stopped.
+    pub async fn recv(&mut self) -> Option<NetworkEvent> {
+        let event = self.events.recv().await?;
+        self.release(&event);
+        Some(event)
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Result<NetworkEvent, mpsc::error::TryRecvError> {
+        let event = self.events.try_recv()?;
+        self.release(&event);
+        Ok(event)
+    }
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -188,6 +252,23 @@ impl NetworkHandle {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .len()
+    }
+
+    /// A connected peer's score right after its latest penalty (0 if never penalised; scores
+    /// recover with time, see [`crate::ScoringConfig`]).
+    pub fn peer_score(&self, peer: &PeerId) -> i32 {
+        read(&self.shared.scores).get(peer).copied().unwrap_or(0)
+    }
+
+    /// Why the latest inbound connections were refused before a handshake (per-IP cap, banned
+    /// address, inbound slots full), oldest first.
+    pub fn refused_connections(&self) -> Vec<String> {
+        read(&self.shared.refused).into_iter().collect()
+    }
+
+    /// Bytes of gossiped blocks and transactions waiting in the event queue.
+    pub fn queued_event_bytes(&self) -> usize {
+        self.shared.queued_bytes.load(Ordering::SeqCst)
     }
 
     /// Whether `peer` is banned now.

@@ -38,9 +38,22 @@
 //! # Peer scoring
 //!
 //! A peer starts at score 0; a [`Penalty`] lowers it (an invalid block or another chain at
-//! once to the ban threshold, an undecodable message 40 points, a flood of requests 10 per
-//! refused request, …), time restores it. At the threshold the peer is disconnected and its
-//! connections refused for [`ScoringConfig::ban_duration`].
+//! once to the ban threshold, a false total-difficulty claim 50 points, an undecodable message
+//! 40, a flood of requests 10 per refused request, …), time restores it. At the threshold the
+//! peer is disconnected and its connections refused for [`ScoringConfig::ban_duration`], by
+//! peer id and by the IP addresses it was connected from. Gossipsub's own peer scoring is on
+//! too: a peer whose messages are rejected leaves the mesh and is graylisted.
+//!
+//! # Memory and connection bounds
+//!
+//! - A block message is at most what a block within [`DEFAULT_MAX_BLOCK_GAS`] can encode to,
+//!   capped at the reference node's 10 MiB message bound ([`max_block_bytes`]).
+//! - Gossip waiting for the node is bounded in bytes ([`GossipLimits::max_queued_bytes`]) as
+//!   well as in number; beyond it gossip is ignored, nobody penalised.
+//! - A third of `max_peers` is kept for connections we dial: identities dialling in, however
+//!   many, cannot take every slot (eclipse). At most [`NetworkConfig::max_peers_per_ip`]
+//!   inbound connections come from one IP address (loopback exempt unless
+//!   [`NetworkConfig::limit_loopback`]).
 //!
 //! # API
 //!
@@ -53,6 +66,7 @@ mod codec;
 pub mod config;
 mod error;
 mod handle;
+mod ip_limits;
 pub mod messages;
 mod peers;
 mod service;
@@ -65,10 +79,14 @@ use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom};
 use tokio::sync::mpsc;
 
 pub use config::{
-    DEFAULT_MAX_PEERS, DEFAULT_PORT, GossipLimits, NetworkConfig, RequestLimits, ScoringConfig,
+    DEFAULT_MAX_BLOCK_GAS, DEFAULT_MAX_PEERS, DEFAULT_MAX_PEERS_PER_IP, DEFAULT_PORT, GossipLimits,
+    NetworkConfig, REFERENCE_MAX_MESSAGE_BYTES, RequestLimits, ScoringConfig, max_block_bytes,
 };
 pub use error::{NetworkError, RequestError};
-pub use handle::{GossipTopic, MessageValidation, NetworkEvent, NetworkHandle, PeerInfo};
+pub use handle::{
+    EventReceiver, GossipTopic, MessageValidation, NetworkEvent, NetworkHandle, PeerInfo,
+};
+pub use ip_limits::IpDenied;
 pub use libp2p::{Multiaddr, PeerId, gossipsub::MessageId};
 pub use messages::{ChainStatus, HashOrNumber, HeadersRequest};
 pub use peers::Penalty;
@@ -93,8 +111,9 @@ pub trait ChainView: Send + Sync + 'static {
     fn receipts(&self, hashes: &[B256]) -> Vec<Vec<ReceiptWithBloom>>;
 }
 
-/// Capacity of the event queue; gossip beyond it is ignored (not forwarded) rather than
-/// letting a slow consumer stall the swarm.
+/// Capacity of the event queue; gossip beyond it (or beyond its byte budget,
+/// [`GossipLimits::max_queued_bytes`]) is ignored (not forwarded) rather than letting a slow
+/// consumer stall the swarm or a peer fill memory.
 const EVENT_QUEUE: usize = 4096;
 
 /// The libp2p identity of a node key: the secp256k1 key that also signs blocks.
@@ -114,7 +133,7 @@ pub fn peer_id_of_key(node_key: &[u8; 32]) -> Result<PeerId, NetworkError> {
 pub async fn start(
     config: NetworkConfig,
     chain: Arc<dyn ChainView>,
-) -> Result<(NetworkHandle, mpsc::Receiver<NetworkEvent>), NetworkError> {
+) -> Result<(NetworkHandle, EventReceiver), NetworkError> {
     let key = node_identity(&config.node_key)?;
     let namespace = Namespace::new(config.genesis_hash);
     let behaviour = Behaviour::new(&key, &config, &namespace)?;
@@ -168,14 +187,20 @@ pub async fn start(
         config,
         namespace,
         chain,
-        shared,
+        Arc::clone(&shared),
         command_rx,
         event_tx,
         local_status,
     );
     service.set_local_status(local_status);
     tokio::spawn(service.run());
-    Ok((handle, event_rx))
+    Ok((
+        handle,
+        EventReceiver {
+            events: event_rx,
+            shared,
+        },
+    ))
 }
 
 async fn wait_for_listen_addr(

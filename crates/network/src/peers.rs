@@ -30,6 +30,9 @@ pub enum Penalty {
     BadResponse,
     /// A request to it timed out.
     Timeout,
+    /// Its status announced a total difficulty its chain does not reach (it delivered nothing,
+    /// or blocks that do not add up): a lie that would stall sync.
+    FalseClaim,
     /// A different chain (genesis or chain id): banned at once.
     IncompatibleChain,
 }
@@ -39,6 +42,7 @@ impl Penalty {
     pub fn points(self) -> i32 {
         match self {
             Self::InvalidBlock | Self::IncompatibleChain => 100,
+            Self::FalseClaim => 50,
             Self::UndecodableMessage | Self::BadResponse => 40,
             Self::InvalidTransactions | Self::AbsurdRequest => 20,
             Self::RequestFlood => 10,

@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Arc,
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -25,7 +25,9 @@ use crate::{
     codec::RequestFrame,
     config::NetworkConfig,
     error::RequestError,
-    handle::{Command, GossipTopic, MessageValidation, NetworkEvent, SharedState, write},
+    handle::{
+        Command, GossipTopic, MessageValidation, NetworkEvent, SharedState, event_bytes, write,
+    },
     messages::{ChainStatus, Request, decode_transactions, encode_headers, encode_list},
     peers::{PeerBook, Penalty, PenaltyOutcome},
 };
@@ -132,6 +134,7 @@ impl Service {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        self.swarm.behaviour_mut().ip_limits.tick(now);
         for peer in self.book.tick(now) {
             debug!(%peer, "ban lifted");
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
@@ -198,14 +201,41 @@ impl Service {
         }
     }
 
+    /// Hands `event` to the node unless the queue is full in number or in bytes.
     fn emit(&self, event: NetworkEvent) -> bool {
+        let bytes = event_bytes(&event);
+        let budget = self.config.gossip_limits.max_queued_bytes;
+        let reserved =
+            self.shared
+                .queued_bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
+                    queued.checked_add(bytes).filter(|total| *total <= budget)
+                });
+        if reserved.is_err() {
+            warn!(
+                bytes,
+                budget, "network event queue over its byte budget: gossip dropped"
+            );
+            return false;
+        }
+        let unreserve = || {
+            let _ = self.shared.queued_bytes.fetch_update(
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+                |queued| Some(queued.saturating_sub(bytes)),
+            );
+        };
         match self.events.try_send(event) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(event)) => {
+                unreserve();
                 warn!(?event, "network event queue full: event dropped");
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                unreserve();
+                false
+            }
         }
     }
 
@@ -272,8 +302,11 @@ impl Service {
         match self.book.penalise(peer, penalty, Instant::now()) {
             PenaltyOutcome::Penalised { score } => {
                 debug!(%peer, ?penalty, score, "peer penalised");
+                write(&self.shared.scores, |scores| {
+                    scores.insert(peer, score);
+                });
             }
-            PenaltyOutcome::Banned { .. } => {
+            PenaltyOutcome::Banned { until } => {
                 if self.book.is_banned(&peer)
                     && !self.shared.banned.read().is_ok_and(|b| b.contains(&peer))
                 {
@@ -285,6 +318,10 @@ impl Service {
                         peers.remove(&peer);
                     });
                     let behaviour = self.swarm.behaviour_mut();
+                    let ips = behaviour.ip_limits.ban_peer(&peer, until);
+                    if !ips.is_empty() {
+                        warn!(%peer, ?ips, "addresses banned with the peer");
+                    }
                     behaviour.blocked.block_peer(peer);
                     behaviour.gossipsub.blacklist_peer(&peer);
                     if let Some(kad) = behaviour.kad.as_mut() {
@@ -341,9 +378,12 @@ impl Service {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
+                endpoint,
                 ..
             } => {
-                if self.book.is_banned(&peer_id) {
+                let ip_banned = crate::ip_limits::ip_of(endpoint.get_remote_address())
+                    .is_some_and(|ip| self.swarm.behaviour().ip_limits.is_banned(&ip));
+                if self.book.is_banned(&peer_id) || ip_banned {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 } else if num_established.get() == 1 {
                     trace!(peer = %peer_id, "connection established");
@@ -357,12 +397,43 @@ impl Service {
                 ..
             } => self.on_disconnected(peer_id),
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error: libp2p::swarm::ListenError::Denied { cause },
+                ..
+            } => self.on_refused(&send_back_addr, &cause),
             _ => {}
         }
     }
 
+    /// Remembers why an inbound connection was refused before its handshake.
+    fn on_refused(&self, from: &Multiaddr, cause: &libp2p::swarm::ConnectionDenied) {
+        let reason = if let Some(denied) = cause.downcast_ref::<crate::ip_limits::IpDenied>() {
+            denied.to_string()
+        } else if let Some(exceeded) = cause.downcast_ref::<libp2p::connection_limits::Exceeded>() {
+            exceeded.to_string()
+        } else if cause
+            .downcast_ref::<libp2p::allow_block_list::Blocked>()
+            .is_some()
+        {
+            "peer banned".to_owned()
+        } else {
+            cause.to_string()
+        };
+        debug!(%from, %reason, "inbound connection refused");
+        write(&self.shared.refused, |refused| {
+            refused.push_back(reason);
+            while refused.len() > crate::handle::REFUSED_KEPT {
+                refused.pop_front();
+            }
+        });
+    }
+
     fn on_disconnected(&mut self, peer: PeerId) {
         let was_ready = self.book.disconnected(&peer);
+        write(&self.shared.scores, |scores| {
+            scores.remove(&peer);
+        });
         write(&self.shared.peers, |peers| {
             peers.remove(&peer);
         });

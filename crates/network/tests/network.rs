@@ -11,14 +11,14 @@ use std::{
 
 use alloy_primitives::{Address, B256, TxKind, U256};
 use spectrum_network::{
-    ChainStatus, ChainView, GossipTopic, HashOrNumber, HeadersRequest, MessageValidation,
-    NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Penalty, RequestError, start,
+    ChainStatus, ChainView, EventReceiver, GossipTopic, HashOrNumber, HeadersRequest,
+    MessageValidation, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Penalty, RequestError,
+    start,
 };
 use spectrum_primitives::{
     Block, BlockBody, Header, Log, Receipt, ReceiptWithBloom, SealedBlock, TransactionSigned,
     TxLegacy, sign_transaction,
 };
-use tokio::sync::mpsc;
 
 const CHAIN_ID: u64 = 1337;
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -168,7 +168,7 @@ impl ChainView for MemoryChain {
 
 struct Node {
     handle: NetworkHandle,
-    events: mpsc::Receiver<NetworkEvent>,
+    events: EventReceiver,
     chain: Arc<MemoryChain>,
 }
 
@@ -560,8 +560,26 @@ async fn garbage_gossip_gets_the_relay_banned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_floods_are_limited_and_banned() {
-    let (mut a, mut b) = pair(200, 0).await;
-    let a_id = a.handle.local_peer_id();
+    // No refill (0 a second): what A serves is counted in tokens, not in elapsed time.
+    let chain_a = Arc::new(MemoryChain::new(0, 200));
+    let mut config_a = config(1, &chain_a);
+    config_a.request_limits.requests_per_second = 0;
+    let burst = config_a.request_limits.request_burst;
+    let mut a = node_with(config_a, chain_a).await;
+    let mut config_b = config(2, &MemoryChain::new(0, 0));
+    config_b.bootnodes = vec![a.handle.listen_addrs()[0].clone()];
+    config_b.status_interval = Duration::from_secs(3600);
+    let mut b = node_with(config_b, Arc::new(MemoryChain::new(0, 0))).await;
+    let (a_id, b_id) = (a.handle.local_peer_id(), b.handle.local_peer_id());
+    // A hears B's status twice: as the answer to its own request and as B's request, which
+    // took one of B's tokens. After both, B has `burst - 1` left.
+    connected(&mut a, b_id).await;
+    next_event(&mut a, |e| match e {
+        NetworkEvent::PeerStatus { peer, .. } if peer == b_id => Some(()),
+        _ => None,
+    })
+    .await;
+    connected(&mut b, a_id).await;
     let requests = (0..200).map(|i| {
         let handle = b.handle.clone();
         async move {
@@ -570,12 +588,15 @@ async fn request_floods_are_limited_and_banned() {
                 .await
         }
     });
-    futures::future::join_all(requests).await;
+    let answered = futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count();
     banned(&mut a, &mut b).await;
-    // A served the burst (40) plus what refilled while the requests arrived; far from all 200.
     let served = a.chain.headers_served.load(Ordering::SeqCst);
-    assert!(served >= 1, "nothing was served");
-    assert!(served < 100, "{served} of 200 flooded requests were served");
+    assert_eq!(served, burst as usize - 1, "headers requests served");
+    assert!(answered <= served, "{answered} answers for {served} served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -594,4 +615,267 @@ async fn kademlia_discovers_peers_beyond_the_bootnode() {
     let b_id = b.handle.local_peer_id();
     // A knows only the bootnode; it finds B through the DHT.
     connected(&mut a, b_id).await;
+}
+
+/// `n` nodes of `chain` (keys from `first_key` on) that dial `target`.
+async fn dialers(first_key: u8, n: u8, chain: &Arc<MemoryChain>, target: &Node) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for key in first_key..first_key + n {
+        nodes.push(node(key, chain.clone(), &[target]).await);
+    }
+    nodes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_identities_cannot_take_the_slots_kept_for_outbound() {
+    // Three slots: one kept for a peer we dial, two for peers dialling in. Five identities
+    // dial in (an attacker's are free); the peer we choose still gets in.
+    let chain = Arc::new(MemoryChain::new(0, 3));
+    let mut victim_config = config(1, &chain);
+    victim_config.max_peers = 3;
+    assert_eq!(victim_config.max_inbound(), 2);
+    let mut victim = node_with(victim_config, chain.clone()).await;
+    let attackers = dialers(10, 5, &chain, &victim).await;
+    wait_until("the inbound slots are full and more were refused", || {
+        victim.handle.peer_count() == 2 && victim.handle.refused_connections().iter().any(|r| {
+            r == "connection limit exceeded: at most 2 established incoming connections are allowed"
+        })
+    })
+    .await;
+
+    let honest = node(2, chain.clone(), &[]).await;
+    let honest_id = honest.handle.local_peer_id();
+    victim
+        .handle
+        .dial(honest.handle.listen_addrs()[0].clone())
+        .await;
+    connected(&mut victim, honest_id).await;
+    let peers: Vec<PeerId> = victim.handle.peers().iter().map(|p| p.id).collect();
+    assert_eq!(peers.len(), 3, "{peers:?}");
+    assert!(peers.contains(&honest_id));
+    let attackers_in = attackers
+        .iter()
+        .filter(|a| peers.contains(&a.handle.local_peer_id()))
+        .count();
+    assert_eq!(
+        attackers_in, 2,
+        "inbound identities beyond the inbound slots"
+    );
+    assert_eq!(victim.handle.queued_event_bytes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_capped_per_address_and_bans_cover_the_address() {
+    let chain = Arc::new(MemoryChain::new(0, 3));
+    let mut victim_config = config(1, &chain);
+    // Every test node is on 127.0.0.1: apply the address rules to loopback too.
+    victim_config.limit_loopback = true;
+    victim_config.max_peers_per_ip = 2;
+    let mut victim = node_with(victim_config, chain.clone()).await;
+    let mut first = dialers(10, 2, &chain, &victim).await;
+    let (id_a, id_b) = (
+        first[0].handle.local_peer_id(),
+        first[1].handle.local_peer_id(),
+    );
+    connected(&mut victim, id_a).await;
+    connected(&mut victim, id_b).await;
+
+    // A third identity from the same address is refused before any handshake.
+    let third = node(12, chain.clone(), &[&victim]).await;
+    wait_until("the third connection from 127.0.0.1 is refused", || {
+        victim
+            .handle
+            .refused_connections()
+            .contains(&"127.0.0.1 already has 2 inbound connections".to_owned())
+    })
+    .await;
+    assert_eq!(third.handle.peer_count(), 0);
+    assert_eq!(victim.handle.peer_count(), 2);
+
+    // The first misbehaves and is banned: its address is banned with it, so a fresh identity
+    // from there gets nowhere, while the other peer already connected stays.
+    let victim_id = victim.handle.local_peer_id();
+    let mut offender = first.remove(0);
+    for _ in 0..5 {
+        let _ = offender
+            .handle
+            .request_raw(victim_id, vec![0xff, 0x01])
+            .await;
+        if victim.handle.is_banned(&id_a) {
+            break;
+        }
+    }
+    next_event(&mut victim, |e| match e {
+        NetworkEvent::PeerBanned { peer } if peer == id_a => Some(()),
+        _ => None,
+    })
+    .await;
+    next_event(&mut offender, |e| match e {
+        NetworkEvent::PeerDisconnected { peer } if peer == victim_id => Some(()),
+        _ => None,
+    })
+    .await;
+    let fresh = node(13, chain.clone(), &[&victim]).await;
+    wait_until("the banned address is refused", || {
+        victim
+            .handle
+            .refused_connections()
+            .contains(&"127.0.0.1 is banned".to_owned())
+    })
+    .await;
+    assert_eq!(fresh.handle.peer_count(), 0);
+    let peers: Vec<PeerId> = victim.handle.peers().iter().map(|p| p.id).collect();
+    assert_eq!(peers, vec![id_b]);
+}
+
+/// A block of `txs` transactions of `data_bytes` zero bytes each, on top of `parent`.
+fn big_block(parent: &SealedBlock, number: u64, txs: u64, data_bytes: usize) -> SealedBlock {
+    let key = secp256k1::SecretKey::from_byte_array([0x42; 32]).unwrap();
+    let transactions = (0..txs)
+        .map(|nonce| {
+            sign_transaction(
+                TxLegacy {
+                    chain_id: Some(CHAIN_ID),
+                    nonce,
+                    gas_price: 1_000_000_000,
+                    gas_limit: 21_000 + 4 * data_bytes as u64,
+                    to: TxKind::Call(Address::repeat_byte(9)),
+                    value: U256::from(number),
+                    input: vec![0u8; data_bytes].into(),
+                },
+                &key,
+            )
+        })
+        .collect();
+    Block {
+        header: Header {
+            parent_hash: parent.hash(),
+            number,
+            difficulty: U256::from(2u64),
+            timestamp: 1_600_000_000 + number,
+            gas_limit: 8_000_000,
+            ..Default::default()
+        },
+        body: BlockBody {
+            transactions,
+            ommers: vec![],
+        },
+    }
+    .seal_slow()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_messages_are_bounded_by_what_the_gas_limit_allows() {
+    // Three transactions of 3.6 MB of zero calldata: 10.8 MB, more than any block within the
+    // gas limit can be (and than the reference node carries), less than the old 16 MiB.
+    let chain = Arc::new(MemoryChain::new(0, 2));
+    let head = chain.blocks.last().unwrap();
+    let oversized = big_block(head, 3, 3, 3_600_000);
+    let size = alloy_rlp::Encodable::length(&oversized.clone().unseal());
+    let bound = spectrum_network::max_block_bytes(spectrum_network::DEFAULT_MAX_BLOCK_GAS);
+    assert!(size > bound && size < 16 * 1024 * 1024, "{size} bytes");
+    // Gossipsub itself drops a message over the bound (the stream it came on is closed, so
+    // nothing after it is ordered): the default transmit size is below it.
+    assert!(spectrum_network::GossipLimits::default().max_message_bytes < size);
+
+    // Behind gossipsub, the block decoder has the same bound: a node whose transmit size is the
+    // old 16 MiB still refuses the block, and charges the sender for it.
+    let mut attacker_config = config(1, &chain);
+    attacker_config.gossip_limits.max_message_bytes = 16 * 1024 * 1024 + 64 * 1024;
+    let attacker = node_with(attacker_config, chain.clone()).await;
+    let mut b_config = config(2, &chain);
+    b_config.gossip_limits.max_message_bytes = 16 * 1024 * 1024 + 64 * 1024;
+    b_config.bootnodes = vec![attacker.handle.listen_addrs()[0].clone()];
+    let mut b = node_with(b_config, chain.clone()).await;
+    wait_until("gossip", || {
+        attacker.handle.gossip_peer_count() == 1 && b.handle.gossip_peer_count() == 1
+    })
+    .await;
+    attacker.handle.broadcast_block(&oversized).await;
+    // Another number: the header alone (here without a transactions root) makes the hash.
+    let small = big_block(head, 4, 1, 10);
+    attacker.handle.broadcast_block(&small).await;
+    let attacker_id = attacker.handle.local_peer_id();
+    wait_until("the oversized block refused and its sender charged", || {
+        b.handle.peer_score(&attacker_id) == -Penalty::UndecodableMessage.points()
+    })
+    .await;
+    // The small block arrives; the oversized one never reaches the node.
+    let mut delivered = Vec::new();
+    while !delivered.contains(&small.hash()) {
+        delivered.push(
+            next_event(&mut b, |e| match e {
+                NetworkEvent::NewBlock { block, .. } => Some(block.hash()),
+                _ => None,
+            })
+            .await,
+        );
+    }
+    while let Ok(event) = b.events.try_recv() {
+        if let NetworkEvent::NewBlock { block, .. } = event {
+            delivered.push(block.hash());
+        }
+    }
+    assert!(
+        !delivered.contains(&oversized.hash()),
+        "a block over the gas-limit bound was delivered"
+    );
+    assert_eq!(b.handle.queued_event_bytes(), 0);
+    assert_eq!(b.handle.peer_count(), 1);
+}
+
+/// What a block event pins, as the network counts it.
+fn event_size(block: &SealedBlock) -> usize {
+    use alloy_rlp::Encodable;
+    block.header.header().length() + block.body.transactions.length() + block.body.ommers.length()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_queue_is_bounded_in_bytes() {
+    let chain = Arc::new(MemoryChain::new(0, 2));
+    let head = chain.blocks.last().unwrap().clone();
+    let blocks: Vec<SealedBlock> = (0..8)
+        .map(|i| big_block(&head, 3 + i, 1, 100_000))
+        .collect();
+    let txs = vec![transfer(1)];
+    let txs_bytes = alloy_rlp::Encodable::length(&txs);
+    let three: usize = blocks[..3].iter().map(event_size).sum();
+    let a = node(1, chain.clone(), &[]).await;
+    let mut b_config = config(2, &chain);
+    // Room for three of the blocks and the transactions, not a fourth block.
+    b_config.gossip_limits.max_queued_bytes = three + txs_bytes;
+    b_config.bootnodes = vec![a.handle.listen_addrs()[0].clone()];
+    let mut b = node_with(b_config, chain.clone()).await;
+    wait_until("gossip", || {
+        a.handle.gossip_peer_count() == 1 && b.handle.gossip_peer_count() == 1
+    })
+    .await;
+    // Nobody reads B's events while A gossips eight blocks, then transactions.
+    for block in &blocks {
+        a.handle.broadcast_block(block).await;
+    }
+    a.handle.broadcast_transactions(&txs).await;
+    wait_until("the transactions are queued after the blocks", || {
+        b.handle.queued_event_bytes() == three + txs_bytes
+    })
+    .await;
+    let mut queued_blocks = Vec::new();
+    loop {
+        match b.events.try_recv() {
+            Ok(NetworkEvent::NewBlock { block, .. }) => queued_blocks.push(block.hash()),
+            Ok(NetworkEvent::Transactions { txs: got, .. }) => {
+                assert_eq!(got, txs);
+                break;
+            }
+            Ok(_) => {}
+            Err(error) => panic!("the transactions never came: {error}"),
+        }
+    }
+    let first_three: Vec<B256> = blocks[..3].iter().map(|b| b.hash()).collect();
+    assert_eq!(
+        queued_blocks, first_three,
+        "blocks beyond the byte budget queued"
+    );
+    assert_eq!(b.handle.queued_event_bytes(), 0);
+    assert_eq!(b.handle.peer_count(), 1, "dropping gossip penalises nobody");
 }

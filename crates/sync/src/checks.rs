@@ -3,7 +3,6 @@
 //! authorisation is checked on import), and bodies against their headers.
 
 use alloy_primitives::keccak256;
-use spectrum_chain::ChainError;
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{
     CHIEF_NUMBER, TribeError, check_stateless_header_rules, gas_limit_rules_from,
@@ -49,21 +48,4 @@ impl HeaderChecks {
 pub fn body_matches(header: &SealedHeader, body: &BlockBody) -> bool {
     transactions_root(&body.transactions) == header.transactions_root
         && keccak256(alloy_rlp::encode(&body.ommers)) == header.ommers_hash
-}
-
-/// Whether an import error is the block's fault (so the peer that sent it is), rather than
-/// ours (database, missing data) or a matter of time.
-pub fn is_invalid_block(error: &ChainError) -> bool {
-    matches!(
-        error,
-        ChainError::BadBlock { .. }
-            | ChainError::WrongNumber(_)
-            | ChainError::Invalid { .. }
-            | ChainError::TransactionsRoot(_)
-            | ChainError::OmmersHash(_)
-            | ChainError::Sender { .. }
-            | ChainError::Execution { .. }
-            | ChainError::StateRoot { .. }
-            | ChainError::Bloom { .. }
-    )
 }

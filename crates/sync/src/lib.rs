@@ -22,7 +22,16 @@
 //!
 //! A peer that sends a header failing the rules, a body not matching its header, or a block
 //! that fails import is penalised through the network (and banned at the threshold); the round
-//! is retried with another peer. Nothing is written for a block that fails.
+//! is retried with another peer. Nothing is written for a block that fails. Only an invalid
+//! block (or body) costs a peer the invalid-block penalty: a block merely from the future, a
+//! header that stops linking because the peer's chain moved, or a failure of ours costs
+//! nothing. A peer whose chain does not reach the total difficulty it announced (it delivers
+//! nothing, or blocks that do not add up) is penalised ([`spectrum_network::Penalty::FalseClaim`])
+//! and not synced from again until it announces more: a liar cannot stall sync.
+//!
+//! A gossiped block is forwarded only once the chain has executed it (canonical or reorg):
+//! side-chain blocks, held future blocks and known ones are not, so an honest node never
+//! relays a block another honest node refuses.
 
 mod chain_view;
 mod checks;
@@ -33,7 +42,7 @@ mod service;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use chain_view::DatabaseChainView;
-pub use checks::{HeaderChecks, body_matches, is_invalid_block};
+pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
 pub use round::{RoundError, RoundSummary};
 pub use service::{GossipedTransactions, SyncHandle, spawn_sync};

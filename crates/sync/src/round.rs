@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use alloy_primitives::U256;
 use spectrum_chain::{Blockchain, InsertOutcome};
+use spectrum_consensus::TribeError;
 use spectrum_network::{
     ChainStatus, HashOrNumber, HeadersRequest, NetworkHandle, PeerId, Penalty, RequestError,
 };
@@ -14,7 +16,7 @@ use tracing::{debug, warn};
 
 use crate::{
     SyncConfig,
-    checks::{HeaderChecks, body_matches, is_invalid_block},
+    checks::{HeaderChecks, body_matches},
     progress::{ProgressMeter, SyncProgress},
 };
 
@@ -41,6 +43,19 @@ pub enum RoundError {
         peer: PeerId,
         /// What went wrong.
         reason: String,
+    },
+    /// The peer announced a total difficulty its chain does not reach: it delivered nothing
+    /// beyond our common block, or blocks that do not add up to its claim. It is penalised and
+    /// not synced from again until it announces another status.
+    #[error("peer {peer} claimed total difficulty {claimed} but its chain reaches {reached}")]
+    FalseClaim {
+        /// The peer.
+        peer: PeerId,
+        /// The total difficulty it announced.
+        claimed: U256,
+        /// The total difficulty of the last block it delivered (zero if it could not show
+        /// even the block we asked for first).
+        reached: U256,
     },
     /// Our side failed (database).
     #[error("local: {0}")]
@@ -79,6 +94,21 @@ impl Ctx {
             .map_err(|e| RoundError::Local(format!("blocking task: {e}")))
     }
 
+    /// Our head's total difficulty.
+    async fn local_td(&self) -> Result<U256, RoundError> {
+        self.blocking(|chain| {
+            let db = chain.db();
+            match db.head()? {
+                Some((_, head)) => Ok::<_, spectrum_storage::StorageError>(
+                    db.total_difficulty(&head)?.unwrap_or(U256::ZERO),
+                ),
+                None => Ok(U256::ZERO),
+            }
+        })
+        .await?
+        .map_err(|e| RoundError::Local(e.to_string()))
+    }
+
     async fn headers(
         &self,
         peer: PeerId,
@@ -95,8 +125,9 @@ impl Ctx {
     async fn find_ancestor(
         &self,
         peer: PeerId,
-        peer_head: u64,
+        target: &ChainStatus,
     ) -> Result<SealedHeader, RoundError> {
+        let peer_head = target.head_number;
         let local_head = self.blocking(|chain| chain.db().head()).await?;
         let (local_head, _) = local_head
             .map_err(|e| RoundError::Local(e.to_string()))?
@@ -112,6 +143,11 @@ impl Ctx {
                 reverse: true,
             };
             let headers = self.headers(peer, request).await?;
+            if headers.is_empty() && target.total_difficulty > self.local_td().await? {
+                // It announced a heavier chain with a head at or above `start`, and cannot
+                // show the block there.
+                return Err(self.false_claim(peer, target, U256::ZERO).await);
+            }
             check_descending(peer, start, &headers).await?;
             let found = self
                 .blocking(move |chain| {
@@ -152,7 +188,15 @@ impl Ctx {
         let mut previous = parent;
         for header in headers {
             if let Err(error) = self.checks.check(header, previous, now) {
-                self.network.penalise(peer, Penalty::InvalidBlock).await;
+                // A header that does not follow the one before (the peer's chain moved between
+                // two answers) or comes from beyond our clock's allowance is no proof of
+                // dishonesty: the round ends, nobody is penalised.
+                if !matches!(
+                    error,
+                    TribeError::ParentHashMismatch { .. } | TribeError::FutureBlock { .. }
+                ) {
+                    self.network.penalise(peer, Penalty::InvalidBlock).await;
+                }
                 return Err(Self::peer_error(
                     peer,
                     format!("header {} {}: {error}", header.number, header.hash()),
@@ -256,7 +300,7 @@ impl Ctx {
         peer: PeerId,
         target: ChainStatus,
     ) -> Result<RoundSummary, RoundError> {
-        let ancestor = self.find_ancestor(peer, target.head_number).await?;
+        let ancestor = self.find_ancestor(peer, &target).await?;
         let head = self
             .blocking(|chain| chain.db().head())
             .await?
@@ -297,10 +341,49 @@ impl Ctx {
             self.finish_import(peer, import, &mut progress, last, &mut imported)
                 .await?;
         }
+        self.check_claim(peer, &target, &parent).await?;
         Ok(RoundSummary {
             imported,
             head: progress.current_block,
         })
+    }
+
+    /// The peer's chain ends at `last` (the last header it gave us, or the common block if it
+    /// gave none); its total difficulty must reach what the peer announced, or the peer lied
+    /// and would stall us: every round would pick it again and get nothing.
+    async fn check_claim(
+        &self,
+        peer: PeerId,
+        target: &ChainStatus,
+        last: &SealedHeader,
+    ) -> Result<(), RoundError> {
+        let hash = last.hash();
+        let reached = self
+            .blocking(move |chain| chain.db().total_difficulty(&hash))
+            .await?
+            .map_err(|e| RoundError::Local(e.to_string()))?
+            .unwrap_or(U256::ZERO);
+        let ours = self.local_td().await?;
+        // Once our own chain is as heavy as the claim (we sealed or heard of better blocks
+        // meanwhile), the peer's blocks may rightly stay off our chain: nothing to hold
+        // against it.
+        if reached >= target.total_difficulty || ours >= target.total_difficulty {
+            return Ok(());
+        }
+        Err(self.false_claim(peer, target, reached).await)
+    }
+
+    /// Penalises `peer` for announcing `target` and delivering a chain that reaches only
+    /// `reached`.
+    async fn false_claim(&self, peer: PeerId, target: &ChainStatus, reached: U256) -> RoundError {
+        warn!(%peer, claimed = %target.total_difficulty, head = target.head_number, %reached,
+            "peer's chain does not reach the total difficulty it announced");
+        self.network.penalise(peer, Penalty::FalseClaim).await;
+        RoundError::FalseClaim {
+            peer,
+            claimed: target.total_difficulty,
+            reached,
+        }
     }
 }
 
@@ -348,7 +431,7 @@ fn import_batch(
                 }
                 batch.blocks = batch.blocks.saturating_add(1);
             }
-            Err(error) if is_invalid_block(&error) => {
+            Err(error) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "invalid block from peer");
                 return Err(Ctx::peer_error(
                     peer,

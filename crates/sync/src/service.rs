@@ -9,8 +9,10 @@ use std::{
 
 use alloy_primitives::U256;
 use spectrum_chain::{Blockchain, ChainError, InsertOutcome};
+use spectrum_consensus::TribeError;
 use spectrum_network::{
-    ChainStatus, MessageId, MessageValidation, NetworkEvent, NetworkHandle, PeerId, Penalty,
+    ChainStatus, EventReceiver, MessageId, MessageValidation, NetworkEvent, NetworkHandle, PeerId,
+    Penalty,
 };
 use spectrum_primitives::{SealedBlock, TransactionSigned};
 use tokio::{
@@ -21,7 +23,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     SyncConfig,
-    checks::{HeaderChecks, is_invalid_block},
+    checks::HeaderChecks,
     progress::{ProgressMeter, SyncProgress},
     round::{Ctx, RoundError, RoundSummary},
 };
@@ -62,7 +64,7 @@ impl SyncHandle {
 pub fn spawn_sync(
     chain: Arc<Blockchain>,
     network: NetworkHandle,
-    events: mpsc::Receiver<NetworkEvent>,
+    events: EventReceiver,
     transactions: Option<mpsc::Sender<GossipedTransactions>>,
     config: SyncConfig,
 ) -> SyncHandle {
@@ -81,6 +83,7 @@ pub fn spawn_sync(
         ctx,
         peers: HashMap::new(),
         excluded: HashMap::new(),
+        false_claims: HashMap::new(),
         hint: None,
         transactions,
     };
@@ -98,6 +101,9 @@ struct SyncService {
     peers: HashMap<PeerId, ChainStatus>,
     /// Peers that failed a round recently, left out until the instant.
     excluded: HashMap<PeerId, Instant>,
+    /// Peers whose announced total difficulty proved false, with that claim: not synced from
+    /// again until they announce more.
+    false_claims: HashMap<PeerId, U256>,
     /// A peer that gossiped a block we cannot attach: sync with it even if its last status
     /// does not show it ahead.
     hint: Option<(PeerId, u64)>,
@@ -121,7 +127,7 @@ async fn wait_round(
 }
 
 impl SyncService {
-    async fn run(mut self, mut events: mpsc::Receiver<NetworkEvent>) {
+    async fn run(mut self, mut events: EventReceiver) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut round: Option<Round> = None;
         loop {
@@ -156,6 +162,7 @@ impl SyncService {
             }
             NetworkEvent::PeerDisconnected { peer } | NetworkEvent::PeerBanned { peer } => {
                 self.peers.remove(&peer);
+                self.false_claims.remove(&peer);
             }
             NetworkEvent::NewBlock {
                 peer,
@@ -216,6 +223,12 @@ impl SyncService {
         };
         let now = crate::round_now();
         if let Err(error) = self.ctx.checks.check(&block.header, &parent, now) {
+            if let TribeError::FutureBlock { .. } = error {
+                // Beyond our clock's allowance: perhaps our clock, perhaps the producer's; the
+                // relay is not to blame (geth's fetcher neither imports nor drops the peer).
+                debug!(%peer, number, %hash, %error, "gossiped block from the future ignored");
+                return MessageValidation::Ignore;
+            }
             warn!(%peer, number, %hash, %error, "gossiped block refused");
             return MessageValidation::Reject(Penalty::InvalidBlock);
         }
@@ -224,14 +237,9 @@ impl SyncService {
         match outcome {
             Some(Ok(outcome)) => {
                 log_gossip_import(number, hash, outcome, started.elapsed());
-                match outcome {
-                    InsertOutcome::Future { .. } | InsertOutcome::AlreadyKnown => {
-                        MessageValidation::Ignore
-                    }
-                    _ => MessageValidation::Accept,
-                }
+                gossip_verdict(outcome)
             }
-            Some(Err(error)) if is_invalid_block(&error) => {
+            Some(Err(error)) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "gossiped block invalid");
                 MessageValidation::Reject(Penalty::InvalidBlock)
             }
@@ -286,7 +294,12 @@ impl SyncService {
             .peers
             .iter()
             .filter(|(peer, status)| {
-                status.total_difficulty > local_td && !self.excluded.contains_key(peer)
+                status.total_difficulty > local_td
+                    && !self.excluded.contains_key(peer)
+                    && self
+                        .false_claims
+                        .get(peer)
+                        .is_none_or(|claimed| status.total_difficulty > *claimed)
             })
             .max_by_key(|(_, status)| status.total_difficulty)
             .map(|(peer, status)| (*peer, *status));
@@ -340,9 +353,31 @@ impl SyncService {
                 info!(%peer, %reason, "sync round failed: trying another peer");
                 self.excluded.insert(peer, Instant::now() + EXCLUSION);
             }
+            Err(RoundError::FalseClaim {
+                peer,
+                claimed,
+                reached,
+            }) => {
+                info!(%peer, %claimed, %reached, "peer's status is false: syncing from another peer");
+                self.false_claims.insert(peer, claimed);
+                self.excluded.insert(peer, Instant::now() + EXCLUSION);
+            }
             Err(RoundError::Local(reason)) => {
                 warn!(%reason, "sync round failed");
             }
+        }
+    }
+}
+
+/// Whether an imported gossiped block is forwarded. Only a block the chain executed (so its
+/// seal, signer authorisation, difficulty, timing and state all checked out) is: a side-chain
+/// block is stored without execution, a held future block is not yet checked at all, and a
+/// node that forwards what it has not checked makes honest peers relay what others refuse.
+fn gossip_verdict(outcome: InsertOutcome) -> MessageValidation {
+    match outcome {
+        InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. } => MessageValidation::Accept,
+        InsertOutcome::SideChain | InsertOutcome::Future { .. } | InsertOutcome::AlreadyKnown => {
+            MessageValidation::Ignore
         }
     }
 }

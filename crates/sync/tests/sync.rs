@@ -9,14 +9,14 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use spectrum_chain::{Blockchain, TribeBlockValidator, genesis_commit};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 use spectrum_network::{
     ChainStatus, ChainView, HeadersRequest, NetworkConfig, NetworkEvent, NetworkHandle, start,
 };
-use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom, SealedBlock};
+use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom, SealedBlock, SealedHeader};
 use spectrum_storage::Database;
 use spectrum_sync::{DatabaseChainView, SyncConfig, SyncProgress, spawn_sync};
 
@@ -326,6 +326,150 @@ async fn an_invalid_gossiped_block_is_rejected_and_its_relay_banned() {
     source_net.broadcast_block(&blocks[101]).await;
     wait_until("genuine block imported", || sink.head().0 == 101).await;
     assert_eq!(sink.head().1, blocks[101].hash());
+}
+
+/// Serves its chain honestly but announces a total difficulty far above it.
+struct Inflated(DatabaseChainView);
+
+impl ChainView for Inflated {
+    fn status(&self) -> ChainStatus {
+        ChainStatus {
+            total_difficulty: U256::from(10u64).pow(U256::from(30u64)),
+            ..self.0.status()
+        }
+    }
+    fn headers(&self, request: &HeadersRequest) -> Vec<Header> {
+        self.0.headers(request)
+    }
+    fn bodies(&self, hashes: &[B256]) -> Vec<BlockBody> {
+        self.0.bodies(hashes)
+    }
+    fn receipts(&self, hashes: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
+        self.0.receipts(hashes)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_claiming_more_than_it_delivers_is_penalised_and_sync_moves_on() {
+    let blocks = chain_file("spectrum-devnet-multi");
+    // The liar has 50 blocks and claims a total difficulty of 10^30; the honest peer has 120.
+    let liar_store = Store::devnet();
+    liar_store.import(&blocks[..=50]);
+    // A liar answers every request: it does not rate-limit (and so ban) a node that keeps
+    // asking it, which would end the stall for the wrong reason.
+    let mut liar_config = network_config(1, &liar_store, &[]);
+    liar_config.request_limits.requests_per_second = 1_000_000;
+    liar_config.request_limits.request_burst = 1_000_000;
+    let (liar, mut liar_events) = start(liar_config, Arc::new(Inflated(liar_store.view())))
+        .await
+        .unwrap();
+    tokio::spawn(async move { while liar_events.recv().await.is_some() {} });
+    let honest_store = Store::devnet();
+    honest_store.import(&blocks[..=120]);
+    let honest = server(3, &honest_store, Arc::new(honest_store.view())).await;
+
+    let sink = Store::devnet();
+    let node = syncing_node(2, &sink, &[&liar]).await;
+    let liar_id = liar.local_peer_id();
+    wait_until(
+        "the liar's blocks imported and its claim found false",
+        || sink.head().0 == 50 && node.network.peer_score(&liar_id) < 0,
+    )
+    .await;
+    assert_eq!(
+        node.network.peer_score(&liar_id),
+        -spectrum_network::Penalty::FalseClaim.points()
+    );
+    node.network.dial(honest.listen_addrs()[0].clone()).await;
+    wait_until("synced from the honest peer", || sink.head().0 == 120).await;
+    assert_same_chain(&honest_store, &sink, 120);
+    wait_until("not syncing any more", || {
+        node.sync.progress().borrow().is_none()
+    })
+    .await;
+    // The liar stays connected (a false claim is not an invalid block) but is not synced from.
+    assert_eq!(node.network.peer_count(), 2);
+    assert!(!node.network.is_banned(&liar_id));
+    assert_eq!(node.network.queued_event_bytes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_side_block_sealed_by_a_stranger_is_not_forwarded() {
+    let blocks = chain_file("spectrum-devnet-multi");
+    let source = Store::devnet();
+    source.import(&blocks[..=100]);
+    let source_net = server(1, &source, Arc::new(source.view())).await;
+    let sink = Store::devnet();
+    let node = syncing_node(2, &sink, &[&source_net]).await;
+    wait_until("synced to 100", || sink.head().0 == 100).await;
+
+    // An observer hears the sink's gossip; a rogue gossips to the sink.
+    let empty = Store::devnet();
+    let (observer, mut observer_events) = start(
+        network_config(5, &empty, &[&node.network]),
+        Arc::new(empty.view()),
+    )
+    .await
+    .unwrap();
+    let (rogue, mut rogue_events) = start(
+        network_config(4, &source, &[&node.network]),
+        Arc::new(source.view()),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(async move { while rogue_events.recv().await.is_some() {} });
+    wait_until("observer and rogue in the sink's mesh", || {
+        observer.gossip_peer_count() == 1 && rogue.gossip_peer_count() == 1
+    })
+    .await;
+
+    // Block 100 again, sealed by a key that is no validator's: a well-formed side block
+    // whose header passes every rule that needs no state.
+    let stranger = secp256k1::SecretKey::from_byte_array([0x77; 32]).unwrap();
+    let header =
+        spectrum_consensus::sign_header(blocks[100].header.header().clone(), &stranger).unwrap();
+    let side = SealedBlock {
+        header: SealedHeader::seal(header),
+        body: blocks[100].body.clone(),
+    };
+    assert_ne!(side.hash(), blocks[100].hash());
+    rogue.broadcast_block(&side).await;
+
+    // The rogue then relays the genuine block 101. Its two messages reach the sink in order on
+    // one connection and the sink handles gossip one message at a time, so when 101 is the
+    // head the side block was dealt with; and the sink's gossip to the observer is in order
+    // too, so the side block, had it been forwarded, would reach the observer first. (A sink
+    // that refuses the side block as invalid bans the rogue instead: then the source relays.)
+    source.import(&blocks[101..=101]);
+    rogue.broadcast_block(&blocks[101]).await;
+    let rogue_id = rogue.local_peer_id();
+    wait_until("block 101 imported or the rogue banned", || {
+        sink.head().0 == 101 || node.network.is_banned(&rogue_id)
+    })
+    .await;
+    if sink.head().0 != 101 {
+        source_net.broadcast_block(&blocks[101]).await;
+        wait_until("block 101 imported", || sink.head().0 == 101).await;
+    }
+    let first = tokio::time::timeout(DEADLINE, async {
+        loop {
+            if let Some(NetworkEvent::NewBlock { block, .. }) = observer_events.recv().await {
+                return block.hash();
+            }
+        }
+    })
+    .await
+    .expect("the observer heard a block");
+    assert_eq!(
+        first,
+        blocks[101].hash(),
+        "the stranger's side block was forwarded"
+    );
+    assert_eq!(sink.head(), (101, blocks[101].hash()));
+    let peers: Vec<_> = node.network.peers().iter().map(|p| p.id).collect();
+    assert!(peers.contains(&source_net.local_peer_id()));
+    assert!(peers.contains(&observer.local_peer_id()));
+    assert_eq!(node.network.queued_event_bytes(), 0);
 }
 
 #[test]

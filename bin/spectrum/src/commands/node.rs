@@ -179,9 +179,9 @@ async fn serve(
         match &mut p2p {
             Some(p2p) => {
                 let (network, progress) = (p2p.network.clone(), p2p.sync.progress());
-                let (has_bootnodes, db) = (!cli.network.bootnodes.is_empty(), db.clone());
+                let (catch_up, db) = (p2p::CatchUp::from_cli(cli), db.clone());
                 tasks.push(tokio::spawn(async move {
-                    p2p::wait_until_in_step(has_bootnodes, &network, progress, &db).await;
+                    p2p::wait_until_in_step(catch_up, &network, progress, &db).await;
                     service.run(pending).await;
                 }));
                 p2p.relay_sealed_blocks(produced);

@@ -281,7 +281,10 @@ fn admit(pool: &Pool, txs: Vec<TransactionSigned>) -> Admitted {
     admitted
 }
 
-/// Refusals no honest peer causes: the transaction is invalid on any chain state.
+/// Refusals no honest peer causes: the transaction is invalid on any chain state. Not
+/// `Unprotected` (refused only from SIP003 on) nor `IntrinsicGas` (calldata is repriced at
+/// Sip004): both depend on the fork of our head, and a peer whose head is past the fork while
+/// ours is not (or the reverse) is honest.
 fn is_peer_fault(error: &PoolError) -> bool {
     matches!(
         error,
@@ -289,9 +292,7 @@ fn is_peer_fault(error: &PoolError) -> bool {
             | PoolError::Decode(_)
             | PoolError::TypedTransaction
             | PoolError::InvalidSender
-            | PoolError::Unprotected
             | PoolError::ChiefUpdate
-            | PoolError::IntrinsicGas
     )
 }
 
@@ -365,20 +366,42 @@ impl spectrum_rpc::NetworkInfo for RpcNetworkView {
     }
 }
 
+/// How a validator waits to catch up before sealing.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CatchUp {
+    /// Without bootnodes (the first node of a network) it seals at once.
+    has_bootnodes: bool,
+    /// It gives up waiting after this long without its head moving (`--catchup-timeout`).
+    stall_limit: Duration,
+}
+
+impl CatchUp {
+    pub(super) fn from_cli(cli: &Cli) -> Self {
+        Self {
+            has_bootnodes: !cli.network.bootnodes.is_empty(),
+            stall_limit: Duration::from_secs(cli.network.catchup_timeout),
+        }
+    }
+}
+
 /// Waits before a validator starts sealing until it is in step with its peers: sealing on a
 /// stale head only makes forks the network discards. Without bootnodes (the first node of a
-/// network) or without any peer after a while, it seals at once / then.
+/// network) or without any peer after a while, it seals at once / then. It also gives up when
+/// its head has not moved for `stall_limit` while peers still announce more: a peer claiming a
+/// total difficulty it never delivers must not keep a validator from sealing forever.
 pub(super) async fn wait_until_in_step(
-    has_bootnodes: bool,
+    catch_up: CatchUp,
     network: &NetworkHandle,
     progress: watch::Receiver<Option<SyncProgress>>,
     db: &Database,
 ) {
-    if !has_bootnodes {
+    if !catch_up.has_bootnodes {
         return;
     }
     let started = Instant::now();
     let mut last_log = started;
+    let mut head = db.head().ok().flatten();
+    let mut last_progress = started;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tick.tick().await;
@@ -390,6 +413,11 @@ pub(super) async fn wait_until_in_step(
             }
             continue;
         }
+        let now_head = db.head().ok().flatten();
+        if now_head != head {
+            head = now_head;
+            last_progress = Instant::now();
+        }
         let local_td = head_total_difficulty(db);
         let behind = peers
             .iter()
@@ -398,6 +426,14 @@ pub(super) async fn wait_until_in_step(
             tracing::info!(
                 peers = peers.len(),
                 "in step with the network: producing blocks"
+            );
+            return;
+        }
+        if last_progress.elapsed() >= catch_up.stall_limit {
+            tracing::warn!(
+                head = head.map_or(0, |(number, _)| number),
+                waited_secs = catch_up.stall_limit.as_secs(),
+                "catching up made no progress: peers announce more than they deliver; producing blocks"
             );
             return;
         }
@@ -483,5 +519,8 @@ mod tests {
         assert!(!is_peer_fault(&PoolError::AlreadyKnown));
         assert!(!is_peer_fault(&PoolError::InsufficientFunds));
         assert!(!is_peer_fault(&PoolError::Underpriced));
+        // Refusals that depend on which fork our head is in: a peer ahead of us is right.
+        assert!(!is_peer_fault(&PoolError::Unprotected));
+        assert!(!is_peer_fault(&PoolError::IntrinsicGas));
     }
 }

@@ -132,6 +132,28 @@ pub struct RpcArgs {
     /// Browser origins allowed to open WebSockets (comma-separated; * for any) [default: local pages only].
     #[arg(long = "ws.origins", value_delimiter = ',', value_name = "ORIGINS")]
     pub ws_origins: Vec<String>,
+    /// Host names the HTTP server answers to (comma-separated; * for any; IP addresses always
+    /// pass): the guard against DNS rebinding.
+    #[arg(
+        long = "http.vhosts",
+        value_delimiter = ',',
+        default_value = "localhost",
+        value_name = "HOSTS"
+    )]
+    pub http_vhosts: Vec<String>,
+    /// Gas cap of eth_call and eth_estimateGas.
+    #[arg(long = "rpc.gascap", default_value_t = 50_000_000, value_name = "GAS")]
+    pub gas_cap: u64,
+    /// Time budget of one eth_call or eth_estimateGas (e.g. 5s, 500ms; 0 for none).
+    #[arg(long = "rpc.evmtimeout", default_value = "5s", value_parser = spectrum_rpc::parse_duration, value_name = "DURATION")]
+    pub evm_timeout: std::time::Duration,
+    /// Heavy RPC requests (eth_call, eth_estimateGas, eth_getLogs, eth_feeHistory, tribe_*) run at
+    /// once, on their own threads [default: half the cores, at least 1].
+    #[arg(long = "rpc.heavythreads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub heavy_threads: Option<u16>,
+    /// Heavy requests that may wait for a thread; more are refused at once.
+    #[arg(long = "rpc.heavyqueue", default_value_t = 256, value_name = "N")]
+    pub heavy_queue: usize,
 }
 
 /// Peer-to-peer networking.

@@ -2,6 +2,8 @@
 //! `eth_call` / `eth_estimateGas` run here ([`BlockExecutor::call_with`]). Nothing a call does
 //! is kept.
 
+use std::time::Instant;
+
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use revm::{
     context::TxEnv,
@@ -14,6 +16,7 @@ use spectrum_storage_api::StateProvider;
 use crate::{
     BlockExecutor, ExecutionError,
     db::BlockState,
+    deadline::{self, DeadlineGuard},
     evm::SpectrumEvm,
     executor::{block_env, evm_error},
     handler::{SpectrumHandler, TxFlags},
@@ -89,6 +92,29 @@ impl BlockExecutor {
         state: &dyn StateProvider,
         request: &CallRequest,
     ) -> Result<CallOutcome, ExecutionError> {
+        self.run_call(header, state, request, None)
+    }
+
+    /// [`call_with`](Self::call_with) with a wall-clock budget: past `deadline` the EVM stops
+    /// at its next jump and the call fails with [`ExecutionError::CallTimeout`] (an RPC call
+    /// must not hold a core for as long as its gas would allow).
+    pub fn call_until(
+        &self,
+        header: &Header,
+        state: &dyn StateProvider,
+        request: &CallRequest,
+        deadline: Instant,
+    ) -> Result<CallOutcome, ExecutionError> {
+        self.run_call(header, state, request, Some(deadline))
+    }
+
+    fn run_call(
+        &self,
+        header: &Header,
+        state: &dyn StateProvider,
+        request: &CallRequest,
+        deadline: Option<Instant>,
+    ) -> Result<CallOutcome, ExecutionError> {
         let rules = self.resolved().at(header.number)?;
         let chief = rules.spectrum.as_ref().map(|s| s.chief.clone());
         let mut env = block_env(header, header.beneficiary);
@@ -121,9 +147,16 @@ impl BlockExecutor {
         if let Some(meter) = evm.meter.as_mut() {
             meter.reset();
         }
+        let guard = deadline.map(|deadline| {
+            deadline::install(&mut evm.inner.instruction);
+            DeadlineGuard::set(deadline)
+        });
         let result = SpectrumHandler::new(flags).run(&mut evm);
         // Discard the journal: a call changes nothing.
         let _ = evm.inner.ctx.journaled_state.finalize();
+        if guard.as_ref().is_some_and(DeadlineGuard::expired) {
+            return Err(ExecutionError::CallTimeout);
+        }
         let result = result.map_err(|e| evm_error(0, e, request.from))?;
         Ok(outcome(result))
     }

@@ -74,6 +74,12 @@ pub enum ExecutionError {
         /// revm's description.
         message: String,
     },
+    /// A read-only call ran past its wall-clock budget ([`BlockExecutor::call_until`]); what it
+    /// computed so far is discarded.
+    ///
+    /// [`BlockExecutor::call_until`]: crate::BlockExecutor::call_until
+    #[error("call aborted: it ran past its time budget")]
+    CallTimeout,
     /// A balance or gas sum left the range of its type.
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),

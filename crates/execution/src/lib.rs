@@ -35,6 +35,7 @@
 mod call;
 mod chief;
 mod db;
+mod deadline;
 mod error;
 mod evm;
 mod executor;

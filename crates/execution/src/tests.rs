@@ -372,3 +372,67 @@ fn chief_called_from_init_code_is_metered() {
     assert_eq!(gas_used(&out, 0), 53_000 + calldata + execution);
     assert_eq!(slot(&out, CHIEF, 0), Some(U256::from(1)));
 }
+
+/// `JUMPDEST PUSH1 0 JUMP`, then as a contract that loops inside a callee.
+const LOOP: [u8; 4] = [0x5b, 0x60, 0x00, 0x56];
+
+fn loop_request(to: Option<Address>, gas_limit: u64) -> crate::CallRequest {
+    crate::CallRequest {
+        from: SENDER,
+        to,
+        gas_limit,
+        gas_price: 0,
+        value: U256::ZERO,
+        data: if to.is_none() {
+            Bytes::from_static(&LOOP)
+        } else {
+            Bytes::new()
+        },
+    }
+}
+
+#[test]
+fn calls_stop_at_their_deadline() {
+    use std::time::{Duration, Instant};
+    // CALL(gas, CONTRACT, 0, 0, 0, 0, 0) from the outer code, then loop there too.
+    let mut caller =
+        hex::decode("600060006000600060007300000000000000000000000000000000000000c05af1").unwrap();
+    caller.extend_from_slice(&[0x5b, 0x60, 0x21, 0x56]);
+    let state = state_with(&[
+        (SENDER, ether(1), &[]),
+        (CONTRACT, U256::ZERO, &LOOP),
+        (OTHER, U256::ZERO, &caller),
+    ]);
+    let executor = BlockExecutor::spectrum(Arc::new(ChainSpec::devnet()));
+    let header = block(10, 8_000_000, Vec::new()).block.header;
+    // Ten billion gas would loop for seconds; the budget stops it.
+    for to in [None, Some(CONTRACT), Some(OTHER)] {
+        let started = Instant::now();
+        let error = executor
+            .call_until(
+                header.header(),
+                &state,
+                &loop_request(to, 10_000_000_000),
+                started + Duration::from_millis(50),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(error, ExecutionError::CallTimeout),
+            "{to:?}: {error}"
+        );
+    }
+    // Within budget: the same call as without one (out of gas at a small limit).
+    let bounded = executor
+        .call_until(
+            header.header(),
+            &state,
+            &loop_request(None, 100_000),
+            Instant::now() + Duration::from_secs(60),
+        )
+        .unwrap();
+    let unbounded = executor
+        .call_with(header.header(), &state, &loop_request(None, 100_000))
+        .unwrap();
+    assert_eq!(bounded, unbounded);
+    assert_eq!(bounded.halt.as_deref(), Some("out of gas"));
+}

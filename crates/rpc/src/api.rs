@@ -1,6 +1,6 @@
 //! The shared state every method reads, and how method tables become a jsonrpsee module.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, atomic::AtomicUsize};
 
 use alloy_primitives::{B256, U256};
 use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
@@ -14,6 +14,7 @@ use crate::{
     Namespace, RpcContext, RpcLimits,
     error::{ApiResult, internal, server_error},
     filters::FilterStore,
+    heavy::HeavyPool,
     params::{BlockId, positional},
 };
 
@@ -24,6 +25,10 @@ pub(crate) struct Api {
     pub(crate) executor: BlockExecutor,
     pub(crate) chief: ChiefContracts,
     pub(crate) filters: FilterStore,
+    /// Where heavy methods run (their own threads, bounded admission).
+    pub(crate) heavy: HeavyPool,
+    /// Live subscriptions over all WebSocket connections.
+    pub(crate) subscriptions: AtomicUsize,
     /// `eth_gasPrice` of the head it was computed at.
     pub(crate) gas_price_cache: Mutex<Option<(B256, U256)>>,
 }
@@ -32,13 +37,20 @@ impl Api {
     pub(crate) fn new(ctx: RpcContext, limits: RpcLimits) -> Self {
         let executor = BlockExecutor::spectrum(ctx.spec.clone());
         let chief = ChiefContracts::new(ctx.db.clone(), ctx.spec.clone());
-        let filters = FilterStore::new(limits.max_filters, limits.max_filter_buffer);
+        let filters = FilterStore::new(
+            limits.max_filters,
+            limits.max_filter_buffer,
+            limits.max_filter_bytes,
+        );
+        let heavy = HeavyPool::new(limits.heavy_threads, limits.heavy_queue);
         Self {
             ctx,
             limits,
             executor,
             chief,
             filters,
+            heavy,
+            subscriptions: AtomicUsize::new(0),
             gas_price_cache: Mutex::new(None),
         }
     }
@@ -103,13 +115,13 @@ impl Api {
 /// A method: decoded positional parameters in, a serialisable answer out.
 pub(crate) type Handler<R> = fn(&Api, &[Value]) -> ApiResult<R>;
 
-/// Whether a method runs on the connection's task or the blocking pool.
+/// Whether a method runs on the connection's task or the heavy pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Run {
     /// Quick reads: a few database lookups.
     Inline,
-    /// EVM runs and scans: off the async workers.
-    Blocking,
+    /// EVM runs and scans: on the heavy pool ([`HeavyPool`]), under its admission limit.
+    Heavy,
 }
 
 /// One method of a namespace.
@@ -128,11 +140,11 @@ pub(crate) const fn inline<R>(name: &'static str, handler: Handler<R>) -> Method
     }
 }
 
-/// Shorthand for a table entry run on the blocking pool.
-pub(crate) const fn blocking<R>(name: &'static str, handler: Handler<R>) -> Method<R> {
+/// Shorthand for a table entry run on the heavy pool.
+pub(crate) const fn heavy<R>(name: &'static str, handler: Handler<R>) -> Method<R> {
     Method {
         name,
-        run: Run::Blocking,
+        run: Run::Heavy,
         handler,
     }
 }
@@ -154,11 +166,15 @@ where
                     handler(api, &values)
                 })?;
             }
-            Run::Blocking => {
-                module.register_blocking_method(method.name, move |raw: Params<'_>, api, _| {
-                    let values = positional(&raw)?;
-                    handler(&api, &values)
-                })?;
+            Run::Heavy => {
+                module.register_async_method(
+                    method.name,
+                    move |raw: Params<'static>, api, _| async move {
+                        let values = positional(&raw)?;
+                        let worker = api.clone();
+                        api.heavy.request(move || handler(&worker, &values)).await
+                    },
+                )?;
             }
         }
     }

@@ -4,6 +4,8 @@
 //! reference node returns revert data as a result; today's clients expect the error). Spectrum's
 //! extra third parameter of `eth_call`, a block hash, is honoured.
 
+use std::time::{Duration, Instant};
+
 use alloy_primitives::{Address, Bytes, U256};
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::Value;
@@ -12,7 +14,7 @@ use spectrum_primitives::SealedHeader;
 use spectrum_storage_api::StateProvider;
 
 use crate::{
-    api::{Api, Method, blocking},
+    api::{Api, Method, heavy},
     blocks::hex_u64,
     error::{ApiResult, internal, reverted, server_error},
     params::{self, BlockId, CallArgs, at_most, invalid, optional, required},
@@ -20,8 +22,8 @@ use crate::{
 };
 
 pub(crate) const METHODS: &[Method<Value>] = &[
-    blocking("eth_call", eth_call),
-    blocking("eth_estimateGas", estimate_gas),
+    heavy("eth_call", eth_call),
+    heavy("eth_estimateGas", estimate_gas),
 ];
 
 /// Gas of a plain transfer: nothing estimates lower.
@@ -43,9 +45,49 @@ fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
     })
 }
 
-/// geth's words for a transaction the call cannot even start.
-fn call_error(error: ExecutionError) -> ErrorObjectOwned {
+/// A duration as Go prints one (`5s`, `100ms`, `1.5s`), for geth's timeout message.
+pub(crate) fn go_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+/// Parses a duration as geth's flags take one: `5s`, `500ms`, `1m`, `0` (no budget).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?}: a unit is missing (ms, s or m)"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a whole number and a unit, e.g. 5s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "s" => Ok(Duration::from_secs(number)),
+        "m" => number
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{text:?}: too long")),
+        other => Err(format!("{text:?}: unknown unit {other:?} (ms, s or m)")),
+    }
+}
+
+/// geth's words for a transaction the call cannot even start, or a call stopped by the
+/// `--rpc.evmtimeout` budget.
+fn call_error(api: &Api, error: ExecutionError) -> ErrorObjectOwned {
     match error {
+        ExecutionError::CallTimeout => server_error(format!(
+            "execution aborted (timeout = {})",
+            go_duration(api.limits.evm_timeout)
+        )),
         ExecutionError::Transaction { error, .. } => match error {
             TxError::InsufficientFunds { .. } => {
                 server_error("insufficient funds for gas * price + value")
@@ -58,13 +100,25 @@ fn call_error(error: ExecutionError) -> ErrorObjectOwned {
     }
 }
 
+/// When a call (or a whole estimate) started now must stop; `None` without a budget.
+fn deadline(api: &Api) -> Option<Instant> {
+    let budget = api.limits.evm_timeout;
+    (!budget.is_zero()).then(|| Instant::now() + budget)
+}
+
 fn run(
     api: &Api,
     header: &SealedHeader,
     state: &dyn StateProvider,
     request: &CallRequest,
+    deadline: Option<Instant>,
 ) -> Result<CallOutcome, ExecutionError> {
-    api.executor.call_with(header.header(), state, request)
+    match deadline {
+        Some(deadline) => api
+            .executor
+            .call_until(header.header(), state, request, deadline),
+        None => api.executor.call_with(header.header(), state, request),
+    }
 }
 
 fn eth_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
@@ -85,7 +139,14 @@ fn eth_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
         .gas
         .unwrap_or(api.limits.gas_cap)
         .min(api.limits.gas_cap);
-    let outcome = run(api, &header, state.provider(), &request(&args, gas)?).map_err(call_error)?;
+    let outcome = run(
+        api,
+        &header,
+        state.provider(),
+        &request(&args, gas)?,
+        deadline(api),
+    )
+    .map_err(|e| call_error(api, e))?;
     outcome_result(outcome).map(|output| Value::String(output.to_string()))
 }
 
@@ -131,6 +192,8 @@ fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let block = params::block_id(values.get(1), 1)?;
     let (header, state) = state_at(api, block)?;
     let state = state.provider();
+    // One budget for the whole search, not one per attempt.
+    let deadline = deadline(api);
     let mut hi = match args.gas {
         Some(gas) if gas >= TX_GAS => gas,
         _ => header.gas_limit,
@@ -145,14 +208,14 @@ fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
             gas_limit: gas,
             ..template.clone()
         };
-        match run(api, &header, state, &request) {
+        match run(api, &header, state, &request, deadline) {
             Ok(outcome) => Ok(Some(outcome)),
             // Too little gas even to start: a failed attempt, not an error.
             Err(ExecutionError::Transaction {
                 error: TxError::IntrinsicGas { .. },
                 ..
             }) => Ok(None),
-            Err(e) => Err(call_error(e)),
+            Err(e) => Err(call_error(api, e)),
         }
     };
     // At the cap it must succeed, or no gas limit will do.
@@ -195,4 +258,23 @@ fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
         }
     }
     Ok(hex_u64(hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_geth_writes_them() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert_eq!(go_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(go_duration(Duration::from_millis(100)), "100ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+    }
 }

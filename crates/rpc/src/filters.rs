@@ -5,7 +5,8 @@
 //! Installed filters live in memory. One task ([`upkeep`]) feeds them from the chain's head
 //! changes and the pool's new pending transactions, and removes filters not polled for five
 //! minutes, as geth does. Each filter buffers at most `max_filter_buffer` changes (the oldest
-//! are dropped) and at most `max_filters` exist, so an abandoned filter costs bounded memory.
+//! are dropped), all together at most `max_filter_bytes`, and at most `max_filters` exist, so
+//! abandoned filters cost bounded memory. Matching logs for the filters runs on the heavy pool.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -23,19 +24,19 @@ use spectrum_chain::CanonicalChange;
 use spectrum_primitives::{Log, SealedHeader};
 
 use crate::{
-    api::{Api, Method, blocking, inline},
+    api::{Api, Method, heavy, inline},
     blocks::block_logs,
     error::{ApiResult, internal, limit_exceeded, server_error},
     params::{self, BlockId, LogFilter, at_most, invalid, required},
 };
 
 pub(crate) const METHODS: &[Method<Value>] = &[
-    blocking("eth_getLogs", get_logs),
+    heavy("eth_getLogs", get_logs),
     inline("eth_newFilter", new_filter),
     inline("eth_newBlockFilter", new_block_filter),
     inline("eth_newPendingTransactionFilter", new_pending_filter),
     inline("eth_getFilterChanges", get_filter_changes),
-    blocking("eth_getFilterLogs", get_filter_logs),
+    heavy("eth_getFilterLogs", get_filter_logs),
     inline("eth_uninstallFilter", uninstall_filter),
 ];
 
@@ -133,11 +134,83 @@ fn get_logs(api: &Api, values: &[Value]) -> ApiResult<Value> {
     logs(api, &filter).map(Value::Array)
 }
 
+/// Changes a filter holds between polls, each with its estimated size in bytes.
+struct Buffer<T> {
+    items: VecDeque<(T, usize)>,
+    bytes: usize,
+}
+
+impl<T> Default for Buffer<T> {
+    fn default() -> Self {
+        Self {
+            items: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+}
+
+/// What all buffers share: the length of each, and the bytes of all together.
+struct Budget {
+    max_len: usize,
+    max_bytes: usize,
+    used: usize,
+}
+
+impl<T> Buffer<T> {
+    /// Adds a change: the filter's own oldest ones make room first (length and bytes); a change
+    /// that still does not fit the shared budget is dropped.
+    fn push(&mut self, item: T, size: usize, budget: &mut Budget) {
+        while !self.items.is_empty()
+            && (self.items.len() >= budget.max_len
+                || budget.used.saturating_add(size) > budget.max_bytes)
+        {
+            self.pop_oldest(budget);
+        }
+        if budget.used.saturating_add(size) > budget.max_bytes {
+            return;
+        }
+        self.items.push_back((item, size));
+        self.bytes = self.bytes.saturating_add(size);
+        budget.used = budget.used.saturating_add(size);
+    }
+
+    fn pop_oldest(&mut self, budget: &mut Budget) {
+        if let Some((_, size)) = self.items.pop_front() {
+            self.bytes = self.bytes.saturating_sub(size);
+            budget.used = budget.used.saturating_sub(size);
+        }
+    }
+
+    /// Everything buffered, oldest first; the bytes go back to the budget.
+    fn drain(&mut self, budget: &mut Budget) -> Vec<T> {
+        budget.used = budget.used.saturating_sub(self.bytes);
+        self.bytes = 0;
+        self.items.drain(..).map(|(item, _)| item).collect()
+    }
+}
+
+/// A hash as the JSON a poll returns (`"0x…"`).
+const HASH_BYTES: usize = 68;
+
 /// What an installed filter collects.
 enum Kind {
-    Blocks(VecDeque<B256>),
-    PendingTxs(VecDeque<B256>),
-    Logs(Box<LogFilter>, VecDeque<Value>),
+    Blocks(Buffer<B256>),
+    PendingTxs(Buffer<B256>),
+    Logs(Box<LogFilter>, Buffer<Value>),
+}
+
+impl Kind {
+    fn logs(criteria: LogFilter) -> Self {
+        Self::Logs(Box::new(criteria), Buffer::default())
+    }
+
+    /// Bytes its buffer holds.
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Blocks(b) | Self::PendingTxs(b) => b.bytes,
+            Self::Logs(_, b) => b.bytes,
+        }
+    }
 }
 
 struct Installed {
@@ -145,11 +218,26 @@ struct Installed {
     last_poll: Instant,
 }
 
+/// The filters and their shared buffer budget, under one lock.
+struct Filters {
+    map: HashMap<String, Installed>,
+    budget: Budget,
+}
+
+impl Filters {
+    fn remove(&mut self, id: &str) -> bool {
+        let Some(filter) = self.map.remove(id) else {
+            return false;
+        };
+        self.budget.used = self.budget.used.saturating_sub(filter.kind.bytes());
+        true
+    }
+}
+
 /// The installed filters.
 pub(crate) struct FilterStore {
-    filters: Mutex<HashMap<String, Installed>>,
+    filters: Mutex<Filters>,
     max_filters: usize,
-    max_buffer: usize,
     ids: IdSource,
 }
 
@@ -181,24 +269,23 @@ impl IdSource {
     }
 }
 
-fn push_bounded<T>(buffer: &mut VecDeque<T>, item: T, max: usize) {
-    if buffer.len() >= max {
-        buffer.pop_front();
-    }
-    buffer.push_back(item);
-}
-
 impl FilterStore {
-    pub(crate) fn new(max_filters: usize, max_buffer: usize) -> Self {
+    pub(crate) fn new(max_filters: usize, max_buffer: usize, max_bytes: usize) -> Self {
         Self {
-            filters: Mutex::new(HashMap::new()),
+            filters: Mutex::new(Filters {
+                map: HashMap::new(),
+                budget: Budget {
+                    max_len: max_buffer.max(1),
+                    max_bytes,
+                    used: 0,
+                },
+            }),
             max_filters,
-            max_buffer: max_buffer.max(1),
             ids: IdSource::new(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Installed>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Filters> {
         // A panic while holding the lock leaves at worst a half-filled buffer.
         self.filters
             .lock()
@@ -207,14 +294,14 @@ impl FilterStore {
 
     fn install(&self, kind: Kind) -> ApiResult<Value> {
         let mut filters = self.lock();
-        if filters.len() >= self.max_filters {
+        if filters.map.len() >= self.max_filters {
             return Err(limit_exceeded(format!(
                 "too many filters installed (limit {})",
                 self.max_filters
             )));
         }
         let id = self.ids.next();
-        filters.insert(
+        filters.map.insert(
             id.clone(),
             Installed {
                 kind,
@@ -226,21 +313,36 @@ impl FilterStore {
 
     /// How many filters are installed.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().map.len()
+    }
+
+    /// Bytes the filters buffer together.
+    #[cfg(test)]
+    fn buffered_bytes(&self) -> usize {
+        self.lock().budget.used
     }
 
     /// Removes filters not polled within `ttl` of `now`.
     pub(crate) fn evict_expired(&self, now: Instant, ttl: Duration) {
-        self.lock()
-            .retain(|_, f| now.saturating_duration_since(f.last_poll) < ttl);
+        let mut filters = self.lock();
+        let expired: Vec<String> = filters
+            .map
+            .iter()
+            .filter(|(_, f)| now.saturating_duration_since(f.last_poll) >= ttl)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            filters.remove(&id);
+        }
     }
 
     /// Records a new pending transaction.
     pub(crate) fn on_pending(&self, hash: B256) {
-        let max = self.max_buffer;
-        for filter in self.lock().values_mut() {
+        let mut guard = self.lock();
+        let Filters { map, budget } = &mut *guard;
+        for filter in map.values_mut() {
             if let Kind::PendingTxs(buffer) = &mut filter.kind {
-                push_bounded(buffer, hash, max);
+                buffer.push(hash, HASH_BYTES, budget);
             }
         }
     }
@@ -248,16 +350,16 @@ impl FilterStore {
     /// Records a head change: new block hashes, and the logs of removed and added blocks.
     pub(crate) fn on_chain_change(&self, api: &Api, change: &CanonicalChange) -> ApiResult<()> {
         let criteria: Vec<(String, LogFilter)> = {
-            let mut filters = self.lock();
-            for filter in filters.values_mut() {
+            let mut guard = self.lock();
+            let Filters { map, budget } = &mut *guard;
+            for filter in map.values_mut() {
                 if let Kind::Blocks(buffer) = &mut filter.kind {
                     for header in &change.added {
-                        push_bounded(buffer, header.hash(), self.max_buffer);
+                        buffer.push(header.hash(), HASH_BYTES, budget);
                     }
                 }
             }
-            filters
-                .iter()
+            map.iter()
                 .filter_map(|(id, f)| match &f.kind {
                     Kind::Logs(criteria, _) => Some((id.clone(), (**criteria).clone())),
                     _ => None,
@@ -269,13 +371,16 @@ impl FilterStore {
             if logs.is_empty() {
                 continue;
             }
+            let mut guard = self.lock();
+            let Filters { map, budget } = &mut *guard;
             if let Some(Installed {
                 kind: Kind::Logs(_, buffer),
                 ..
-            }) = self.lock().get_mut(&id)
+            }) = map.get_mut(&id)
             {
                 for log in logs {
-                    push_bounded(buffer, log, self.max_buffer);
+                    let size = log.to_string().len();
+                    buffer.push(log, size, budget);
                 }
             }
         }
@@ -325,10 +430,16 @@ pub(crate) async fn upkeep(api: Arc<Api>) {
         tokio::select! {
             change = chain.recv() => match change {
                 Ok(change) => {
-                    if api.filters.len() > 0
-                        && let Err(error) = api.filters.on_chain_change(&api, &change)
-                    {
-                        tracing::warn!(error = %error.message(), "updating log filters");
+                    if api.filters.len() > 0 {
+                        // Log matching reads the database: on the heavy pool, off the runtime.
+                        let worker = api.clone();
+                        let updated = api
+                            .heavy
+                            .internal(move || worker.filters.on_chain_change(&worker, &change))
+                            .await;
+                        if let Err(error) = updated {
+                            tracing::warn!(error = %error.message(), "updating log filters");
+                        }
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
@@ -357,18 +468,17 @@ fn futures_never() -> tokio::sync::broadcast::Receiver<B256> {
 fn new_filter(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
     let filter = params::log_filter(required(values, 0)?, 0)?;
-    api.filters
-        .install(Kind::Logs(Box::new(filter), VecDeque::new()))
+    api.filters.install(Kind::logs(filter))
 }
 
 fn new_block_filter(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 0)?;
-    api.filters.install(Kind::Blocks(VecDeque::new()))
+    api.filters.install(Kind::Blocks(Buffer::default()))
 }
 
 fn new_pending_filter(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
-    api.filters.install(Kind::PendingTxs(VecDeque::new()))
+    api.filters.install(Kind::PendingTxs(Buffer::default()))
 }
 
 fn filter_id(values: &[Value]) -> ApiResult<String> {
@@ -388,17 +498,19 @@ fn not_found() -> jsonrpsee::types::ErrorObjectOwned {
 fn get_filter_changes(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
     let id = filter_id(values)?;
-    let mut filters = api.filters.lock();
-    let filter = filters.get_mut(&id).ok_or_else(not_found)?;
+    let mut guard = api.filters.lock();
+    let Filters { map, budget } = &mut *guard;
+    let filter = map.get_mut(&id).ok_or_else(not_found)?;
     filter.last_poll = Instant::now();
     Ok(match &mut filter.kind {
         Kind::Blocks(buffer) | Kind::PendingTxs(buffer) => Value::Array(
             buffer
-                .drain(..)
+                .drain(budget)
+                .into_iter()
                 .map(|h| Value::String(h.to_string()))
                 .collect(),
         ),
-        Kind::Logs(_, buffer) => Value::Array(buffer.drain(..).collect()),
+        Kind::Logs(_, buffer) => Value::Array(buffer.drain(budget)),
     })
 }
 
@@ -407,7 +519,7 @@ fn get_filter_logs(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let id = filter_id(values)?;
     let criteria = {
         let mut filters = api.filters.lock();
-        let filter = filters.get_mut(&id).ok_or_else(not_found)?;
+        let filter = filters.map.get_mut(&id).ok_or_else(not_found)?;
         filter.last_poll = Instant::now();
         match &filter.kind {
             Kind::Logs(criteria, _) => (**criteria).clone(),
@@ -420,7 +532,7 @@ fn get_filter_logs(api: &Api, values: &[Value]) -> ApiResult<Value> {
 fn uninstall_filter(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
     let id = filter_id(values)?;
-    Ok(Value::Bool(api.filters.lock().remove(&id).is_some()))
+    Ok(Value::Bool(api.filters.lock().remove(&id)))
 }
 
 #[cfg(test)]
@@ -455,40 +567,70 @@ mod tests {
         assert!(!bloom_matches(&filter, &Bloom::default()));
     }
 
+    /// The pending-transaction buffers' contents, in some order.
+    fn pending_buffers(store: &FilterStore) -> Vec<Vec<B256>> {
+        store
+            .lock()
+            .map
+            .values()
+            .filter_map(|f| match &f.kind {
+                Kind::PendingTxs(b) => Some(b.items.iter().map(|(h, _)| *h).collect()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn buffers_and_store_are_bounded() {
-        let store = FilterStore::new(2, 3);
-        store.install(Kind::PendingTxs(VecDeque::new())).unwrap();
-        store.install(Kind::Blocks(VecDeque::new())).unwrap();
-        assert_eq!(
-            store
-                .install(Kind::Blocks(VecDeque::new()))
-                .unwrap_err()
-                .code(),
-            -32005
-        );
+        let store = FilterStore::new(2, 3, usize::MAX);
+        store.install(Kind::PendingTxs(Buffer::default())).unwrap();
+        store.install(Kind::Blocks(Buffer::default())).unwrap();
+        let refused = store.install(Kind::Blocks(Buffer::default())).unwrap_err();
+        assert_eq!(refused.code(), -32005);
+        assert_eq!(refused.message(), "too many filters installed (limit 2)");
         for i in 0..10u8 {
             store.on_pending(B256::repeat_byte(i));
         }
-        let filters = store.lock();
-        let pending = filters
-            .values()
-            .find_map(|f| match &f.kind {
-                Kind::PendingTxs(b) => Some(b.clone()),
-                _ => None,
-            })
-            .unwrap();
         assert_eq!(
-            pending,
-            VecDeque::from(vec![
+            pending_buffers(&store),
+            vec![vec![
                 B256::repeat_byte(7),
                 B256::repeat_byte(8),
                 B256::repeat_byte(9)
-            ])
+            ]]
         );
-        drop(filters);
+        assert_eq!(store.buffered_bytes(), 3 * HASH_BYTES);
         store.evict_expired(Instant::now() + FILTER_TTL, FILTER_TTL);
         assert_eq!(store.len(), 0);
+        assert_eq!(store.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn all_filters_share_one_byte_budget() {
+        // Room for three hashes over all filters, ten per filter.
+        let store = FilterStore::new(10, 10, 3 * HASH_BYTES);
+        for _ in 0..2 {
+            store.install(Kind::PendingTxs(Buffer::default())).unwrap();
+        }
+        for i in 0..5u8 {
+            store.on_pending(B256::repeat_byte(i));
+        }
+        assert!(store.buffered_bytes() <= 3 * HASH_BYTES);
+        let mut buffers = pending_buffers(&store);
+        buffers.sort_by_key(Vec::len);
+        // Each filter kept its newest changes; together no more than the budget.
+        let newest = B256::repeat_byte(4);
+        assert_eq!(buffers[0], vec![newest]);
+        assert_eq!(buffers[1], vec![B256::repeat_byte(3), newest]);
+        // Polling gives the bytes back.
+        let mut guard = store.lock();
+        let Filters { map, budget } = &mut *guard;
+        for filter in map.values_mut() {
+            if let Kind::PendingTxs(buffer) = &mut filter.kind {
+                buffer.drain(budget);
+            }
+        }
+        assert_eq!(budget.used, 0);
     }
 
     #[test]

@@ -1,9 +1,15 @@
-//! HTTP middleware in front of the servers: CORS for browsers on the HTTP server
-//! (`--http.corsdomain`) and the Origin check of WebSocket handshakes (`--ws.origins`), as geth
-//! applies them.
+//! HTTP middleware in front of the servers, the guards against web pages: on the HTTP server the
+//! `Host` allow-list (`--http.vhosts`, against DNS rebinding, as geth) and CORS
+//! (`--http.corsdomain`); on the WebSocket server the Origin check of handshakes
+//! (`--ws.origins`).
+//!
+//! Unlike geth, which executes a cross-origin request and only leaves out the CORS header (the
+//! browser then hides the answer, but a transaction sent is sent), the HTTP server refuses a
+//! request from a disallowed `Origin` with 403 before it runs.
 
 use std::{
     future::Future,
+    net::IpAddr,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -43,11 +49,58 @@ impl AllowedOrigins {
     }
 }
 
+/// Which `Host` names the HTTP server answers to (geth's virtual hosts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedHosts(Vec<String>);
+
+impl AllowedHosts {
+    /// From the comma-separated flag values (`*` allows every name).
+    pub fn new(hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(
+            hosts
+                .into_iter()
+                .map(|h| h.into().trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether a request with this `Host` header value is served: no header (not a browser),
+    /// an IP address (a rebinding attack needs a name), or a listed name, port ignored.
+    pub fn allows(&self, host: Option<&str>) -> bool {
+        let Some(host) = host.map(str::trim).filter(|h| !h.is_empty()) else {
+            return true;
+        };
+        let name = host_name(host);
+        if name.parse::<IpAddr>().is_ok() {
+            return true;
+        }
+        let name = name.to_ascii_lowercase();
+        self.0.iter().any(|h| h == "*" || *h == name)
+    }
+}
+
+/// The name part of a `Host` value: without the port, an IPv6 literal without brackets.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.split_once(':') {
+        // One colon: name and port. More: a bare IPv6 address.
+        Some((name, port)) if !port.contains(':') => name,
+        _ => host,
+    }
+}
+
 /// What the middleware enforces.
 #[derive(Debug, Clone)]
 enum Policy {
-    /// HTTP server: answer CORS pre-flights and tag responses for allowed origins.
-    Cors(AllowedOrigins),
+    /// HTTP server: refuse unknown `Host` names and disallowed origins, answer CORS
+    /// pre-flights and tag responses for allowed origins.
+    Http {
+        cors: AllowedOrigins,
+        vhosts: AllowedHosts,
+    },
     /// WebSocket server: refuse handshakes from browser origins not listed. Without a list,
     /// only local pages (`localhost`, `127.0.0.1`) may connect, as geth does.
     WsOrigins(AllowedOrigins),
@@ -58,9 +111,9 @@ enum Policy {
 pub struct OriginLayer(Arc<Policy>);
 
 impl OriginLayer {
-    /// CORS for the HTTP server.
-    pub fn cors(origins: AllowedOrigins) -> Self {
-        Self(Arc::new(Policy::Cors(origins)))
+    /// The `Host` allow-list and CORS for the HTTP server.
+    pub fn http(cors: AllowedOrigins, vhosts: AllowedHosts) -> Self {
+        Self(Arc::new(Policy::Http { cors, vhosts }))
     }
 
     /// The Origin check for the WebSocket server.
@@ -141,6 +194,19 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        if let Policy::Http { vhosts, .. } = &*self.policy {
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .or_else(|| request.uri().authority().map(|a| a.as_str()));
+            if !vhosts.allows(host) {
+                // geth's words.
+                return Box::pin(async {
+                    Ok(plain(StatusCode::FORBIDDEN, "invalid host specified"))
+                });
+            }
+        }
         let origin = request
             .headers()
             .get(header::ORIGIN)
@@ -163,26 +229,26 @@ where
                 let future = self.inner.call(request);
                 Box::pin(async move { future.await.map_err(Into::into) })
             }
-            (Policy::Cors(allowed), Some(origin)) => {
-                let ok = allowed.allows(&origin);
+            (Policy::Http { cors, .. }, Some(origin)) => {
+                if !cors.allows(&origin) {
+                    // Refused before it runs: a page must not even send a transaction.
+                    return Box::pin(async {
+                        Ok(plain(StatusCode::FORBIDDEN, "origin not allowed"))
+                    });
+                }
                 if request.method() == Method::OPTIONS {
-                    let response = if ok {
-                        preflight(
-                            &origin,
-                            request
-                                .headers()
-                                .get(header::ACCESS_CONTROL_REQUEST_HEADERS),
-                        )
-                    } else {
-                        plain(StatusCode::FORBIDDEN, "origin not allowed")
-                    };
+                    let response = preflight(
+                        &origin,
+                        request
+                            .headers()
+                            .get(header::ACCESS_CONTROL_REQUEST_HEADERS),
+                    );
                     return Box::pin(async move { Ok(response) });
                 }
                 let future = self.inner.call(request);
                 Box::pin(async move {
                     let mut response = future.await.map_err(Into::into)?;
-                    // A disallowed origin gets no CORS header: the browser withholds the answer.
-                    if ok && let Ok(value) = HeaderValue::from_str(&origin) {
+                    if let Ok(value) = HeaderValue::from_str(&origin) {
                         let headers = response.headers_mut();
                         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
                         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -209,5 +275,22 @@ mod tests {
         assert!(is_local_origin("http://localhost:3000"));
         assert!(is_local_origin("http://127.0.0.1"));
         assert!(!is_local_origin("http://localhost.evil.example"));
+    }
+
+    #[test]
+    fn host_lists() {
+        let local = AllowedHosts::new(["localhost"]);
+        assert!(local.allows(Some("localhost:8545")));
+        assert!(local.allows(Some("LOCALHOST")));
+        assert!(local.allows(Some("127.0.0.1:8545")));
+        assert!(local.allows(Some("[::1]:8545")));
+        assert!(local.allows(Some("::1")));
+        assert!(local.allows(Some("10.1.2.3")));
+        assert!(local.allows(None));
+        assert!(!local.allows(Some("evil.example")));
+        assert!(!local.allows(Some("evil.example:8545")));
+        assert!(!local.allows(Some("localhost.evil.example")));
+        assert!(AllowedHosts::new(["*"]).allows(Some("anything.example")));
+        assert!(!AllowedHosts::new(Vec::<String>::new()).allows(Some("localhost")));
     }
 }

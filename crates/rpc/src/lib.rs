@@ -1,7 +1,8 @@
 //! JSON-RPC 2.0 over HTTP and WebSocket (jsonrpsee): what wallets, libraries and explorers ask
 //! a node, answered with geth's shapes on Spectrum's chain.
 //!
-//! **Owns:** the servers ([`start`]: HTTP and WebSocket, limits, CORS and WebSocket origins),
+//! **Owns:** the servers ([`start`]: HTTP and WebSocket, limits, the `Host` allow-list, CORS and
+//! WebSocket origins, the heavy-method pool and the EVM time budget),
 //! strict parameter decoding ([`params`]: hex quantities, EIP-1898 block parameters, call
 //! objects, log filters), the error codes ([`error`]), and the namespaces: `eth` (state, blocks,
 //! transactions, receipts, `eth_call` / `eth_estimateGas`, logs, filters, subscriptions),
@@ -17,8 +18,15 @@
 //! methods are its own); the method decodes its positional parameters with [`params`] (a bad
 //! one is -32602 naming its position); it reads a snapshot of the database (the head, or a
 //! canonical block's history for a block parameter) and returns a `serde_json::Value` in geth's
-//! shape. Heavy methods (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `tribe_*`) run on the
-//! blocking pool so they never stall the connections.
+//! shape. Heavy methods (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_getFilterLogs`,
+//! `eth_feeHistory`, `tribe_*`) run on the RPC's own small thread pool (`heavy.rs`) under a
+//! global admission limit, so that a flood of them neither stalls the connections nor takes
+//! the cores chain import and block production run on; EVM calls also stop at a wall-clock
+//! budget (`--rpc.evmtimeout`).
+//!
+//! Before any of that, the HTTP middleware ([`http`]) refuses with 403 a request whose `Host` is
+//! not allowed (`--http.vhosts`, DNS rebinding) or whose browser `Origin` is not
+//! (`--http.corsdomain`).
 //!
 //! Spectrum's hidden chief-update transaction: block objects leave it out of `transactions`, as
 //! the reference node does; counts, index lookups and receipts include it (index 0).
@@ -29,6 +37,7 @@ mod call;
 mod chain_events;
 pub mod error;
 mod filters;
+mod heavy;
 pub mod http;
 mod misc;
 mod network;
@@ -39,13 +48,14 @@ mod state;
 mod tribe;
 mod txpool;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use spectrum_chainspec::ChainSpec;
 use spectrum_storage::Database;
 use spectrum_txpool::TxPool;
 
+pub use call::parse_duration;
 pub use chain_events::CanonicalEvents;
 pub use network::{NetworkInfo, NoNetwork, SyncProgress};
 pub use server::{RpcHandle, start};
@@ -117,6 +127,8 @@ pub struct RpcLimits {
     pub max_connections: u32,
     /// Most subscriptions on one WebSocket connection.
     pub max_subscriptions_per_connection: u32,
+    /// Most subscriptions on all connections together.
+    pub max_subscriptions: usize,
     /// Most blocks one `eth_getLogs` may scan.
     pub max_logs_block_range: u64,
     /// Most logs one `eth_getLogs` (or `eth_getFilterLogs`) may return.
@@ -125,8 +137,18 @@ pub struct RpcLimits {
     pub max_filters: usize,
     /// Most changes a filter buffers between polls (older ones are dropped).
     pub max_filter_buffer: usize,
+    /// Bytes all filters together may buffer between polls (estimated from the JSON they
+    /// return); past it a filter drops its own oldest changes first.
+    pub max_filter_bytes: usize,
     /// Gas cap of `eth_call` and `eth_estimateGas` (geth's `--rpc.gascap`).
     pub gas_cap: u64,
+    /// Wall-clock budget of one `eth_call` or one whole `eth_estimateGas` (geth's
+    /// `--rpc.evmtimeout`); zero means none.
+    pub evm_timeout: Duration,
+    /// Threads of the heavy-method pool: how many heavy requests run at once.
+    pub heavy_threads: usize,
+    /// Heavy requests that may wait for a thread; more are refused (-32005).
+    pub heavy_queue: usize,
     /// Messages buffered for one WebSocket connection; a subscriber that falls this far
     /// behind loses its subscription instead of growing the node's memory.
     pub ws_message_buffer: u32,
@@ -140,14 +162,24 @@ impl Default for RpcLimits {
             max_batch_len: 1000,
             max_connections: 256,
             max_subscriptions_per_connection: 1024,
+            max_subscriptions: 10_000,
             max_logs_block_range: 10_000,
             max_logs: 10_000,
             max_filters: 10_000,
             max_filter_buffer: 10_000,
+            max_filter_bytes: 64 * 1024 * 1024,
             gas_cap: 50_000_000,
+            evm_timeout: Duration::from_secs(5),
+            heavy_threads: default_heavy_threads(),
+            heavy_queue: 256,
             ws_message_buffer: 1024,
         }
     }
+}
+
+/// Half the cores (at least one): the other half stays with import and block production.
+pub fn default_heavy_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// Where and how to serve.
@@ -161,8 +193,12 @@ pub struct RpcConfig {
     pub http_apis: Vec<Namespace>,
     /// Namespaces served over WebSocket.
     pub ws_apis: Vec<Namespace>,
-    /// Browser origins allowed to call the HTTP server (`--http.corsdomain`; `*` = any).
+    /// Browser origins allowed to call the HTTP server (`--http.corsdomain`; `*` = any). A
+    /// request with another `Origin` is refused (403).
     pub http_cors: Vec<String>,
+    /// Host names the HTTP server answers to (`--http.vhosts`; `*` = any): the DNS-rebinding
+    /// guard. A `Host` that is an IP address is always accepted, as geth does.
+    pub http_vhosts: Vec<String>,
     /// Browser origins allowed to open a WebSocket (`--ws.origins`; `*` = any; empty = local
     /// pages only).
     pub ws_origins: Vec<String>,
@@ -178,6 +214,7 @@ impl Default for RpcConfig {
             http_apis: Namespace::ALL.to_vec(),
             ws_apis: Namespace::ALL.to_vec(),
             http_cors: Vec::new(),
+            http_vhosts: vec!["localhost".to_owned()],
             ws_origins: Vec::new(),
             limits: RpcLimits::default(),
         }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use spectrum_txpool::{PoolError, TxOrigin};
 
 use crate::{
-    api::{Api, Method, inline},
+    api::{Api, Method, heavy, inline},
     blocks::{hex_u64, hex_u256, is_hidden},
     error::{ApiResult, internal, invalid_param, server_error},
     params::{self, at_most, optional, required},
@@ -30,7 +30,7 @@ pub(crate) const ETH_METHODS: &[Method<Value>] = &[
     inline("eth_syncing", syncing),
     inline("eth_gasPrice", gas_price),
     inline("eth_maxPriorityFeePerGas", gas_price),
-    inline("eth_feeHistory", fee_history),
+    heavy("eth_feeHistory", fee_history),
     inline("eth_accounts", accounts),
     inline("eth_coinbase", coinbase),
     inline("eth_mining", mining),

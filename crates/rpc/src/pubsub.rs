@@ -3,9 +3,15 @@
 //!
 //! Each subscription is a task that forwards events into the connection's bounded message
 //! buffer with `try_send`: a client that stops reading loses the subscription (and gets no
-//! more notifications) instead of making the node queue without bound.
+//! more notifications) instead of making the node queue without bound. Their number is capped
+//! per connection (by jsonrpsee) and over all connections (`max_subscriptions`, here), so their
+//! memory is bounded by the caps times the message buffer. Matching a block's logs against a
+//! `logs` subscription reads the database: it runs on the heavy pool.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule, SubscriptionMessage, SubscriptionSink,
@@ -18,6 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::{
     api::Api,
     blocks::{header_json, hex_u64, tx_json},
+    error::limit_exceeded,
     filters::change_logs,
     params::{self, LogFilter, invalid, positional},
 };
@@ -71,10 +78,41 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
                     return;
                 }
             };
+            let Some(slot) = Slot::take(&api) else {
+                pending
+                    .reject(limit_exceeded(format!(
+                        "too many subscriptions on this node (limit {})",
+                        api.limits.max_subscriptions
+                    )))
+                    .await;
+                return;
+            };
             serve(api, pending, topic).await;
+            drop(slot);
         },
     )?;
     Ok(())
+}
+
+/// One of the node-wide subscription places, given back when dropped.
+struct Slot(Arc<Api>);
+
+impl Slot {
+    fn take(api: &Arc<Api>) -> Option<Self> {
+        let max = api.limits.max_subscriptions;
+        api.subscriptions
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(api.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.subscriptions.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 async fn serve(api: Arc<Api>, pending: PendingSubscriptionSink, topic: Topic) {
@@ -121,7 +159,7 @@ async fn chain_feed(api: Arc<Api>, pending: PendingSubscriptionSink, topic: Topi
                 .iter()
                 .map(|h| Value::Object(header_json(h)))
                 .collect(),
-            Topic::Logs(filter) => match change_logs(&api, &change, filter) {
+            Topic::Logs(filter) => match logs_on_pool(&api, change, filter).await {
                 Ok(logs) => logs,
                 Err(error) => {
                     tracing::warn!(error = %error.message(), "logs subscription");
@@ -136,6 +174,18 @@ async fn chain_feed(api: Arc<Api>, pending: PendingSubscriptionSink, topic: Topi
             }
         }
     }
+}
+
+/// The logs of `change` that `filter` wants, matched on the heavy pool.
+async fn logs_on_pool(
+    api: &Arc<Api>,
+    change: Arc<spectrum_chain::CanonicalChange>,
+    filter: &LogFilter,
+) -> Result<Vec<Value>, ErrorObjectOwned> {
+    let (worker, filter) = (api.clone(), filter.clone());
+    api.heavy
+        .internal(move || change_logs(&worker, &change, &filter))
+        .await
 }
 
 async fn pending_feed(api: Arc<Api>, pending: PendingSubscriptionSink, full: bool) {

@@ -13,7 +13,7 @@ use crate::{
     Namespace, RpcConfig, RpcContext, RpcError,
     api::{self, Api},
     filters::{self, IdSource},
-    http::{AllowedOrigins, OriginLayer},
+    http::{AllowedHosts, AllowedOrigins, OriginLayer},
 };
 
 /// The running servers.
@@ -89,7 +89,10 @@ async fn serve(
     let layer = if ws {
         OriginLayer::ws_origins(AllowedOrigins::new(config.ws_origins.iter().cloned()))
     } else {
-        OriginLayer::cors(AllowedOrigins::new(config.http_cors.iter().cloned()))
+        OriginLayer::http(
+            AllowedOrigins::new(config.http_cors.iter().cloned()),
+            AllowedHosts::new(config.http_vhosts.iter().cloned()),
+        )
     };
     let server = Server::builder()
         .set_config(server_config(config, ws))

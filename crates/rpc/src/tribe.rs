@@ -11,20 +11,20 @@ use spectrum_chain::ChiefStatus;
 use spectrum_primitives::SealedHeader;
 
 use crate::{
-    api::{Api, Method, blocking},
+    api::{Api, Method, heavy},
     error::{ApiResult, internal, server_error},
     params::{self, BlockId, at_most, optional},
 };
 
 pub(crate) const METHODS: &[Method<Box<RawValue>>] = &[
-    blocking("tribe_getStatus", get_status),
-    blocking("tribe_getSigners", get_signers),
-    blocking("tribe_getVolunteers", get_volunteers),
-    blocking("tribe_getSinners", get_sinners),
-    blocking("tribe_getHistory", get_history),
-    blocking("tribe_pocGetStatus", poc_get_status),
-    blocking("tribe_bindInfo", bind_info),
-    blocking("tribe_getMiner", get_miner),
+    heavy("tribe_getStatus", get_status),
+    heavy("tribe_getSigners", get_signers),
+    heavy("tribe_getVolunteers", get_volunteers),
+    heavy("tribe_getSinners", get_sinners),
+    heavy("tribe_getHistory", get_history),
+    heavy("tribe_pocGetStatus", poc_get_status),
+    heavy("tribe_bindInfo", bind_info),
+    heavy("tribe_getMiner", get_miner),
 ];
 
 /// A big integer written as a JSON number.

@@ -278,14 +278,24 @@ fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
 /// `--dev` turns HTTP and WebSocket on; otherwise `--http` / `--ws` do.
 fn rpc_config(cli: &Cli) -> RpcConfig {
     let rpc = &cli.rpc;
+    let limits = spectrum_rpc::RpcLimits {
+        gas_cap: rpc.gas_cap,
+        evm_timeout: rpc.evm_timeout,
+        heavy_threads: rpc
+            .heavy_threads
+            .map_or_else(spectrum_rpc::default_heavy_threads, usize::from),
+        heavy_queue: rpc.heavy_queue,
+        ..spectrum_rpc::RpcLimits::default()
+    };
     RpcConfig {
         http: (cli.dev || rpc.http).then(|| SocketAddr::new(rpc.http_addr, rpc.http_port)),
         ws: (cli.dev || rpc.ws).then(|| SocketAddr::new(rpc.ws_addr, rpc.ws_port)),
         http_apis: rpc.http_api.clone(),
         ws_apis: rpc.ws_api.clone(),
         http_cors: rpc.http_corsdomain.clone(),
+        http_vhosts: rpc.http_vhosts.clone(),
         ws_origins: rpc.ws_origins.clone(),
-        ..RpcConfig::default()
+        limits,
     }
 }
 

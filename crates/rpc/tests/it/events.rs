@@ -149,6 +149,16 @@ fn get_logs_limits_and_criteria() {
     assert_eq!(none, json!([]));
 }
 
+/// The error a call got is exactly `code` and `message`.
+fn assert_call_error(error: jsonrpsee::core::ClientError, code: i32, message: &str) {
+    match error {
+        jsonrpsee::core::ClientError::Call(error) => {
+            assert_eq!((error.code(), error.message()), (code, message));
+        }
+        other => panic!("expected error {code} {message:?}, got {other}"),
+    }
+}
+
 #[test]
 fn websocket_subscriptions() {
     let node = Node::devnet(57, |config| {
@@ -192,12 +202,18 @@ fn websocket_subscriptions() {
         }
         let fourth = other
             .subscribe::<Value, _>("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe")
-            .await;
-        assert!(fourth.is_err(), "a fourth subscription must be refused");
+            .await
+            .expect_err("a fourth subscription must be refused");
+        assert_call_error(fourth, -32006, "Too many subscriptions on the connection");
         let bad = client
             .subscribe::<Value, _>("eth_subscribe", rpc_params!["newBlocks"], "eth_unsubscribe")
-            .await;
-        assert!(bad.is_err());
+            .await
+            .expect_err("no such subscription");
+        assert_call_error(
+            bad,
+            -32602,
+            "invalid argument 0: no such subscription: \"newBlocks\"",
+        );
         let chain = node.chain.clone();
         let importer = tokio::task::spawn_blocking(move || {
             for block in crate::harness::blocks()

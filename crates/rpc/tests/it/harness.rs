@@ -184,6 +184,19 @@ impl Node {
     }
 }
 
+/// Limits the heavy pool: `threads` running, `queue` waiting, each EVM call stopped after
+/// `evm_timeout`.
+pub fn limit_heavy(config: &mut RpcConfig, threads: usize, queue: usize, evm_timeout: Duration) {
+    config.limits.heavy_threads = threads;
+    config.limits.heavy_queue = queue;
+    config.limits.evm_timeout = evm_timeout;
+}
+
+/// Caps the subscriptions of all connections together.
+pub fn limit_subscriptions(config: &mut RpcConfig, max: usize) {
+    config.limits.max_subscriptions = max;
+}
+
 /// The node over the whole reference chain, shared by read-only tests.
 pub fn shared() -> &'static Node {
     static NODE: OnceLock<Node> = OnceLock::new();

@@ -8,4 +8,5 @@ mod events;
 mod harness;
 mod pool;
 mod reference;
+mod safety;
 mod transport;

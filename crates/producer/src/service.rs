@@ -168,7 +168,8 @@ impl ProducerService {
             tracing::warn!(
                 head,
                 signed_number = last.number,
-                "the database is behind the last block this validator signed (lost commits after a crash?): it seals nothing up to that height"
+                record = %self.config.record.path().display(),
+                "the database is behind the last block this validator signed (lost commits after a crash?): it seals nothing up to that height until the chain passes it; on a throwaway chain whose blocks nobody kept, remove the record to seal again"
             );
         }
     }

@@ -106,7 +106,10 @@ pub fn rpc_params(data: &[u8]) {
         let _ = params::required(&values, index);
         let _ = params::optional(&values, index);
         if let Ok(quantity) = params::quantity_u64(value, index) {
-            assert_eq!(params::quantity(value, index).ok(), Some(quantity.into()));
+            assert_eq!(
+                params::quantity(value, index).ok(),
+                Some(alloy_primitives::U256::from(quantity))
+            );
         }
         let _ = params::address(value, index);
         let _ = params::hash(value, index);

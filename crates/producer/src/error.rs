@@ -1,6 +1,8 @@
 //! Why a block could not be produced.
 
 use alloy_primitives::{Address, B256};
+
+use crate::record::SealRecordError;
 use spectrum_chain::ChainError;
 use spectrum_consensus::{ProviderError, SealError, VrfError};
 use spectrum_execution::ExecutionError;
@@ -57,6 +59,22 @@ pub enum ProducerError {
     /// A database read failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// This validator already signed a block at this height or above (possibly before a
+    /// crash that cost the database its newest commits): signing another would equivocate.
+    #[error(
+        "refusing to seal block {number}: this validator already signed block {signed_number} ({signed_hash}); it waits for the chain to pass that height"
+    )]
+    AlreadySigned {
+        /// The block we were about to seal.
+        number: u64,
+        /// The highest block this validator signed.
+        signed_number: u64,
+        /// Its hash.
+        signed_hash: B256,
+    },
+    /// The record of the last signed block could not be written: nothing is sealed without it.
+    #[error(transparent)]
+    SealRecord(#[from] SealRecordError),
     /// A number left its range.
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),

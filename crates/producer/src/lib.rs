@@ -3,8 +3,10 @@
 //! signer's own chief-update transaction first with the volunteer `takeMiner` picks, add
 //! candidate transactions while gas lasts, execute, compute the roots and seal.
 //!
-//! **Owns:** [`BlockProducer`] (building one block on the head) and [`ProducerService`] (when a
-//! validator node builds: at its turn, on new transactions, on a timer for `--dev`).
+//! **Owns:** [`BlockProducer`] (building one block on the head), [`ProducerService`] (when a
+//! validator node builds: at its turn, on new transactions, on a timer for `--dev`) and
+//! [`SealRecord`] (the fsync'd record of the last block signed: after a crash the validator
+//! never signs a second, different block at a height it already signed).
 //!
 //! **Must not touch:** the database's writes (a built block goes through
 //! `spectrum_chain::Blockchain::insert_block` like any peer's block, so every block we
@@ -14,6 +16,7 @@
 mod build;
 mod error;
 mod plan;
+mod record;
 mod service;
 
 use std::sync::Arc;
@@ -30,6 +33,7 @@ pub use build::{
 };
 pub use error::ProducerError;
 pub use plan::SlotPlan;
+pub use record::{LastSealed, SealRecord, SealRecordError};
 pub use service::{ProducerConfig, ProducerService, ProductionMode, TransactionSource};
 
 /// Builds blocks on the canonical head of a database.

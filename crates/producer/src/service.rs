@@ -11,11 +11,15 @@ use spectrum_chain::{Blockchain, InsertOutcome};
 use spectrum_primitives::SealedBlock;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::{BlockProducer, BuildRequest, Candidate, ProducerError, Skipped, SlotPlan};
+use crate::{BlockProducer, BuildRequest, Candidate, ProducerError, SealRecord, Skipped, SlotPlan};
 
 /// After a failed attempt, wait this long before the next (a failure that repeats must not
 /// spin a core).
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// While a height this validator already signed is next, how often to say so (absent a new
+/// head).
+const ALREADY_SIGNED_REMINDER: Duration = Duration::from_secs(30);
 
 /// Where the transactions for our blocks come from (the node's pool).
 pub trait TransactionSource: Send + Sync {
@@ -51,6 +55,9 @@ pub struct ProducerConfig {
     pub coinbase: Option<alloy_primitives::Address>,
     /// When to build.
     pub mode: ProductionMode,
+    /// The durable record of the last block this key signed (one per key, in the datadir):
+    /// written before a block leaves the node, checked before every seal.
+    pub record: Arc<SealRecord>,
 }
 
 /// Builds blocks as `config.mode` says and inserts them; each block we made canonical is sent
@@ -94,6 +101,7 @@ impl ProducerService {
         let mut heads = self.chain.subscribe();
         let mut last_block = tokio::time::Instant::now();
         tracing::info!(signer = %self.signer, mode = ?self.config.mode, "block production started");
+        self.announce_record();
         loop {
             let plan = match self.current_plan() {
                 Ok(plan) => plan,
@@ -108,6 +116,17 @@ impl ProducerService {
                     continue;
                 }
             };
+            if let Some(signed) = self.config.record.forbids(plan.number) {
+                tracing::warn!(
+                    number = plan.number,
+                    signed_number = signed.number,
+                    signed_hash = %signed.hash,
+                    record = %self.config.record.path().display(),
+                    "refusing to seal: this validator already signed a block at this height (before a restart?); waiting for the chain to pass it"
+                );
+                wait_for_head(&mut heads, ALREADY_SIGNED_REMINDER).await;
+                continue;
+            }
             // Wait until our role's earliest time and, on --dev, until there is something to
             // do; a new head (someone else's block, or ours) means re-planning.
             let until_earliest = duration_until(plan.earliest);
@@ -138,6 +157,23 @@ impl ProducerService {
         }
     }
 
+    /// Says at start which block this key signed last, and whether the database is behind it.
+    fn announce_record(&self) {
+        let Some(last) = self.config.record.last() else {
+            return;
+        };
+        let head = self.chain.db().head().ok().flatten().map(|(n, _)| n);
+        tracing::info!(number = last.number, hash = %last.hash, ?head, "last block this validator signed");
+        if head.is_some_and(|head| head < last.number) {
+            tracing::warn!(
+                head,
+                signed_number = last.number,
+                record = %self.config.record.path().display(),
+                "the database is behind the last block this validator signed (lost commits after a crash?): it seals nothing up to that height until the chain passes it; on a throwaway chain whose blocks nobody kept, remove the record to seal again"
+            );
+        }
+    }
+
     fn current_plan(&self) -> Result<SlotPlan, ProducerError> {
         let db = self.chain.db();
         let (_, head) = db.head()?.ok_or(ProducerError::UnknownParent(B256::ZERO))?;
@@ -154,14 +190,18 @@ impl ProducerService {
         let transactions = self.transactions.clone();
         let key = self.config.key;
         let coinbase = self.config.coinbase;
+        let record = self.config.record.clone();
         // Building executes transactions: keep it off the async workers.
         let result = tokio::task::spawn_blocking(move || {
             build_and_insert(
                 &chain,
                 &producer,
                 transactions.as_ref(),
-                &key,
-                coinbase,
+                Signer {
+                    key: &key,
+                    coinbase,
+                    record: &record,
+                },
                 plan,
             )
         })
@@ -187,16 +227,35 @@ impl ProducerService {
     }
 }
 
+/// Who signs, and the record that keeps them from signing twice at a height.
+struct Signer<'a> {
+    key: &'a SecretKey,
+    coinbase: Option<alloy_primitives::Address>,
+    record: &'a SealRecord,
+}
+
 /// Builds on the current head if it is still `plan`'s parent, inserts, and returns the block
 /// if it became canonical.
+///
+/// Equivocation guard: nothing is built at a height the record forbids; the block is recorded
+/// (fsync'd) before it is inserted (from then on RPC subscribers and peers' requests may see
+/// it), and the database's WAL is synced before it is handed out for gossip, so that after a
+/// crash the validator still has the block it told others about.
 fn build_and_insert(
     chain: &Blockchain,
     producer: &BlockProducer,
     transactions: &dyn TransactionSource,
-    key: &SecretKey,
-    coinbase: Option<alloy_primitives::Address>,
+    signer: Signer<'_>,
     plan: SlotPlan,
 ) -> Result<Option<SealedBlock>, ProducerError> {
+    let already_signed = |signed: crate::LastSealed| ProducerError::AlreadySigned {
+        number: plan.number,
+        signed_number: signed.number,
+        signed_hash: signed.hash,
+    };
+    if let Some(signed) = signer.record.forbids(plan.number) {
+        return Err(already_signed(signed));
+    }
     let started = std::time::Instant::now();
     let (number, head) = chain
         .db()
@@ -208,8 +267,8 @@ fn build_and_insert(
     let timestamp = plan.earliest.max(unix_now());
     let built = producer.build(BuildRequest {
         parent: head,
-        key,
-        coinbase,
+        key: signer.key,
+        coinbase: signer.coinbase,
         timestamp: Some(timestamp),
         transactions: transactions.best(),
     })?;
@@ -228,9 +287,18 @@ fn build_and_insert(
         transactions.remove_invalid(&invalid);
     }
     let block = built.block;
+    if !signer.record.record(block.number(), block.hash())? {
+        // Only reachable if another sealer shares the record: fail safe.
+        let signed = signer.record.last().unwrap_or(crate::LastSealed {
+            number: block.number(),
+            hash: block.hash(),
+        });
+        return Err(already_signed(signed));
+    }
     let outcome = chain.insert_block(block.clone())?;
     match outcome {
         InsertOutcome::Canonical { number, gas_used } => {
+            chain.db().sync_wal()?;
             tracing::info!(
                 number,
                 hash = %block.hash(),

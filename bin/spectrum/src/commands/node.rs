@@ -11,7 +11,7 @@ use secp256k1::SecretKey;
 use spectrum_chain::{Blockchain, CanonicalChange, TribeBlockValidator};
 use spectrum_chainspec::{ChainSpec, dev};
 use spectrum_producer::{
-    Candidate, ProducerConfig, ProducerService, ProductionMode, TransactionSource,
+    Candidate, ProducerConfig, ProducerService, ProductionMode, SealRecord, TransactionSource,
 };
 use spectrum_rpc::{RpcConfig, RpcContext};
 use spectrum_storage::Database;
@@ -173,6 +173,7 @@ async fn serve(
                 key,
                 coinbase: cli.produce.coinbase,
                 mode,
+                record: Arc::new(seal_record(datadir, &key)?),
             },
         );
         let pending = pool.subscribe_pending();
@@ -245,6 +246,15 @@ async fn serve(
         p2p.stop();
     }
     Ok(())
+}
+
+/// The record of the last block `key` signed: `<datadir>/last-sealed-<address>`, outside the
+/// database so that it survives the database losing unsynced commits (and is fsync'd itself).
+fn seal_record(datadir: &DataDir, key: &SecretKey) -> eyre::Result<SealRecord> {
+    let path = datadir
+        .path()
+        .join(format!("last-sealed-{}", key_address(key)));
+    SealRecord::open(&path).wrap_err("cannot read the record of the last sealed block")
 }
 
 /// Says at start whether the validator may seal the next block, so that a key outside the

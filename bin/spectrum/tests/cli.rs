@@ -179,7 +179,9 @@ fn help_lists_commands_and_flags() {
         .take_while(|l| l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    for command in ["init", "import", "export", "db", "genesis", "account", "bench"] {
+    for command in [
+        "init", "import", "export", "db", "genesis", "account", "bench",
+    ] {
         assert!(
             commands.contains(&command),
             "--help lists no command {command}: {commands:?}\n{text}"

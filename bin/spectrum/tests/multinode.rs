@@ -218,7 +218,9 @@ fn check_stand_ins(net: &Network, node: &Node, killed_at: u64, dead: usize) {
         let miner = miner_of(&block);
         let delay = timestamp_of(&block) - timestamp_of(&parent);
         let difficulty = quantity_u64(&block["difficulty"]);
-        let what = format!("block {number}: in turn {in_turn}, sealed by {miner} after {delay} s at difficulty {difficulty}");
+        let what = format!(
+            "block {number}: in turn {in_turn}, sealed by {miner} after {delay} s at difficulty {difficulty}"
+        );
         if in_turn == dead_address && miner == dead_address {
             assert_eq!(number, killed_at + 1, "the dead validator sealed {what}");
             continue;
@@ -238,8 +240,15 @@ fn check_stand_ins(net: &Network, node: &Node, killed_at: u64, dead: usize) {
                 .find(|(_, l)| **l != dead_address)
                 .expect("a live leader");
             let i = u64::try_from(i).expect("a small index");
-            assert_eq!(miner, *stand_in, "the first live leader in L' stands in: {what}");
-            assert_eq!(difficulty, 5 - i, "a stand-in's difficulty (L'[{i}]): {what}");
+            assert_eq!(
+                miner, *stand_in,
+                "the first live leader in L' stands in: {what}"
+            );
+            assert_eq!(
+                difficulty,
+                5 - i,
+                "a stand-in's difficulty (L'[{i}]): {what}"
+            );
             assert!(
                 delay >= STAND_IN_DELAY + 4 * i,
                 "a stand-in L'[{i}] waits period + 3 + 4i s: {what}"
@@ -251,7 +260,11 @@ fn check_stand_ins(net: &Network, node: &Node, killed_at: u64, dead: usize) {
             assert!(delay >= PERIOD - 1, "in turn after period - 1: {what}");
         }
     }
-    assert!(stand_ins > 0, "a stand-in filled at least one of validator {}'s slots", dead + 1);
+    assert!(
+        stand_ins > 0,
+        "a stand-in filled at least one of validator {}'s slots",
+        dead + 1
+    );
 }
 
 fn path_str(path: &Path) -> &str {

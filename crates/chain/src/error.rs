@@ -284,6 +284,7 @@ fn execution_error_is_invalid(error: &ExecutionError) -> bool {
         ExecutionError::State(_)
         | ExecutionError::MissingCode(_)
         | ExecutionError::Evm { .. }
+        | ExecutionError::CallTimeout
         | ExecutionError::Overflow(_)
         | ExecutionError::UnsupportedFork { .. } => false,
     }

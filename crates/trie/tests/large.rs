@@ -49,5 +49,9 @@ fn hundred_thousand_keys_and_ten_thousand_changes_match_alloy() {
     let update = apply_and_check(&mut store, &mut model, changes(10_000));
     assert_ne!(update.root, initial.root);
     // 1,000 inserts of new keys and up to 1,000 deletes of existing ones.
-    assert!(model.len() > 100_000 && model.len() <= 101_000, "{}", model.len());
+    assert!(
+        model.len() > 100_000 && model.len() <= 101_000,
+        "{}",
+        model.len()
+    );
 }

@@ -133,7 +133,10 @@ def main():
         print("flood calls:", json.dumps(flood.counts))
     finally:
         node.terminate()
-        node.wait(timeout=30)
+        try:
+            node.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # calls still running on its heavy pool
+            node.kill()
 
 
 if __name__ == "__main__":

@@ -140,8 +140,8 @@ pub enum ChainError {
         number: u64,
         /// Its hash.
         hash: B256,
-        /// The rule and its values.
-        source: TribeError,
+        /// The rule and its values (boxed: the largest variant, and errors travel by value).
+        source: Box<TribeError>,
     },
     /// The body's transactions do not hash to the header's root.
     #[error("transactions root mismatch: {0}")]
@@ -301,7 +301,7 @@ mod tests {
         ChainError::Invalid {
             number: 9,
             hash: B256::ZERO,
-            source,
+            source: Box::new(source),
         }
     }
 

@@ -132,7 +132,7 @@ impl Blockchain {
         checked.map_err(|source| ChainError::Invalid {
             number: block.number(),
             hash: block.hash(),
-            source,
+            source: Box::new(source),
         })
     }
 }

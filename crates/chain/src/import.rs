@@ -33,7 +33,7 @@ impl Blockchain {
         let invalid = |source| ChainError::Invalid {
             number,
             hash,
-            source,
+            source: Box::new(source),
         };
         let parent = self
             .db
@@ -79,7 +79,7 @@ impl Blockchain {
                 block_signer(header).map_err(|e| ChainError::Invalid {
                     number: header.number,
                     hash: block.hash(),
-                    source: TribeError::Seal(e),
+                    source: Box::new(TribeError::Seal(e)),
                 })
             }
             _ => Ok(header.beneficiary),

@@ -343,7 +343,7 @@ fn rejection(node: &Node, block: spectrum_primitives::Block) -> spectrum_chain::
 /// The Tribe rule a refusal names.
 fn tribe_rule(error: spectrum_chain::ChainError) -> spectrum_consensus::TribeError {
     match error {
-        spectrum_chain::ChainError::Invalid { source, .. } => source,
+        spectrum_chain::ChainError::Invalid { source, .. } => *source,
         other => panic!("not a Tribe refusal: {other}"),
     }
 }

@@ -44,7 +44,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use chain_view::DatabaseChainView;
 pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
-pub use round::{RoundError, RoundSummary};
+pub use round::{FalseClaim, RoundError, RoundSummary};
 pub use service::{GossipedTransactions, SyncHandle, spawn_sync};
 
 /// Sync settings.

@@ -47,19 +47,30 @@ pub enum RoundError {
     /// The peer announced a total difficulty its chain does not reach: it delivered nothing
     /// beyond our common block, or blocks that do not add up to its claim. It is penalised and
     /// not synced from again until it announces another status.
-    #[error("peer {peer} claimed total difficulty {claimed} but its chain reaches {reached}")]
+    #[error(
+        "peer {peer} claimed total difficulty {} but its chain reaches {}",
+        .claim.claimed,
+        .claim.reached
+    )]
     FalseClaim {
         /// The peer.
         peer: PeerId,
-        /// The total difficulty it announced.
-        claimed: U256,
-        /// The total difficulty of the last block it delivered (zero if it could not show
-        /// even the block we asked for first).
-        reached: U256,
+        /// What it claimed and what it showed (boxed: errors travel by value).
+        claim: Box<FalseClaim>,
     },
     /// Our side failed (database).
     #[error("local: {0}")]
     Local(String),
+}
+
+/// A total difficulty announced and the one a peer's delivered chain reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FalseClaim {
+    /// The total difficulty it announced.
+    pub claimed: U256,
+    /// The total difficulty of the last block it delivered (zero if it could not show even
+    /// the block we asked for first).
+    pub reached: U256,
 }
 
 /// What a finished round did.
@@ -381,8 +392,10 @@ impl Ctx {
         self.network.penalise(peer, Penalty::FalseClaim).await;
         RoundError::FalseClaim {
             peer,
-            claimed: target.total_difficulty,
-            reached,
+            claim: Box::new(FalseClaim {
+                claimed: target.total_difficulty,
+                reached,
+            }),
         }
     }
 }

@@ -353,13 +353,10 @@ impl SyncService {
                 info!(%peer, %reason, "sync round failed: trying another peer");
                 self.excluded.insert(peer, Instant::now() + EXCLUSION);
             }
-            Err(RoundError::FalseClaim {
-                peer,
-                claimed,
-                reached,
-            }) => {
-                info!(%peer, %claimed, %reached, "peer's status is false: syncing from another peer");
-                self.false_claims.insert(peer, claimed);
+            Err(RoundError::FalseClaim { peer, claim }) => {
+                info!(%peer, claimed = %claim.claimed, reached = %claim.reached,
+                    "peer's status is false: syncing from another peer");
+                self.false_claims.insert(peer, claim.claimed);
                 self.excluded.insert(peer, Instant::now() + EXCLUSION);
             }
             Err(RoundError::Local(reason)) => {

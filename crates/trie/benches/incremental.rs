@@ -2,45 +2,25 @@
 //! map: `cargo bench -p spectrum-trie --bench incremental`. Correctness of the same work is
 //! the `large` test.
 
+#[path = "../tests/common/workload.rs"]
+mod workload;
+
 use std::collections::BTreeMap;
 
-use alloy_primitives::{B256, U256, keccak256};
-use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, KECCAK_EMPTY, Nibbles};
+use alloy_primitives::B256;
+use alloy_trie::{HashBuilder, Nibbles};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use spectrum_trie::{MemoryNodeStore, account_leaf_value, update_trie};
-
-const KEYS: u64 = 100_000;
-
-fn account(i: u64) -> Vec<u8> {
-    account_leaf_value(
-        i,
-        U256::from(i) * U256::from(1_000_000_007u64),
-        EMPTY_ROOT_HASH,
-        KECCAK_EMPTY,
-    )
-}
-
-/// `count` changes: 80% value changes of existing keys, 10% new keys, 10% deletes.
-fn changes(count: u64) -> Vec<(B256, Option<Vec<u8>>)> {
-    (0..count)
-        .map(|i| {
-            let pick = u64::from_be_bytes(keccak256(i.to_le_bytes())[..8].try_into().unwrap());
-            match i % 10 {
-                0 => (keccak256((KEYS + i).to_be_bytes()), Some(account(i))),
-                1 => (keccak256((pick % KEYS).to_be_bytes()), None),
-                _ => (keccak256((pick % KEYS).to_be_bytes()), Some(account(i + 7))),
-            }
-        })
-        .collect()
-}
+use spectrum_trie::{MemoryNodeStore, update_trie};
+use workload::{changes, initial};
 
 fn bench(c: &mut Criterion) {
-    let map: BTreeMap<B256, Vec<u8>> = (0..KEYS)
-        .map(|i| (keccak256(i.to_be_bytes()), account(i)))
+    let map: BTreeMap<B256, Vec<u8>> = initial()
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
         .collect();
     let mut store = MemoryNodeStore::new();
-    let initial = update_trie(&store, map.iter().map(|(k, v)| (*k, Some(v.clone())))).unwrap();
-    store.apply(&initial);
+    let built = update_trie(&store, initial()).unwrap();
+    store.apply(&built);
 
     let mut group = c.benchmark_group("trie_100k_keys");
     group.sample_size(10);

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a subset
 
+pub mod workload;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::{B256, keccak256};

@@ -36,12 +36,17 @@ impl Blockchain {
     }
 
     /// Remembers `hash` if `error` says the block is invalid. A block too far in the future is
-    /// not remembered: it may become acceptable once its time comes closer.
+    /// not remembered: it may become acceptable once its time comes closer. Nor is a body that
+    /// does not match its header: the hash names the header only, so remembering it would let
+    /// anyone who pairs an honest header with a wrong body get the honest block refused.
     pub(crate) fn remember_refusal(&self, hash: B256, error: &ChainError) {
         if error.is_invalid_block()
             && !matches!(
                 error,
-                ChainError::FutureBlock { .. } | ChainError::KnownBad { .. }
+                ChainError::FutureBlock { .. }
+                    | ChainError::KnownBad { .. }
+                    | ChainError::TransactionsRoot(_)
+                    | ChainError::OmmersHash(_)
             )
         {
             self.bad_blocks.insert(hash, BadKind::Invalid);

@@ -328,6 +328,64 @@ async fn an_invalid_gossiped_block_is_rejected_and_its_relay_banned() {
     assert_eq!(sink.head().1, blocks[101].hash());
 }
 
+/// Forged heavy blocks by gossip (issue 13): block 1 with difficulty 2^128 and its seal
+/// untouched, and VRF-era block 101 re-weighted the same way. Neither may move the head of a
+/// node at block 100, nor be stored; each relay is banned for an invalid block. On devnet
+/// block 1 meets its checkpoint first; the difficulty range that refuses it elsewhere is
+/// `crates/chain/tests/fork_safety.rs`'s, with the checkpoints cleared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_heavy_gossiped_blocks_leave_the_head_unchanged() {
+    let blocks = chain_file("spectrum-devnet-multi");
+    let source = Store::devnet();
+    source.import(&blocks[..=100]);
+    let source_net = server(1, &source, Arc::new(source.view())).await;
+    let sink = Store::devnet();
+    let node = syncing_node(2, &sink, &[&source_net]).await;
+    wait_until("synced to 100", || sink.head().0 == 100).await;
+    let head = sink.head();
+
+    for (key, number) in [(4u8, 1usize), (6, 101)] {
+        let (rogue, mut rogue_events) = start(
+            network_config(key, &source, &[&node.network]),
+            Arc::new(source.view()),
+        )
+        .await
+        .unwrap();
+        let rogue_id = rogue.local_peer_id();
+        wait_until("rogue in the mesh", || rogue.gossip_peer_count() == 1).await;
+        let mut forged = blocks[number].clone().unseal();
+        forged.header.difficulty = U256::from(1u8) << 128;
+        let forged = forged.seal_slow();
+        rogue.broadcast_block(&forged).await;
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let event = tokio::time::timeout_at(deadline, rogue_events.recv())
+                .await
+                .expect("rogue disconnected before the deadline")
+                .unwrap();
+            if let NetworkEvent::PeerDisconnected { peer } = event
+                && peer == node.network.local_peer_id()
+            {
+                break;
+            }
+        }
+        assert!(node.network.is_banned(&rogue_id), "block {number}'s relay");
+        assert_eq!(
+            sink.head(),
+            head,
+            "forged heavy block {number} moved the head"
+        );
+        assert!(
+            sink.chain
+                .db()
+                .block_number(&forged.hash())
+                .unwrap()
+                .is_none(),
+            "forged heavy block {number} was stored"
+        );
+    }
+}
+
 /// Serves its chain honestly but announces a total difficulty far above it.
 struct Inflated(DatabaseChainView);
 

@@ -14,7 +14,8 @@ use spectrum_chain::{Blockchain, TribeBlockValidator, genesis_commit};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 use spectrum_network::{
-    ChainStatus, ChainView, HeadersRequest, NetworkConfig, NetworkEvent, NetworkHandle, start,
+    ChainStatus, ChainView, EventReceiver, HeadersRequest, NetworkConfig, NetworkEvent,
+    NetworkHandle, PeerId, start,
 };
 use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom, SealedBlock, SealedHeader};
 use spectrum_storage::Database;
@@ -140,6 +141,34 @@ async fn syncing_node(key: u8, store: &Store, bootnodes: &[&NetworkHandle]) -> S
         network,
         sync,
         seen,
+    }
+}
+
+/// A peer serving `store`'s chain, connected to `target` and in its gossip mesh.
+async fn rogue(key: u8, store: &Store, target: &NetworkHandle) -> (NetworkHandle, EventReceiver) {
+    let (rogue, events) = start(
+        network_config(key, store, &[target]),
+        Arc::new(store.view()),
+    )
+    .await
+    .unwrap();
+    wait_until("rogue in the mesh", || rogue.gossip_peer_count() == 1).await;
+    (rogue, events)
+}
+
+/// Waits, within the deadline, until `events` report the connection to `from` closed.
+async fn disconnected(events: &mut EventReceiver, from: PeerId) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("disconnected before the deadline")
+            .unwrap();
+        if let NetworkEvent::PeerDisconnected { peer } = event
+            && peer == from
+        {
+            return;
+        }
     }
 }
 
@@ -292,12 +321,8 @@ async fn an_invalid_gossiped_block_is_rejected_and_its_relay_banned() {
 
     // A rogue peer on the same chain relays block 101 with its seal's last byte changed: the
     // seal recovers another address, not an authorised signer.
-    let rogue_view: Arc<dyn ChainView> = Arc::new(source.view());
-    let (rogue, mut rogue_events) = start(network_config(4, &source, &[&node.network]), rogue_view)
-        .await
-        .unwrap();
+    let (rogue, mut rogue_events) = rogue(4, &source, &node.network).await;
     let rogue_id = rogue.local_peer_id();
-    wait_until("rogue in the mesh", || rogue.gossip_peer_count() == 1).await;
     let mut forged = blocks[101].clone().unseal();
     let mut extra = forged.header.extra_data.to_vec();
     let last = extra.len() - 66;
@@ -305,18 +330,7 @@ async fn an_invalid_gossiped_block_is_rejected_and_its_relay_banned() {
     forged.header.extra_data = extra.into();
     let forged = forged.seal_slow();
     rogue.broadcast_block(&forged).await;
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let event = tokio::time::timeout_at(deadline, rogue_events.recv())
-            .await
-            .expect("rogue disconnected before the deadline")
-            .unwrap();
-        if let NetworkEvent::PeerDisconnected { peer } = event
-            && peer == node.network.local_peer_id()
-        {
-            break;
-        }
-    }
+    disconnected(&mut rogue_events, node.network.local_peer_id()).await;
     assert!(node.network.is_banned(&rogue_id));
     assert_eq!(sink.head().0, 100, "the forged block was not imported");
 
@@ -345,30 +359,13 @@ async fn forged_heavy_gossiped_blocks_leave_the_head_unchanged() {
     let head = sink.head();
 
     for (key, number) in [(4u8, 1usize), (6, 101)] {
-        let (rogue, mut rogue_events) = start(
-            network_config(key, &source, &[&node.network]),
-            Arc::new(source.view()),
-        )
-        .await
-        .unwrap();
+        let (rogue, mut rogue_events) = rogue(key, &source, &node.network).await;
         let rogue_id = rogue.local_peer_id();
-        wait_until("rogue in the mesh", || rogue.gossip_peer_count() == 1).await;
         let mut forged = blocks[number].clone().unseal();
         forged.header.difficulty = U256::from(1u8) << 128;
         let forged = forged.seal_slow();
         rogue.broadcast_block(&forged).await;
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let event = tokio::time::timeout_at(deadline, rogue_events.recv())
-                .await
-                .expect("rogue disconnected before the deadline")
-                .unwrap();
-            if let NetworkEvent::PeerDisconnected { peer } = event
-                && peer == node.network.local_peer_id()
-            {
-                break;
-            }
-        }
+        disconnected(&mut rogue_events, node.network.local_peer_id()).await;
         assert!(node.network.is_banned(&rogue_id), "block {number}'s relay");
         assert_eq!(
             sink.head(),

@@ -10,13 +10,19 @@ use spectrum_consensus::{
     ProviderError, SignerSet, SignerSetProvider, TribeError, TribeValidator, is_chief_100,
     take_miner, validate_chief_tx_receipt, validate_chief_volunteer,
 };
-use spectrum_execution::BlockExecutor;
+use spectrum_execution::{BlockExecutor, CallRequest};
 use spectrum_primitives::{ReceiptWithBloom, SealedBlock, SealedHeader};
 use spectrum_storage::Database;
 use spectrum_storage_api::StateProvider;
 
 use crate::BlockValidator;
 
+/// Gas of every chief, ChiefBase and POC view the engine reads: the reference runs them
+/// through its `eth_call` path with 50,000,000 gas whatever the block's gas limit (tribe.md
+/// §5). This, not a list length, bounds the work of reading a staking list; with the block's
+/// gas limit instead, a list costing more to read than a block holds would stop a chain the
+/// reference keeps running.
+const CHIEF_VIEW_GAS: u64 = 50_000_000;
 /// `getStatus()` of every chief version.
 const GET_STATUS: [u8; 4] = [0x4e, 0x69, 0xd5, 0x60];
 /// ChiefBase `takeLeaderList()`.
@@ -209,19 +215,25 @@ impl ChiefContracts {
             number: at.number,
             reason,
         };
+        let request = CallRequest {
+            from: Address::ZERO,
+            to: Some(to),
+            gas_limit: CHIEF_VIEW_GAS,
+            gas_price: 0,
+            value: U256::ZERO,
+            data: Bytes::copy_from_slice(call.1),
+        };
         let outcome = self.with_state(at, |state| {
             self.executor
-                .call(
-                    at.header(),
-                    state,
-                    Address::ZERO,
-                    to,
-                    Bytes::copy_from_slice(call.1),
-                )
+                .call_with(at.header(), state, &request)
                 .map_err(|e| failed(e.to_string()))
         })?;
         if !outcome.success {
-            return Err(failed("the call reverted".to_owned()));
+            let reason = match outcome.halt {
+                Some(halt) => format!("the call halted: {halt}"),
+                None => "the call reverted".to_owned(),
+            };
+            return Err(failed(reason));
         }
         Ok(outcome.output)
     }

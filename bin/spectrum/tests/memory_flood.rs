@@ -222,7 +222,11 @@ fn peak_memory_under_a_block_flood() {
     let node = start_node(dir.path());
     let datadir = dir.path().join("node");
     let genesis = node.block(0).expect("genesis");
-    let genesis_hash: B256 = genesis["hash"].as_str().expect("hash").parse().expect("hex");
+    let genesis_hash: B256 = genesis["hash"]
+        .as_str()
+        .expect("hash")
+        .parse()
+        .expect("hex");
     let gas_limit = quantity_u64(&genesis["gasLimit"]);
     let status = ChainStatus {
         chain_id: CHAIN_ID,
@@ -245,10 +249,9 @@ fn peak_memory_under_a_block_flood() {
         config.port = 0;
         config.discovery = false;
         config.bootnodes = vec![node.p2p.parse().expect("a multiaddr")];
-        let (peer, mut events) =
-            spectrum_network::start(config, Arc::new(GenesisOnly(status)))
-                .await
-                .expect("the peer starts");
+        let (peer, mut events) = spectrum_network::start(config, Arc::new(GenesisOnly(status)))
+            .await
+            .expect("the peer starts");
         let reporter = peer.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
@@ -267,9 +270,7 @@ fn peak_memory_under_a_block_flood() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let big = big_transactions(3);
-        let size = alloy_rlp::Encodable::length(
-            &block(B256::ZERO, 0, gas_limit, 0, &big).unseal(),
-        );
+        let size = alloy_rlp::Encodable::length(&block(B256::ZERO, 0, gas_limit, 0, &big).unseal());
         println!("block message: {size} bytes");
 
         // Phase 1: maximum-size blocks whose parent nobody has, in two rounds of 60: the peak
@@ -332,4 +333,13 @@ fn peak_memory_under_a_block_flood() {
         log_count(&node, "Future"),
         log_count(&node, "the queue is full")
     );
+    // What the node held against the peer, if anything.
+    let log = std::fs::read_to_string(&node.log).unwrap_or_default();
+    for line in log.lines().filter(|line| {
+        ["penalised", "banned", "disconnected", "sync round failed"]
+            .iter()
+            .any(|word| line.contains(word))
+    }) {
+        println!("  {}", line.get(..260).unwrap_or(line));
+    }
 }

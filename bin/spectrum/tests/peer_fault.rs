@@ -122,7 +122,11 @@ fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let node = start_node(dir.path());
     let genesis = node.block(0).expect("genesis");
-    let genesis_hash: B256 = genesis["hash"].as_str().expect("hash").parse().expect("hex");
+    let genesis_hash: B256 = genesis["hash"]
+        .as_str()
+        .expect("hash")
+        .parse()
+        .expect("hex");
     let status = ChainStatus {
         chain_id: CHAIN_ID,
         genesis_hash,
@@ -140,7 +144,9 @@ fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
         (&short_of_gas, "intrinsic gas"),
     ] {
         let raw = format!("0x{}", hex::encode(alloy_rlp::encode(tx)));
-        let answer = node.try_call("eth_sendRawTransaction", json!([raw])).unwrap();
+        let answer = node
+            .try_call("eth_sendRawTransaction", json!([raw]))
+            .unwrap();
         let message = answer["error"]["message"].as_str().unwrap_or_default();
         assert!(
             message.to_lowercase().contains(rule),
@@ -199,8 +205,12 @@ fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
                 NetworkEvent::PeerDisconnected { .. } | NetworkEvent::PeerBanned { .. } => {
                     panic!("the peer lost its connection: {event:?}")
                 }
-                NetworkEvent::NewBlock { peer: from, msg_id, .. }
-                | NetworkEvent::Transactions { peer: from, msg_id, .. } => {
+                NetworkEvent::NewBlock {
+                    peer: from, msg_id, ..
+                }
+                | NetworkEvent::Transactions {
+                    peer: from, msg_id, ..
+                } => {
                     peer.report_message(msg_id, from, MessageValidation::Ignore)
                         .await;
                 }
@@ -210,7 +220,10 @@ fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
         peer_id
     });
     let log = std::fs::read_to_string(&node.log).expect("the node's log");
-    assert!(log.contains(&peer_id), "the node logged the peer's connection");
+    assert!(
+        log.contains(&peer_id),
+        "the node logged the peer's connection"
+    );
     let against_peer: Vec<&str> = log
         .lines()
         .filter(|line| {

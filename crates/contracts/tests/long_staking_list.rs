@@ -98,12 +98,10 @@ fn spec(gas_limit: u64) -> ChainSpec {
     spec.genesis.gas_limit = gas_limit;
     spec.tribe.sip004_min_gas_limit = spec.tribe.sip004_min_gas_limit.min(gas_limit);
     let coins = U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u64));
-    spec.genesis.alloc = std::iter::once((
-        address(&user1_key()),
-        GenesisAccount::with_balance(coins),
-    ))
-    .chain(tribe_genesis_alloc(&params).unwrap())
-    .collect();
+    spec.genesis.alloc =
+        std::iter::once((address(&user1_key()), GenesisAccount::with_balance(coins)))
+            .chain(tribe_genesis_alloc(&params).unwrap())
+            .collect();
     spec
 }
 
@@ -179,10 +177,16 @@ impl Network {
             })
             .unwrap_or_else(|e| panic!("building block {number}: {e}"));
         assert!(
-            built.receipts.iter().all(|r| r.receipt.status.coerce_status()),
+            built
+                .receipts
+                .iter()
+                .all(|r| r.receipt.status.coerce_status()),
             "block {number}: a transaction failed"
         );
-        for (node, what) in [(&self.producer_node, "producer"), (&self.importer, "importer")] {
+        for (node, what) in [
+            (&self.producer_node, "producer"),
+            (&self.importer, "importer"),
+        ] {
             let outcome = node
                 .chain
                 .insert_block(built.block.clone())
@@ -298,7 +302,11 @@ fn blocks_keep_coming_with_4097_stakers() {
     let net = Network::new(spec, all_keys(stakers));
     let blocks = net.deposit_all(pending);
     let (normal, gas) = net.normal_list();
-    assert_eq!(normal.len(), STAKERS, "POC getNormalList() after the deposits");
+    assert_eq!(
+        normal.len(),
+        STAKERS,
+        "POC getNormalList() after the deposits"
+    );
     println!(
         "{STAKERS} deposits in {blocks} blocks; getNormalList() of {STAKERS} entries costs {gas} gas"
     );
@@ -324,7 +332,10 @@ fn a_staking_list_costing_more_gas_than_a_block_holds_is_still_read() {
     let blocks = net.deposit_all(pending);
     let (normal, gas) = net.normal_list();
     assert_eq!(normal.len(), STAKERS);
-    assert!(gas > gas_limit, "reading {STAKERS} entries costs only {gas} gas");
+    assert!(
+        gas > gas_limit,
+        "reading {STAKERS} entries costs only {gas} gas"
+    );
     println!("{STAKERS} deposits in {blocks} blocks of {gas_limit} gas; reading them: {gas} gas");
     let picked = net.seal_empty(6);
     assert!(

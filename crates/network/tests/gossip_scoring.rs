@@ -149,10 +149,12 @@ async fn invalid_gossip_graylists_the_publisher_until_its_penalty_decays() {
     // Our own ban never fires here: what happens is gossipsub's scoring alone.
     victim_config.scoring.ban_threshold = i32::MIN / 2;
     let (victim, mut victim_events) = start(victim_config, chain.clone()).await.unwrap();
-    let (attacker, attacker_events) =
-        start(config(2, &chain, &[&victim]), chain.clone()).await.unwrap();
-    let (honest, honest_events) =
-        start(config(3, &chain, &[&victim]), chain.clone()).await.unwrap();
+    let (attacker, attacker_events) = start(config(2, &chain, &[&victim]), chain.clone())
+        .await
+        .unwrap();
+    let (honest, honest_events) = start(config(3, &chain, &[&victim]), chain.clone())
+        .await
+        .unwrap();
     for mut events in [attacker_events, honest_events] {
         tokio::spawn(async move { while events.recv().await.is_some() {} });
     }
@@ -168,7 +170,10 @@ async fn invalid_gossip_graylists_the_publisher_until_its_penalty_decays() {
     // `UndecodableMessage` in its own score book, which thus counts the ones it decoded).
     for i in 0..GARBAGE {
         attacker
-            .publish_raw(GossipTopic::Blocks, format!("not a block #{i}").into_bytes())
+            .publish_raw(
+                GossipTopic::Blocks,
+                format!("not a block #{i}").into_bytes(),
+            )
             .await;
     }
     // Then valid blocks, one every 100 ms, until the victim hears one; and one from the
@@ -177,7 +182,9 @@ async fn invalid_gossip_graylists_the_publisher_until_its_penalty_decays() {
     let mut published = 0u64;
     let mut honest_heard = false;
     let first_heard = loop {
-        attacker.broadcast_block(&block(&genesis, 1_000 + published)).await;
+        attacker
+            .broadcast_block(&block(&genesis, 1_000 + published))
+            .await;
         published += 1;
         match tokio::time::timeout(
             Duration::from_millis(100),
@@ -201,9 +208,11 @@ async fn invalid_gossip_graylists_the_publisher_until_its_penalty_decays() {
     // attacker's gossipsub score (−20 × invalid²) was below the graylist threshold (−80) and
     // its messages were dropped unread. Without scoring all 30 would be decoded and penalised.
     let score = victim.peer_score(&attacker_id);
-    let decoded = (-score + Penalty::UndecodableMessage.points() - 1)
-        / Penalty::UndecodableMessage.points();
-    println!("decoded {decoded} of {GARBAGE} invalid messages; first valid block heard: #{first_heard}");
+    let decoded =
+        (-score + Penalty::UndecodableMessage.points() - 1) / Penalty::UndecodableMessage.points();
+    println!(
+        "decoded {decoded} of {GARBAGE} invalid messages; first valid block heard: #{first_heard}"
+    );
     assert!(
         (3..GARBAGE / 2).contains(&decoded),
         "the victim decoded {decoded} of {GARBAGE} invalid messages (score {score})"
@@ -218,4 +227,3 @@ async fn invalid_gossip_graylists_the_publisher_until_its_penalty_decays() {
     assert!(!victim.is_banned(&attacker_id));
     assert!(victim.peers().iter().any(|p| p.id == attacker_id));
 }
-

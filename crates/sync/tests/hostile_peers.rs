@@ -320,20 +320,19 @@ async fn forged_heavy_branches_through_a_sync_round_leave_the_head_unchanged() {
             sink.chain.bad_block_count() - bad_before,
             expected_bad,
             "{what}: refused by the {} checks",
-            if expected_bad == 1 { "chain's" } else { "header" }
+            if expected_bad == 1 {
+                "chain's"
+            } else {
+                "header"
+            }
         );
     }
 
     // An honest peer: sync goes on.
     let honest_store = Store::devnet();
     honest_store.import(&blocks[..=300]);
-    let (honest, mut honest_events) = server(
-        20,
-        &honest_store,
-        Arc::new(honest_store.view()),
-        &[&node],
-    )
-    .await;
+    let (honest, mut honest_events) =
+        server(20, &honest_store, Arc::new(honest_store.view()), &[&node]).await;
     tokio::spawn(async move { while honest_events.recv().await.is_some() {} });
     wait_until("synced from the honest peer", || sink.head().0 == 300).await;
     assert_eq!(sink.head(), (300, blocks[300].hash()));
@@ -363,8 +362,7 @@ async fn a_block_within_the_future_drift_is_not_the_relays_fault() {
     // The relay is at 100 like the sink (no sync round): 101 arrives by gossip only.
     let source = Store::devnet();
     source.import(&blocks[..=100]);
-    let (relay, mut relay_events) =
-        server(3, &source, Arc::new(source.view()), &[&node]).await;
+    let (relay, mut relay_events) = server(3, &source, Arc::new(source.view()), &[&node]).await;
     let relay_id = relay.local_peer_id();
     wait_until("the relay in the mesh", || {
         relay.gossip_peer_count() == 1 && node.gossip_peer_count() == 1

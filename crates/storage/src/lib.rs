@@ -36,6 +36,8 @@ mod diff;
 mod error;
 mod genesis;
 mod keys;
+mod provider;
+pub use provider::{DbSnapshot, open_chain_store};
 mod read;
 mod reader;
 mod state;
@@ -43,11 +45,13 @@ pub mod tables;
 mod trie_scan;
 mod unwind;
 
-pub use codec::TxLocation;
-pub use commit::{BlockCommit, TrieNodeWrite, TrieTable};
 pub use db::{Database, TableStats};
 pub use error::StorageError;
-pub use genesis::{GenesisCommit, GenesisStatus};
+// The write types live in the storage API (the chain crate builds them without naming the
+// database); re-exported here for the tools that drive `Database` directly.
+pub use spectrum_storage_api::{
+    BlockCommit, GenesisCommit, GenesisStatus, TrieNodeWrite, TrieTable, TxLocation,
+};
 pub use state::{HistoricalState, LatestState};
 pub use tables::Table;
 

@@ -31,6 +31,8 @@ mod future;
 mod genesis;
 mod import;
 mod state_root;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 mod tribe;
 mod validator;
 
@@ -40,15 +42,15 @@ use alloy_primitives::{B256, U256};
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::ExecutionRules;
 use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transactions_root};
-use spectrum_storage::{BlockCommit, Database};
+use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
 pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::{Clock, MAX_FUTURE_SECS, system_clock};
 pub use genesis::genesis_commit;
-pub use state_root::{StateRootUpdate, apply_state_roots};
-pub use tribe::{ChiefContracts, ChiefStatus, PocStatus, TribeBlockValidator};
+pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
+pub use tribe::TribeBlockValidator;
 pub use validator::{BlockValidator, ExecutionChecksOnly};
 
 /// What happened to an inserted block.
@@ -95,9 +97,12 @@ pub enum InsertOutcome {
 /// (`--max-reorg-depth`, or a resync).
 pub const DEFAULT_MAX_REORG_DEPTH: u64 = 1024;
 
-/// The node's chain: database, chain spec, execution rules and header validation.
+/// The node's chain: the chain store, chain spec, execution rules and header validation.
 pub struct Blockchain {
-    db: Arc<Database>,
+    /// Reads and the import path's writes.
+    db: Arc<dyn ChainStore>,
+    /// The same store, read-only: what [`Blockchain::provider`] hands out.
+    reader: Arc<dyn ChainReader>,
     spec: Arc<ChainSpec>,
     rules: ExecutionRules,
     validator: Arc<dyn BlockValidator>,
@@ -112,9 +117,9 @@ pub struct Blockchain {
 }
 
 impl Blockchain {
-    /// A Spectrum chain over an initialised database.
+    /// A Spectrum chain over an initialised chain store.
     pub fn new(
-        db: Arc<Database>,
+        db: Arc<dyn ChainStore>,
         spec: Arc<ChainSpec>,
         validator: Arc<dyn BlockValidator>,
     ) -> Self {
@@ -124,13 +129,15 @@ impl Blockchain {
 
     /// A chain with other execution rules (the Ethereum test vectors run Ethereum's).
     pub fn with_rules(
-        db: Arc<Database>,
+        db: Arc<dyn ChainStore>,
         spec: Arc<ChainSpec>,
         rules: ExecutionRules,
         validator: Arc<dyn BlockValidator>,
     ) -> Self {
+        let reader: Arc<dyn ChainReader> = db.clone();
         Self {
             db,
+            reader,
             spec,
             rules,
             validator,
@@ -181,9 +188,16 @@ impl Blockchain {
         self.future.len()
     }
 
-    /// The database.
-    pub fn db(&self) -> &Arc<Database> {
-        &self.db
+    /// Read access to the chain data (headers, blocks, receipts, chain info, state snapshots):
+    /// what sync, the producer, RPC and the network views read. Writes go through this crate.
+    pub fn provider(&self) -> &Arc<dyn ChainReader> {
+        &self.reader
+    }
+
+    /// Makes every block committed so far survive power loss (fsyncs the write-ahead log). A
+    /// validator calls it before its own block leaves the node.
+    pub fn sync_wal(&self) -> Result<(), ChainError> {
+        Ok(self.db.sync_wal()?)
     }
 
     /// The chain spec.

@@ -50,7 +50,7 @@ pub use error::{ExecutionError, TxError};
 pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,
 };
-pub use rules::{CHIEF_UPDATE_SELECTOR, EthereumFork, ExecutionRules};
+pub use rules::{EthereumFork, ExecutionRules};
 
 #[cfg(test)]
 mod tests;

@@ -22,11 +22,11 @@ mod service;
 use std::sync::Arc;
 
 use alloy_primitives::Address;
-use spectrum_chain::ChiefContracts;
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::BlockExecutor;
 use spectrum_primitives::SealedHeader;
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainReader;
+use spectrum_tribe_state::ChiefContracts;
 
 pub use build::{
     BuildRequest, BuiltBlock, CHIEF_UPDATE_GAS, CHIEF_UPDATE_GAS_PRICE, Candidate, Skipped,
@@ -36,17 +36,17 @@ pub use plan::SlotPlan;
 pub use record::{LastSealed, SealRecord, SealRecordError};
 pub use service::{ProducerConfig, ProducerService, ProductionMode, TransactionSource};
 
-/// Builds blocks on the canonical head of a database.
+/// Builds blocks on the canonical head of a chain.
 pub struct BlockProducer {
-    db: Arc<Database>,
+    db: Arc<dyn ChainReader>,
     spec: Arc<ChainSpec>,
     chief: ChiefContracts,
     executor: BlockExecutor,
 }
 
 impl BlockProducer {
-    /// A producer over `db` for the chain of `spec`.
-    pub fn new(db: Arc<Database>, spec: Arc<ChainSpec>) -> Self {
+    /// A producer over the chain data `db` reads, for the chain of `spec`.
+    pub fn new(db: Arc<dyn ChainReader>, spec: Arc<ChainSpec>) -> Self {
         Self {
             chief: ChiefContracts::new(db.clone(), spec.clone()),
             executor: BlockExecutor::spectrum(spec.clone()),

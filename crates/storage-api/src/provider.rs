@@ -175,3 +175,18 @@ pub trait BlockWriter: Send + Sync {
 pub trait ChainStore: ChainReader + BlockWriter {}
 
 impl<T> ChainStore for T where T: ChainReader + BlockWriter {}
+
+/// A shared factory opens the same snapshots.
+impl<T: StateProviderFactory + ?Sized> StateProviderFactory for std::sync::Arc<T> {
+    fn latest(&self) -> ProviderResult<BoxedSnapshot<'_>> {
+        (**self).latest()
+    }
+
+    fn by_hash(&self, hash: &B256) -> ProviderResult<BoxedSnapshot<'_>> {
+        (**self).by_hash(hash)
+    }
+
+    fn by_number(&self, number: u64) -> ProviderResult<BoxedSnapshot<'_>> {
+        (**self).by_number(number)
+    }
+}

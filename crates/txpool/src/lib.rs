@@ -28,7 +28,8 @@ use spectrum_storage_api::{StateError, StateProvider};
 pub use best::BestTransactions;
 pub use error::PoolError;
 pub use pool::Pool;
-pub use validate::{CHIEF_UPDATE_SELECTOR, intrinsic_gas};
+pub use spectrum_consensus::CHIEF_UPDATE_SELECTOR;
+pub use validate::{TX_GAS, intrinsic_gas};
 
 /// Where a transaction came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,15 @@
 //! root (via `spectrum-trie` over the stored nodes), the atomic commit of everything a block
 //! writes, side chains and reorgs by total difficulty.
 //!
-//! **Must not touch:** the EVM internals (that is `spectrum-execution`), the on-disk encodings
-//! (`spectrum-storage`), consensus rules (a [`BlockValidator`] is handed in: [`TribeBlockValidator`], or
-//! [`ExecutionChecksOnly`] for the Ethereum test vectors), or the network.
+//! **Must not touch:** the EVM internals (that is `spectrum-execution`), the database itself
+//! (it holds an `Arc<dyn ChainStore>` of `spectrum-storage-api`: reads, state snapshots and
+//! the import path's writes; it hands the read half out as [`Blockchain::provider`]),
+//! consensus rules (a [`BlockValidator`] is handed in: [`TribeBlockValidator`], or
+//! [`ExecutionChecksOnly`] for the Ethereum test vectors; Tribe's contract reads are
+//! `spectrum-tribe-state`'s), or the network.
+//!
+//! Feature `test-utils`: `test_utils::TestChain`, a chain over a database in a temporary
+//! directory, for the tests of every crate that imports blocks.
 //!
 //! A block enters the database only if every check passed; nothing of a failing block is
 //! written. A side-chain block is stored unexecuted, and only once its header passed the

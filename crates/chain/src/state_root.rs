@@ -93,7 +93,7 @@ pub fn apply_state_roots_on(
         if !accounts.contains_key(address) {
             let account = db
                 .account(address)
-                .map_err(|e| ChainError::Storage(ProviderError::Database(e.0)))?;
+                .map_err(|e| ChainError::Storage(ProviderError::Backend(e.0)))?;
             accounts.insert(*address, account);
         }
     }

@@ -10,8 +10,10 @@
 //!
 //! **Must not touch:** the database's writes (a built block goes through
 //! `spectrum_chain::Blockchain::insert_block` like any peer's block, so every block we
-//! produce passes our own verifier), the pool's internals (it sees the pool through
-//! `spectrum_txpool::TxPool`), or the network (a sealed block is handed out on a channel).
+//! produce passes our own verifier), the pool's internals (it takes candidates through its own
+//! [`TransactionSource`] trait, which the node implements over the pool), the database (it
+//! reads chain data and state snapshots through `spectrum-storage-api`'s `ChainReader`), or
+//! the network (a sealed block is handed out on a channel).
 
 mod build;
 mod error;

@@ -39,7 +39,7 @@ pub enum ProviderError {
     /// The database failed (I/O, corrupt record, a broken invariant, a refused write): the
     /// implementation's own error, its message unchanged.
     #[error(transparent)]
-    Database(Box<dyn std::error::Error + Send + Sync>),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The result of a provider call.

@@ -14,7 +14,8 @@ use crate::{
     tables::meta,
 };
 
-/// The column family of a trie table.
+/// The column family of a trie table. Node bytes and paths are `spectrum-trie`'s (computed by
+/// `spectrum-chain`); this crate only stores them.
 pub(crate) fn trie_cf(table: TrieTable) -> Table {
     match table {
         TrieTable::Account => Table::AccountTrie,

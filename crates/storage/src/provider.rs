@@ -20,7 +20,7 @@ impl From<StorageError> for ProviderError {
         match err {
             StorageError::NotInitialised => Self::NotInitialised,
             StorageError::AboveHead { requested, head } => Self::AboveHead { requested, head },
-            other => Self::Database(Box::new(other)),
+            other => Self::Backend(Box::new(other)),
         }
     }
 }

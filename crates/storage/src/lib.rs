@@ -4,10 +4,14 @@
 //!
 //! **Owns:** the on-disk layout ([`tables`] lists every column family with its key and value
 //! encoding), the schema version ([`CURRENT_SCHEMA_VERSION`], checked at every open: a database
-//! of another version is refused untouched), and atomic commits.
+//! of another version is refused untouched), atomic commits, and the implementation of
+//! `spectrum-storage-api`'s provider traits ([`Database`] is the `ChainStore` every crate above
+//! holds as a trait object; [`DbSnapshot`] answers state, header, total difficulty and trie
+//! nodes from one RocksDB snapshot).
 //!
 //! **Must not touch:** the EVM, consensus rules or networking. It stores what it is given:
-//! blocks are validated, executed and their trie nodes encoded by other crates.
+//! blocks are validated and executed by `spectrum-chain`, their trie nodes (paths and
+//! encodings) made by `spectrum-trie`.
 //!
 //! # Atomicity and durability
 //!
@@ -27,7 +31,8 @@
 //! restores the plain state and deletes them without scanning.
 //!
 //! Writers (commit, genesis, unwind) are serialised internally; readers never block.
-//! [`LatestState`] and [`HistoricalState`] implement `StateProvider` on a snapshot.
+//! [`LatestState`], [`HistoricalState`] and [`DbSnapshot`] implement `StateProvider` on a
+//! snapshot; the crates above open [`DbSnapshot`]s through `StateProviderFactory`.
 
 mod codec;
 mod commit;
@@ -37,7 +42,6 @@ mod error;
 mod genesis;
 mod keys;
 mod provider;
-pub use provider::{DbSnapshot, open_chain_store};
 mod read;
 mod reader;
 mod state;
@@ -47,6 +51,7 @@ mod unwind;
 
 pub use db::{Database, TableStats};
 pub use error::StorageError;
+pub use provider::{DbSnapshot, open_chain_store};
 // The write types live in the storage API (the chain crate builds them without naming the
 // database); re-exported here for the tools that drive `Database` directly.
 pub use spectrum_storage_api::{

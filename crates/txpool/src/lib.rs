@@ -10,7 +10,8 @@
 //! ([`PoolError`]).
 //!
 //! **Must not touch:** the database (state comes through [`StateSource`]), the network or block
-//! building: callers hand transactions in and take them out.
+//! building: callers hand transactions in and take them out. Chief updates are recognised by
+//! `spectrum-consensus`'s one chief-update predicate (`is_chief_update_call`).
 
 mod best;
 mod error;

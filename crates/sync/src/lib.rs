@@ -7,7 +7,8 @@
 //! (the same full validation, execution and atomic commit as `spectrum import`), retrying on
 //! other peers, following the chain by gossip once caught up (a gossiped block is validated and
 //! imported before it is forwarded), progress log lines and the [`SyncProgress`] that
-//! `eth_syncing` reports. Also [`DatabaseChainView`], the chain as the network serves it.
+//! `eth_syncing` reports. Also [`ChainDataView`], the chain as the network serves it. It reads
+//! chain data only through the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
 //!
 //! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
 //! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
@@ -41,7 +42,7 @@ mod service;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use chain_view::DatabaseChainView;
+pub use chain_view::ChainDataView;
 pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
 pub use round::{FalseClaim, RoundError, RoundSummary};

@@ -19,7 +19,8 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256, U256, keccak256};
-use spectrum_chain::{Blockchain, TribeBlockValidator, genesis_commit};
+use spectrum_chain::Blockchain;
+use spectrum_chain::test_utils::TestChain;
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 use spectrum_network::{
@@ -27,8 +28,8 @@ use spectrum_network::{
     NetworkEvent, NetworkHandle, PeerId, start,
 };
 use spectrum_primitives::{Block, BlockBody, Header, ReceiptWithBloom, SealedBlock};
-use spectrum_storage::Database;
-use spectrum_sync::{DatabaseChainView, SyncConfig, spawn_sync};
+use spectrum_storage_api::ChainStore;
+use spectrum_sync::{ChainDataView, SyncConfig, spawn_sync};
 
 const DEADLINE: Duration = Duration::from_secs(120);
 const MULTI: &str = "spectrum-devnet-multi";
@@ -51,7 +52,7 @@ fn chain_file(name: &str) -> Vec<SealedBlock> {
 /// reads here do not depend on how the chain exposes its storage.
 struct Store {
     _dir: tempfile::TempDir,
-    db: Arc<Database>,
+    db: Arc<dyn ChainStore>,
     chain: Arc<Blockchain>,
     spec: Arc<ChainSpec>,
 }
@@ -63,12 +64,13 @@ impl Store {
 
     /// A devnet chain whose clock reads `clock` (Unix seconds) when given.
     fn with_clock(clock: Option<Arc<AtomicU64>>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(ChainSpec::devnet());
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let mut chain = Blockchain::new(db.clone(), spec.clone(), validator);
+        let TestChain {
+            chain,
+            store: db,
+            spec,
+            dir,
+        } = TestChain::devnet();
+        let mut chain = chain;
         if let Some(clock) = clock {
             chain = chain.with_clock(Box::new(move || clock.load(Ordering::SeqCst)));
         }
@@ -100,8 +102,8 @@ impl Store {
         self.db.block_number(&hash).unwrap().is_some()
     }
 
-    fn view(&self) -> DatabaseChainView {
-        DatabaseChainView::new(self.db.clone(), self.spec.chain_id, self.genesis_hash())
+    fn view(&self) -> ChainDataView {
+        ChainDataView::new(self.db.clone(), self.spec.chain_id, self.genesis_hash())
     }
 }
 

@@ -15,7 +15,7 @@ use spectrum_producer::{
 };
 use spectrum_rpc::{RpcConfig, RpcContext};
 use spectrum_storage::Database;
-use spectrum_storage_api::{StateError, StateProvider};
+use spectrum_storage_api::{ChainReader, StateError, StateProvider};
 use spectrum_txpool::{HeadUpdate, Pool, PoolConfig, StateSource, TxPool};
 use tokio::task::JoinHandle;
 
@@ -127,8 +127,10 @@ async fn serve(
         Blockchain::new(db.clone(), spec.clone(), validator)
             .with_max_reorg_depth(cli.global.max_reorg_depth),
     );
-    let head = db
-        .header_by_number(db.head()?.map(|(n, _)| n).unwrap_or(0))?
+    // From here on the node reads chain data through the chain's reader, never the database.
+    let reader = chain.provider().clone();
+    let head = reader
+        .header_by_number(reader.head()?.map(|(n, _)| n).unwrap_or(0))?
         .ok_or_else(|| eyre::eyre!("the head header is missing"))?;
 
     let mut pool_config = PoolConfig::for_chain(&spec);
@@ -140,12 +142,12 @@ async fn serve(
     let pool = Arc::new(Pool::new(
         pool_config,
         spec.clone(),
-        Arc::new(DatabaseState(db.clone())),
+        Arc::new(ChainState(reader.clone())),
         head.number,
         head.gas_limit,
     ));
     let mut tasks: Vec<JoinHandle<()>> = vec![
-        tokio::spawn(pool_upkeep(db.clone(), chain.subscribe(), pool.clone())),
+        tokio::spawn(pool_upkeep(reader.clone(), chain.subscribe(), pool.clone())),
         tokio::spawn(future_blocks(chain.clone())),
     ];
 
@@ -180,9 +182,9 @@ async fn serve(
         match &mut p2p {
             Some(p2p) => {
                 let (network, progress) = (p2p.network.clone(), p2p.sync.progress());
-                let (catch_up, db) = (p2p::CatchUp::from_cli(cli), db.clone());
+                let (catch_up, reader) = (p2p::CatchUp::from_cli(cli), reader.clone());
                 tasks.push(tokio::spawn(async move {
-                    p2p::wait_until_in_step(catch_up, &network, progress, &db).await;
+                    p2p::wait_until_in_step(catch_up, &network, progress, &*reader).await;
                     service.run(pending).await;
                 }));
                 p2p.relay_sealed_blocks(produced);
@@ -200,7 +202,7 @@ async fn serve(
     let rpc_config = rpc_config(cli);
     let rpc = if rpc_config.http.is_some() || rpc_config.ws.is_some() {
         let ctx = RpcContext {
-            db: db.clone(),
+            db: reader.clone(),
             spec: spec.clone(),
             pool: pool.clone(),
             events: chain.clone(),
@@ -261,13 +263,13 @@ fn seal_record(datadir: &DataDir, key: &SecretKey) -> eyre::Result<SealRecord> {
 /// signer set is obvious (it then seals nothing until the chief contract lists it).
 fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
     let address = key_address(key);
-    let producer = spectrum_producer::BlockProducer::new(chain.db().clone(), spec.clone());
-    let head = chain
-        .db()
+    let reader = chain.provider();
+    let producer = spectrum_producer::BlockProducer::new(reader.clone(), spec.clone());
+    let head = reader
         .head()
         .ok()
         .flatten()
-        .and_then(|(_, hash)| chain.db().header(&hash).ok().flatten());
+        .and_then(|(_, hash)| reader.header(&hash).ok().flatten());
     let Some(head) = head else { return };
     match producer.plan(&head, address) {
         Ok(plan) => tracing::info!(
@@ -337,12 +339,13 @@ fn print_dev_banner(spec: &ChainSpec, http: Option<SocketAddr>, ws: Option<Socke
     println!("{text}");
 }
 
-/// The pool validates against the head's state in the database.
-struct DatabaseState(Arc<Database>);
+/// The pool validates against the head's state.
+struct ChainState(Arc<dyn ChainReader>);
 
-impl StateSource for DatabaseState {
+impl StateSource for ChainState {
     fn latest(&self) -> Result<Box<dyn StateProvider + '_>, StateError> {
-        Ok(Box::new(self.0.latest_state()))
+        let state = self.0.latest().map_err(|e| StateError(Box::new(e)))?;
+        Ok(state)
     }
 }
 
@@ -372,7 +375,7 @@ impl TransactionSource for PoolSource {
 /// Keeps the pool in step with the canonical chain: mined transactions out, reorged-out ones
 /// back in, stale ones dropped.
 async fn pool_upkeep(
-    db: Arc<Database>,
+    db: Arc<dyn ChainReader>,
     mut changes: tokio::sync::broadcast::Receiver<Arc<CanonicalChange>>,
     pool: Arc<Pool>,
 ) {
@@ -382,21 +385,21 @@ async fn pool_upkeep(
             Ok(change) => change,
             Err(RecvError::Lagged(missed)) => {
                 tracing::debug!(missed, "pool upkeep fell behind; re-reading the head");
-                match head_only_change(&db) {
+                match head_only_change(&*db) {
                     Some(change) => Arc::new(change),
                     None => continue,
                 }
             }
             Err(RecvError::Closed) => return,
         };
-        let update = head_update(&db, &change);
+        let update = head_update(&*db, &change);
         let pool = pool.clone();
         // Re-validating reads the state: off the async workers.
         let _ = tokio::task::spawn_blocking(move || pool.on_head_update(update)).await;
     }
 }
 
-fn head_only_change(db: &Database) -> Option<CanonicalChange> {
+fn head_only_change(db: &dyn ChainReader) -> Option<CanonicalChange> {
     let (number, _) = db.head().ok()??;
     let head = db.header_by_number(number).ok()??;
     Some(CanonicalChange {
@@ -405,7 +408,7 @@ fn head_only_change(db: &Database) -> Option<CanonicalChange> {
     })
 }
 
-fn head_update(db: &Database, change: &CanonicalChange) -> HeadUpdate {
+fn head_update(db: &dyn ChainReader, change: &CanonicalChange) -> HeadUpdate {
     let body_txs = |hash: &B256| {
         db.body(hash)
             .ok()

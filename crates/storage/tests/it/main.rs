@@ -8,5 +8,6 @@ mod crash;
 mod genesis;
 mod history;
 mod model;
+mod provider;
 mod schema;
 mod unwind;

@@ -23,10 +23,8 @@ use spectrum_chain::Blockchain;
 use spectrum_chainspec::ChainSpec;
 use spectrum_network::{MessageValidation, NetworkConfig, NetworkHandle, Penalty};
 use spectrum_primitives::{SealedBlock, TransactionSigned};
-use spectrum_storage::Database;
-use spectrum_sync::{
-    DatabaseChainView, GossipedTransactions, SyncConfig, SyncHandle, SyncProgress,
-};
+use spectrum_storage_api::ChainReader;
+use spectrum_sync::{ChainDataView, GossipedTransactions, SyncConfig, SyncHandle, SyncProgress};
 use spectrum_txpool::{Pool, PoolError, TxOrigin, TxPool};
 use tokio::{
     sync::{mpsc, watch},
@@ -127,7 +125,7 @@ impl P2p {
     }
 }
 
-/// Starts the network on `chain`'s database and the sync service, and wires the pool to gossip.
+/// Starts the network on `chain`'s data and the sync service, and wires the pool to gossip.
 pub(super) async fn start(
     cli: &Cli,
     datadir: &DataDir,
@@ -135,13 +133,13 @@ pub(super) async fn start(
     pool: &Arc<Pool>,
     node_key: [u8; 32],
 ) -> eyre::Result<P2p> {
-    let db = chain.db().clone();
+    let db = chain.provider().clone();
     let spec: &Arc<ChainSpec> = chain.spec();
     let genesis_hash = db
         .canonical_hash(0)?
         .ok_or_else(|| eyre::eyre!("the database has no genesis block"))?;
     let config = network_config(cli, node_key, genesis_hash, spec.chain_id);
-    let view = Arc::new(DatabaseChainView::new(db, spec.chain_id, genesis_hash));
+    let view = Arc::new(ChainDataView::new(db, spec.chain_id, genesis_hash));
     let (network, events) = spectrum_network::start(config, view)
         .await
         .wrap_err("cannot start the p2p network")?;
@@ -393,7 +391,7 @@ pub(super) async fn wait_until_in_step(
     catch_up: CatchUp,
     network: &NetworkHandle,
     progress: watch::Receiver<Option<SyncProgress>>,
-    db: &Database,
+    db: &dyn ChainReader,
 ) {
     if !catch_up.has_bootnodes {
         return;
@@ -444,12 +442,11 @@ pub(super) async fn wait_until_in_step(
     }
 }
 
-fn head_total_difficulty(db: &Database) -> U256 {
-    db.head()
+fn head_total_difficulty(db: &dyn ChainReader) -> U256 {
+    db.head_total_difficulty()
         .ok()
         .flatten()
-        .and_then(|(_, hash)| db.total_difficulty(&hash).ok().flatten())
-        .unwrap_or(U256::ZERO)
+        .map_or(U256::ZERO, |head| head.total_difficulty)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! The `spectrum` command, run as a real process.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{path::Path, process::Command};
 
 fn spectrum(args: &[&str]) -> std::process::Output {

@@ -4,6 +4,9 @@
 //! recorded, the head state as recorded, history readable, and a reorg between the two chains
 //! (they share blocks 0..=56 and fork after).
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
@@ -416,7 +419,7 @@ fn near_future_blocks_wait_for_their_time() {
         let spec = node.chain.spec().clone();
         let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
         Blockchain::new(db, spec, validator)
-            .with_clock(Box::new(move || clock.load(Ordering::SeqCst)))
+            .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)))
     };
     now.store(u64::MAX / 2, Ordering::SeqCst);
     import(&node, "spectrum-devnet-multi", 110);

@@ -2,6 +2,9 @@
 //! dev validator seals block after block with no delay, each passing our verifier, and the
 //! chief contract keeps it the round's signer.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use alloy_consensus::TxLegacy;
@@ -27,7 +30,7 @@ fn the_dev_validator_seals_blocks_back_to_back() {
     db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
     let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-        .with_clock(Box::new(|| u64::from(u32::MAX)));
+        .with_clock(Arc::new(|| u64::from(u32::MAX)));
     let producer = BlockProducer::new(db.clone(), spec.clone());
 
     let key = secret(dev::DEV_VALIDATOR_KEY);

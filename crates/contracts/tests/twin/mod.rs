@@ -246,7 +246,7 @@ fn import_reference_contracts() -> ReferenceContracts {
     db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
     let chain =
-        Blockchain::new(db.clone(), spec, validator).with_clock(Box::new(|| u64::from(u32::MAX)));
+        Blockchain::new(db.clone(), spec, validator).with_clock(Arc::new(|| u64::from(u32::MAX)));
     for block in ChainFileReader::open(chain_file()).unwrap() {
         let block = block.unwrap().seal_slow();
         if block.number() > SNAPSHOT_BLOCK {
@@ -463,7 +463,7 @@ impl Side {
         db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
         let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
         let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-            .with_clock(Box::new(|| u64::from(u32::MAX)));
+            .with_clock(Arc::new(|| u64::from(u32::MAX)));
         Self {
             label,
             _dir: dir,

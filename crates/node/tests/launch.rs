@@ -5,13 +5,16 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use spectrum_chainspec::ChainSpec;
 use spectrum_node::{CriticalTaskEnded, NodeConfig, NodeHandle, SystemClock, TaskExit, launch};
 use spectrum_rpc::RpcConfig;
 use spectrum_storage::Database;
 use tokio::net::TcpStream;
+
+/// A node that does not stop within this is a failure, not a hang.
+const STOP_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A dev-chain node without network or producer, HTTP JSON-RPC on an ephemeral port.
 async fn start(dir: &tempfile::TempDir) -> NodeHandle {
@@ -44,10 +47,10 @@ async fn a_critical_task_that_panics_stops_the_node_with_its_name() {
     TcpStream::connect(http).await.expect("RPC listening");
     node.executor()
         .spawn_critical("deliberate", async { panic!("on purpose") });
-    let ended = node
-        .run_until(std::future::pending())
+    let ended = tokio::time::timeout(STOP_DEADLINE, node.run_until(std::future::pending()))
         .await
-        .expect_err("the node stops by itself");
+        .expect("the node stops by itself")
+        .expect_err("with the task's end");
     assert_eq!(
         ended,
         CriticalTaskEnded {
@@ -66,7 +69,10 @@ async fn a_critical_task_that_returns_stops_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let node = start(&dir).await;
     node.executor().spawn_critical("short-lived", async {});
-    let ended = node.run_until(std::future::pending()).await.unwrap_err();
+    let ended = tokio::time::timeout(STOP_DEADLINE, node.run_until(std::future::pending()))
+        .await
+        .expect("the node stops by itself")
+        .unwrap_err();
     assert_eq!(ended.exit, TaskExit::Returned);
     assert_eq!(
         ended.to_string(),

@@ -211,7 +211,7 @@ pub enum ChainError {
     MissingBlock(B256),
     /// The database failed.
     #[error(transparent)]
-    Storage(#[from] spectrum_storage::StorageError),
+    Storage(#[from] spectrum_storage_api::ProviderError),
     /// Reading state failed.
     #[error(transparent)]
     State(#[from] spectrum_storage_api::StateError),

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::keccak256;
 use spectrum_chainspec::ChainSpec;
 use spectrum_primitives::GotExpected;
-use spectrum_storage::{GenesisCommit, TrieTable};
-use spectrum_storage_api::Account;
+use spectrum_storage_api::{Account, GenesisCommit, TrieTable};
 use spectrum_trie::{MemoryNodeStore, account_leaf_value, storage_leaf_value, update_trie};
 
 use crate::{ChainError, state_root::node_writes};

@@ -4,9 +4,9 @@ use alloy_primitives::{Address, B256, U256};
 use spectrum_consensus::{TribeError, block_signer};
 use spectrum_execution::{BlockExecutor, ExecutionRules, verify_receipts};
 use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
-use spectrum_storage::BlockCommit;
+use spectrum_storage_api::BlockCommit;
 
-use crate::{Blockchain, ChainError, apply_state_roots};
+use crate::{Blockchain, ChainError, state_root::apply_state_roots_on};
 
 impl Blockchain {
     /// Executes `block` on the head state (its parent), checks gas, bloom, receipts and state
@@ -44,15 +44,18 @@ impl Blockchain {
             .map_err(invalid)?;
         let fee_recipient = self.fee_recipient(&block)?;
         let executor = BlockExecutor::new(self.rules.clone());
+        // One snapshot of the head (the parent) for execution and the state root.
+        let head = self.db.latest()?;
         let output = executor
-            .execute(&block, fee_recipient, &self.db.latest_state())
+            .execute(&block, fee_recipient, &*head)
             .map_err(execution)?;
         verify_receipts(block.header().header(), &output).map_err(execution)?;
         self.validator
             .validate_after_execution(&block.block, &parent, &output.receipts)
             .map_err(invalid)?;
         let mut changes = output.changes;
-        let roots = apply_state_roots(&self.db, &mut changes)?;
+        let roots = apply_state_roots_on(&*head, &mut changes)?;
+        drop(head);
         if roots.state_root != block.header().state_root {
             return Err(ChainError::StateRoot {
                 number,
@@ -89,7 +92,7 @@ impl Blockchain {
     /// Unwinds the canonical chain to block `number` (restoring state and trie) in one batch.
     pub fn unwind_to(&self, number: u64) -> Result<(), ChainError> {
         let mut changes = self.db.unwind_changes(number)?;
-        let roots = apply_state_roots(&self.db, &mut changes)?;
+        let roots = crate::apply_state_roots(&*self.db, &mut changes)?;
         let expected = self
             .db
             .header_by_number(number)?

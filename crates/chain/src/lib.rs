@@ -6,9 +6,15 @@
 //! root (via `spectrum-trie` over the stored nodes), the atomic commit of everything a block
 //! writes, side chains and reorgs by total difficulty.
 //!
-//! **Must not touch:** the EVM internals (that is `spectrum-execution`), the on-disk encodings
-//! (`spectrum-storage`), consensus rules (a [`BlockValidator`] is handed in: [`TribeBlockValidator`], or
-//! [`ExecutionChecksOnly`] for the Ethereum test vectors), or the network.
+//! **Must not touch:** the EVM internals (that is `spectrum-execution`), the database itself
+//! (it holds an `Arc<dyn ChainStore>` of `spectrum-storage-api`: reads, state snapshots and
+//! the import path's writes; it hands the read half out as [`Blockchain::provider`]),
+//! consensus rules (a [`BlockValidator`] is handed in: [`TribeBlockValidator`], or
+//! [`ExecutionChecksOnly`] for the Ethereum test vectors; Tribe's contract reads are
+//! `spectrum-tribe-state`'s), or the network.
+//!
+//! Feature `test-utils`: `test_utils::TestChain`, a chain over a database in a temporary
+//! directory, for the tests of every crate that imports blocks.
 //!
 //! A block enters the database only if every check passed; nothing of a failing block is
 //! written. A side-chain block is stored unexecuted, and only once its header passed the
@@ -31,6 +37,8 @@ mod future;
 mod genesis;
 mod import;
 mod state_root;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 mod tribe;
 mod validator;
 
@@ -41,15 +49,15 @@ use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{Clock, SystemClock};
 use spectrum_execution::ExecutionRules;
 use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transactions_root};
-use spectrum_storage::{BlockCommit, Database};
+use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
 pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::MAX_FUTURE_SECS;
 pub use genesis::genesis_commit;
-pub use state_root::{StateRootUpdate, apply_state_roots};
-pub use tribe::{ChiefContracts, ChiefStatus, PocStatus, TribeBlockValidator};
+pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
+pub use tribe::TribeBlockValidator;
 pub use validator::{BlockValidator, ExecutionChecksOnly};
 
 /// What happened to an inserted block.
@@ -96,9 +104,12 @@ pub enum InsertOutcome {
 /// (`--max-reorg-depth`, or a resync).
 pub const DEFAULT_MAX_REORG_DEPTH: u64 = 1024;
 
-/// The node's chain: database, chain spec, execution rules and header validation.
+/// The node's chain: the chain store, chain spec, execution rules and header validation.
 pub struct Blockchain {
-    db: Arc<Database>,
+    /// Reads and the import path's writes.
+    db: Arc<dyn ChainStore>,
+    /// The same store, read-only: what [`Blockchain::provider`] hands out.
+    reader: Arc<dyn ChainReader>,
     spec: Arc<ChainSpec>,
     rules: ExecutionRules,
     validator: Arc<dyn BlockValidator>,
@@ -113,9 +124,9 @@ pub struct Blockchain {
 }
 
 impl Blockchain {
-    /// A Spectrum chain over an initialised database.
+    /// A Spectrum chain over an initialised chain store.
     pub fn new(
-        db: Arc<Database>,
+        db: Arc<dyn ChainStore>,
         spec: Arc<ChainSpec>,
         validator: Arc<dyn BlockValidator>,
     ) -> Self {
@@ -125,13 +136,15 @@ impl Blockchain {
 
     /// A chain with other execution rules (the Ethereum test vectors run Ethereum's).
     pub fn with_rules(
-        db: Arc<Database>,
+        db: Arc<dyn ChainStore>,
         spec: Arc<ChainSpec>,
         rules: ExecutionRules,
         validator: Arc<dyn BlockValidator>,
     ) -> Self {
+        let reader: Arc<dyn ChainReader> = db.clone();
         Self {
             db,
+            reader,
             spec,
             rules,
             validator,
@@ -187,9 +200,16 @@ impl Blockchain {
         self.future.len()
     }
 
-    /// The database.
-    pub fn db(&self) -> &Arc<Database> {
-        &self.db
+    /// Read access to the chain data (headers, blocks, receipts, chain info, state snapshots):
+    /// what sync, the producer, RPC and the network views read. Writes go through this crate.
+    pub fn provider(&self) -> &Arc<dyn ChainReader> {
+        &self.reader
+    }
+
+    /// Makes every block committed so far survive power loss (fsyncs the write-ahead log). A
+    /// validator calls it before its own block leaves the node.
+    pub fn sync_wal(&self) -> Result<(), ChainError> {
+        Ok(self.db.sync_wal()?)
     }
 
     /// The chain spec.

@@ -1,12 +1,14 @@
 //! The state root after a block, computed incrementally: only the storage tries of accounts the
 //! block touched and the account trie paths of those accounts are re-hashed (spectrum-trie),
-//! reading the other nodes from the database.
+//! reading the other nodes from the head's state snapshot (`StateSnapshot::trie_node`).
 
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, Bytes, keccak256};
-use spectrum_storage::{Database, StorageError, TrieNodeWrite, TrieTable};
-use spectrum_storage_api::{Account, StateChanges};
+use spectrum_storage_api::{
+    Account, ProviderError, StateChanges, StateProviderFactory, StateSnapshot, TrieNodeWrite,
+    TrieTable,
+};
 use spectrum_trie::{NodeStore, TrieError, account_leaf_value, storage_leaf_value, update_trie};
 
 use crate::ChainError;
@@ -14,7 +16,7 @@ use crate::ChainError;
 /// One trie's nodes in the database: the account trie, or one account's storage trie under its
 /// hashed-address prefix.
 struct DbNodeStore<'a> {
-    db: &'a Database,
+    db: &'a dyn StateSnapshot,
     table: TrieTable,
     prefix: Vec<u8>,
     /// A wiped storage trie reads as empty (its old nodes are deleted by the same update).
@@ -31,7 +33,7 @@ impl NodeStore for DbNodeStore<'_> {
         self.db
             .trie_node(self.table, &key)
             .map(|node| node.map(|b| b.to_vec()))
-            .map_err(|e: StorageError| TrieError::store(path, e.to_string()))
+            .map_err(|e| TrieError::store(path, e.to_string()))
     }
 }
 
@@ -64,14 +66,23 @@ pub struct StateRootUpdate {
     pub trie: Vec<TrieNodeWrite>,
 }
 
-/// Fills in the storage root of every account in `changes` and computes the state root over the
-/// database's current (parent) state plus `changes`.
+/// [`apply_state_roots_on`] the head's state, from a snapshot taken now.
+pub fn apply_state_roots(
+    provider: &(impl StateProviderFactory + ?Sized),
+    changes: &mut StateChanges,
+) -> Result<StateRootUpdate, ChainError> {
+    let head = provider.latest()?;
+    apply_state_roots_on(&*head, changes)
+}
+
+/// Fills in the storage root of every account in `changes` and computes the state root over
+/// the head's state `db` (the parent of the block, or the chain being unwound) plus `changes`.
 ///
 /// Accounts whose storage changed (or was wiped) get the new root of their storage trie; the
-/// others keep the root they carry. An account whose storage changed but is not itself listed is added, so the
-/// account trie sees its new storage root.
-pub fn apply_state_roots(
-    db: &Database,
+/// others keep the root they carry. An account whose storage changed but is not itself listed
+/// is added, so the account trie sees its new storage root.
+pub fn apply_state_roots_on(
+    db: &dyn StateSnapshot,
     changes: &mut StateChanges,
 ) -> Result<StateRootUpdate, ChainError> {
     let mut trie = Vec::new();
@@ -80,7 +91,10 @@ pub fn apply_state_roots(
         changes.accounts.iter().copied().collect();
     for address in storage_roots.keys() {
         if !accounts.contains_key(address) {
-            accounts.insert(*address, db.account(address)?);
+            let account = db
+                .account(address)
+                .map_err(|e| ChainError::Storage(ProviderError::Backend(e.0)))?;
+            accounts.insert(*address, account);
         }
     }
     // Accounts whose storage did not change keep the root they arrive with: execution copies it
@@ -114,7 +128,7 @@ pub fn apply_state_roots(
 /// Updates the storage trie of every account whose storage the block wrote or wiped; returns
 /// their new roots.
 fn update_storage_tries(
-    db: &Database,
+    db: &dyn StateSnapshot,
     changes: &StateChanges,
     trie: &mut Vec<TrieNodeWrite>,
 ) -> Result<BTreeMap<Address, B256>, ChainError> {

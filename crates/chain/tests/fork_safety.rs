@@ -7,16 +7,15 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{path::PathBuf, sync::Arc};
+use std::path::PathBuf;
 
 use alloy_primitives::{B256, U256, keccak256};
 use serde_json::Value;
-use spectrum_chain::{Blockchain, ChainError, InsertOutcome, TribeBlockValidator, genesis_commit};
+use spectrum_chain::{ChainError, InsertOutcome, test_utils::TestChain};
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::TribeError;
 use spectrum_import::ChainFileReader;
 use spectrum_primitives::{Block, SealedBlock};
-use spectrum_storage::Database;
 
 const DEVNET_A: &str = "spectrum-devnet";
 const DEVNET_MULTI: &str = "spectrum-devnet-multi";
@@ -37,22 +36,20 @@ fn expected(name: &str) -> Value {
 }
 
 struct Node {
-    _dir: tempfile::TempDir,
-    chain: Blockchain,
+    test: TestChain,
 }
 
 impl Node {
     fn new(spec: ChainSpec, max_reorg_depth: Option<u64>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(spec);
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let mut chain = Blockchain::new(db, spec, validator);
+        let mut test = TestChain::new(spec);
         if let Some(depth) = max_reorg_depth {
-            chain = chain.with_max_reorg_depth(depth);
+            test.chain = test.chain.with_max_reorg_depth(depth);
         }
-        Self { _dir: dir, chain }
+        Self { test }
+    }
+
+    fn chain(&self) -> &spectrum_chain::Blockchain {
+        &self.test.chain
     }
 
     fn devnet() -> Self {
@@ -66,7 +63,7 @@ impl Node {
             .take_while(|b| b.header.number <= last)
             .map(|block| {
                 let number = block.header.number;
-                self.chain
+                self.chain()
                     .insert_block(block.seal_slow())
                     .unwrap_or_else(|e| panic!("{name} block {number}: {e}"))
             })
@@ -74,16 +71,20 @@ impl Node {
     }
 
     fn head(&self) -> (u64, B256) {
-        self.chain.db().head().unwrap().unwrap()
+        self.chain().provider().head().unwrap().unwrap()
     }
 
     fn is_stored(&self, hash: B256) -> bool {
-        self.chain.db().block_number(&hash).unwrap().is_some()
+        self.chain()
+            .provider()
+            .block_number(&hash)
+            .unwrap()
+            .is_some()
     }
 
     /// Inserts `block`, which must be refused; returns the error.
     fn refuse(&self, block: SealedBlock) -> ChainError {
-        match self.chain.insert_block(block) {
+        match self.chain().insert_block(block) {
             Err(error) => error,
             Ok(outcome) => panic!("forged block accepted: {outcome:?}"),
         }
@@ -245,7 +246,7 @@ fn forged_heavy_vrf_era_block_is_refused_before_it_counts() {
         "{error}"
     );
     assert!(!error.is_invalid_block());
-    assert_eq!(node.chain.bad_block_count(), 2);
+    assert_eq!(node.chain().bad_block_count(), 2);
 }
 
 /// A side block off a canonical (non-head) parent is checked against the signer set at that
@@ -299,7 +300,7 @@ fn a_fork_deeper_than_the_limit_is_refused() {
     assert!(!error.is_invalid_block());
     assert!(!node.is_stored(hash));
     assert_eq!(node.head(), head);
-    assert_eq!(node.chain.bad_block_count(), 0, "not remembered as bad");
+    assert_eq!(node.chain().bad_block_count(), 0, "not remembered as bad");
 }
 
 /// No branch may fork below a checkpoint the chain has reached (devnet pins block 56).
@@ -367,7 +368,7 @@ fn a_failing_branch_restores_the_old_chain_and_is_never_executed_twice() {
         b.header.state_root.0[0] ^= 1
     });
     assert_eq!(
-        node.chain.insert_block(bad_parent.clone()).unwrap(),
+        node.chain().insert_block(bad_parent.clone()).unwrap(),
         InsertOutcome::SideChain
     );
     let child = resealed(block(DEVNET_MULTI, tip), "D", |b| {
@@ -388,7 +389,7 @@ fn a_failing_branch_restores_the_old_chain_and_is_never_executed_twice() {
         "the tip's sender is not to blame"
     );
     assert_eq!(node.head(), a_head, "the old chain is back");
-    let db = node.chain.db();
+    let db = node.chain().provider();
     assert_eq!(
         db.header_by_number(220).unwrap().unwrap().state_root,
         block(DEVNET_A, 220).header.state_root

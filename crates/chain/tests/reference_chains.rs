@@ -11,10 +11,12 @@ use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use serde_json::Value;
-use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
-use spectrum_chainspec::ChainSpec;
+use spectrum_chain::{
+    InsertOutcome,
+    test_utils::{TestChain, tribe_chain},
+};
 use spectrum_import::ChainFileReader;
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainReader;
 
 fn testdata(name: &str) -> PathBuf {
     let dir = PathBuf::from(concat!(
@@ -35,21 +37,10 @@ fn expected(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-struct Node {
-    _dir: tempfile::TempDir,
-    chain: Blockchain,
-}
+type Node = TestChain;
 
 fn devnet_node() -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = Arc::new(ChainSpec::devnet());
-    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    Node {
-        chain: Blockchain::new(db, spec, validator),
-        _dir: dir,
-    }
+    TestChain::devnet()
 }
 
 /// Imports the blocks of `name`'s chain file numbered up to `last`, returning their outcomes.
@@ -81,7 +72,7 @@ fn b256(v: &Value) -> B256 {
 }
 
 /// Every block's recorded values equal what the database holds.
-fn assert_blocks_match(db: &Database, expected: &Value) {
+fn assert_blocks_match(db: &dyn ChainReader, expected: &Value) {
     for block in expected["blocks"].as_array().unwrap() {
         let number = block["number"].as_u64().unwrap();
         let hash = b256(&block["hash"]);
@@ -136,11 +127,12 @@ fn assert_blocks_match(db: &Database, expected: &Value) {
 }
 
 /// The head state equals the reference node's dump.
-fn assert_head_state_matches(db: &Database, expected: &Value) {
+fn assert_head_state_matches(db: &dyn ChainReader, expected: &Value) {
     let state = expected["state"].as_object().unwrap();
+    let head = db.latest().unwrap();
     for (address, want) in state {
         let address = Address::from_str(address).unwrap();
-        let account = db.account(&address).unwrap();
+        let account = head.account(&address).unwrap();
         let in_dump = want["inDump"]
             .as_bool()
             .or_else(|| want["inDump"].as_str().map(|s| s == "True"))
@@ -170,7 +162,7 @@ fn assert_head_state_matches(db: &Database, expected: &Value) {
         );
         // Large codes are recorded by size only.
         if let Some(size) = want["codeSize"].as_u64() {
-            let code = db.code(&account.code_hash).unwrap().unwrap_or_default();
+            let code = head.code(&account.code_hash).unwrap().unwrap_or_default();
             assert_eq!(code.len() as u64, size, "code size of {address}");
         }
         let code: Bytes = want["code"]
@@ -178,7 +170,7 @@ fn assert_head_state_matches(db: &Database, expected: &Value) {
             .map(|c| c.parse().unwrap())
             .unwrap_or_default();
         if !code.is_empty() {
-            assert_eq!(db.code(&account.code_hash).unwrap(), Some(code.clone()));
+            assert_eq!(head.code(&account.code_hash).unwrap(), Some(code.clone()));
             assert_eq!(keccak256(&code), account.code_hash);
         }
         if let Some(slots) = want["storageAt_0_7"].as_object() {
@@ -186,7 +178,7 @@ fn assert_head_state_matches(db: &Database, expected: &Value) {
                 let slot =
                     B256::from(U256::from_str_radix(slot.trim_start_matches("0x"), 16).unwrap());
                 assert_eq!(
-                    db.storage(&address, &slot).unwrap(),
+                    head.storage(&address, &slot).unwrap(),
                     hex_u256(value),
                     "slot {slot} of {address}"
                 );
@@ -210,7 +202,7 @@ fn devnet_a_imports_with_every_recorded_root_and_state() {
             .all(|o| matches!(o, InsertOutcome::Canonical { .. }))
     );
     let expected = expected("spectrum-devnet");
-    let db = node.chain.db();
+    let db = &**node.chain.provider();
     assert_eq!(db.head().unwrap().unwrap().0, 220);
     assert_blocks_match(db, &expected);
     assert_head_state_matches(db, &expected);
@@ -221,7 +213,7 @@ fn devnet_multi_imports_with_every_recorded_root_and_state() {
     let node = devnet_node();
     import(&node, "spectrum-devnet-multi", u64::MAX);
     let expected = expected("spectrum-devnet-multi");
-    let db = node.chain.db();
+    let db = &**node.chain.provider();
     assert_eq!(db.head().unwrap().unwrap().0, 412);
     assert_blocks_match(db, &expected);
     assert_head_state_matches(db, &expected);
@@ -242,17 +234,18 @@ fn historical_state_equals_the_state_of_a_shorter_import() {
     for at in [3, 57, 66, 100, 137] {
         let partial = devnet_node();
         import(&partial, "spectrum-devnet", at);
-        let (db, past) = (full.chain.db(), partial.chain.db());
+        let db = full.chain.provider().by_number(at).unwrap();
+        let past = partial.chain.provider().latest().unwrap();
         for address in &addresses {
             assert_eq!(
-                db.account_at(address, at).unwrap(),
+                db.account(address).unwrap(),
                 past.account(address).unwrap(),
                 "{address} at {at}"
             );
             for slot in 0..8u64 {
                 let slot = B256::from(U256::from(slot));
                 assert_eq!(
-                    db.storage_at(address, &slot, at).unwrap(),
+                    db.storage(address, &slot).unwrap(),
                     past.storage(address, &slot).unwrap()
                 );
             }
@@ -284,7 +277,7 @@ fn reorg_onto_the_heavier_chain_and_back_is_refused_while_lighter() {
         outcomes.contains(&InsertOutcome::SideChain),
         "the branch starts lighter"
     );
-    let db = node.chain.db();
+    let db = &**node.chain.provider();
     let multi = expected("spectrum-devnet-multi");
     assert_eq!(db.head().unwrap().unwrap().0, 412);
     assert_blocks_match(db, &multi);
@@ -305,7 +298,7 @@ fn unwind_then_reimport_reproduces_the_chain() {
     let node = devnet_node();
     import(&node, "spectrum-devnet", u64::MAX);
     node.chain.unwind_to(100).unwrap();
-    let db = node.chain.db();
+    let db = &**node.chain.provider();
     assert_eq!(db.head().unwrap().unwrap().0, 100);
     let outcomes = import(&node, "spectrum-devnet", u64::MAX);
     assert!(
@@ -394,7 +387,7 @@ fn tribe_rules_refuse_tampered_blocks_in_the_import_path() {
     let rule = tribe_rule(rejection(&node, no_chief));
     assert_eq!(rule, TribeError::NoTransactions);
 
-    let db = node.chain.db();
+    let db = &**node.chain.provider();
     assert_eq!(
         db.head().unwrap().unwrap().0,
         110,
@@ -414,13 +407,8 @@ fn near_future_blocks_wait_for_their_time() {
     let now = Arc::new(AtomicU64::new(0));
     let clock = now.clone();
     let mut node = devnet_node();
-    node.chain = {
-        let db = node.chain.db().clone();
-        let spec = node.chain.spec().clone();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        Blockchain::new(db, spec, validator)
-            .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)))
-    };
+    node.chain = tribe_chain(node.store.clone(), node.spec.clone())
+        .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
     now.store(u64::MAX / 2, Ordering::SeqCst);
     import(&node, "spectrum-devnet-multi", 110);
     let block = multi_block(111).seal_slow();
@@ -440,7 +428,7 @@ fn near_future_blocks_wait_for_their_time() {
     assert_eq!(node.chain.future_block_count(), 1);
     now.store(time - 1, Ordering::SeqCst);
     assert!(node.chain.insert_due_future_blocks().is_empty(), "not yet");
-    assert_eq!(node.chain.db().head().unwrap().unwrap().0, 110);
+    assert_eq!(node.chain.provider().head().unwrap().unwrap().0, 110);
 
     now.store(time, Ordering::SeqCst);
     let outcomes = node.chain.insert_due_future_blocks();
@@ -461,8 +449,9 @@ fn chief_contract_reads_equal_the_recorded_tribe_status() {
     for name in ["spectrum-devnet", "spectrum-devnet-multi"] {
         let node = devnet_node();
         import(&node, name, u64::MAX);
-        let db = node.chain.db();
-        let contracts = spectrum_chain::ChiefContracts::new(db.clone(), node.chain.spec().clone());
+        let db = node.chain.provider();
+        let contracts =
+            spectrum_tribe_state::ChiefContracts::new(db.clone(), node.chain.spec().clone());
         let expected = expected(name);
         let mut compared = 0;
         for (number, record) in expected["tribe"].as_object().unwrap() {

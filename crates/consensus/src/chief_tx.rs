@@ -35,14 +35,25 @@ pub fn is_chief_address_on_block(spec: &ChainSpec, number: u64, to: &Address) ->
         .any(|c| c.address == *to)
 }
 
-/// Whether `tx` is a chief update in block `number` (tribe.md §8 "Detection"): a call to a chief
-/// address ([`is_chief_address_on_block`]) whose data starts with [`CHIEF_UPDATE_SELECTOR`].
-pub fn is_chief_update(spec: &ChainSpec, number: u64, tx: &TransactionSigned) -> bool {
+/// The chief-update predicate, defined once (tribe.md §8, chain.md §6): `tx` calls an address
+/// `is_chief` accepts with data starting with [`CHIEF_UPDATE_SELECTOR`]. Which addresses count
+/// is the caller's: the block rules take the chiefs of the block's era
+/// ([`is_chief_update`]), execution any chief of the network under SIP001, the pool any chief
+/// of the network.
+pub fn is_chief_update_call(
+    tx: &TransactionSigned,
+    is_chief: impl FnOnce(&Address) -> bool,
+) -> bool {
     let TxKind::Call(to) = tx.tx().to else {
         return false;
     };
-    is_chief_address_on_block(spec, number, &to)
-        && tx.tx().input.starts_with(&CHIEF_UPDATE_SELECTOR)
+    is_chief(&to) && tx.tx().input.starts_with(&CHIEF_UPDATE_SELECTOR)
+}
+
+/// Whether `tx` is a chief update in block `number` (tribe.md §8 "Detection"): a call to a chief
+/// address ([`is_chief_address_on_block`]) whose data starts with [`CHIEF_UPDATE_SELECTOR`].
+pub fn is_chief_update(spec: &ChainSpec, number: u64, tx: &TransactionSigned) -> bool {
+    is_chief_update_call(tx, |to| is_chief_address_on_block(spec, number, to))
 }
 
 /// The volunteer argument of a chief update (tribe.md §8): the address in `data[4..]` as the

@@ -91,8 +91,8 @@ pub use authority::{
 };
 pub use chief_tx::{
     CHIEF_UPDATE_SELECTOR, chief_tx_volunteer, is_chief_address_on_block, is_chief_update,
-    take_miner, validate_chief_tx, validate_chief_tx_receipt, validate_chief_volunteer,
-    validate_no_uncles, validate_transactions_eip155,
+    is_chief_update_call, take_miner, validate_chief_tx, validate_chief_tx_receipt,
+    validate_chief_volunteer, validate_no_uncles, validate_transactions_eip155,
 };
 pub use error::TribeError;
 pub use fork_choice::{HeadChoice, head_choice, is_better_head};

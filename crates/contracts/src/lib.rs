@@ -6,10 +6,12 @@
 //! **Owns:** the compiled contracts (`contracts/out/`, rebuilt by `contracts/build.sh` from
 //! `contracts/src/`), their installation into a genesis allocation
 //! ([`tribe_genesis_alloc`]: the constructors run in revm, the resulting code and storage are
-//! placed at fixed addresses), and ABI encoders for the calls operators make ([`abi`]).
+//! placed at fixed addresses), and the ABI ([`abi`]): encoders for the calls operators make,
+//! selectors and bounded decoders of the views the node reads.
 //!
 //! **Must not touch:** the node's execution, consensus or storage. The engine reads these
-//! contracts like any chief, through `spectrum-chain`'s `ChiefContracts`.
+//! contracts like any chief, through `spectrum-tribe-state`'s `ChiefContracts`, which decodes
+//! their answers with this crate's [`abi`] (the one ABI module of the Tribe contracts).
 
 pub mod abi;
 mod install;

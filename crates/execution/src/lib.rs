@@ -13,7 +13,8 @@
 //! **Must not touch:** storage (it reads state only through a `StateProvider` and hands back
 //! changes; committing them is `spectrum-storage`'s job), consensus (header rules, Tribe seal
 //! and signer rules, difficulty, uncles, fork choice: the caller validates the header and
-//! recovers the block's author before executing), networking. revm stays behind this crate: no
+//! recovers the block's author before executing; of `spectrum-consensus` it uses only the one
+//! definition of the chief-update predicate, `is_chief_update_call`), networking. revm stays behind this crate: no
 //! revm type appears in its public API.
 //!
 //! How a block passes through:
@@ -50,7 +51,7 @@ pub use error::{ExecutionError, TxError};
 pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,
 };
-pub use rules::{CHIEF_UPDATE_SELECTOR, EthereumFork, ExecutionRules};
+pub use rules::{EthereumFork, ExecutionRules};
 
 #[cfg(test)]
 mod tests;

@@ -6,13 +6,10 @@ use std::sync::Arc;
 use alloy_primitives::{Address, U256, address};
 use revm::primitives::hardfork::SpecId;
 use spectrum_chainspec::ChainSpec;
+use spectrum_consensus::is_chief_update_call;
 use spectrum_primitives::{TransactionSigned, TxKind};
 
 use crate::ExecutionError;
-
-/// The selector of the chief contract's `update(address)`: the Tribe block producer's
-/// chief-update transaction (chain.md §6, tribe.md §8).
-pub const CHIEF_UPDATE_SELECTOR: [u8; 4] = [0x1c, 0x1b, 0x87, 0x72];
 
 /// One Wei-denominated ether.
 const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -214,12 +211,7 @@ impl BlockRules {
         let Some(spectrum) = &self.spectrum else {
             return false;
         };
-        let TxKind::Call(to) = tx.tx().to else {
-            return false;
-        };
-        spectrum.sip001_at_head
-            && spectrum.chief.is_chief(&to)
-            && tx.tx().input.get(..4) == Some(&CHIEF_UPDATE_SELECTOR[..])
+        spectrum.sip001_at_head && is_chief_update_call(tx, |to| spectrum.chief.is_chief(to))
     }
 
     /// Whether the fee of `tx` goes back to its sender instead of the block's beneficiary:

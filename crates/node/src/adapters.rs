@@ -7,24 +7,24 @@ use alloy_primitives::B256;
 use spectrum_network::NetworkHandle;
 use spectrum_primitives::{SealedHeader, SyncProgress, TransactionSigned};
 use spectrum_producer::{Candidate, TransactionSource};
-use spectrum_storage::Database;
-use spectrum_storage_api::{StateError, StateProvider};
+use spectrum_storage_api::{ChainReader, StateError, StateProvider};
 use spectrum_txpool::{CanonicalBlocks, Pool, StateSource, TxPool};
 use tokio::sync::watch;
 
-/// The pool validates against the head's state in the database.
-pub(crate) struct DatabaseState(pub(crate) Arc<Database>);
+/// The pool validates against the head's state.
+pub(crate) struct ChainState(pub(crate) Arc<dyn ChainReader>);
 
-impl StateSource for DatabaseState {
+impl StateSource for ChainState {
     fn latest(&self) -> Result<Box<dyn StateProvider + '_>, StateError> {
-        Ok(Box::new(self.0.latest_state()))
+        let state = self.0.latest().map_err(|e| StateError(Box::new(e)))?;
+        Ok(state)
     }
 }
 
-/// The pool's maintenance reads the head and blocks' transactions from the database.
-pub(crate) struct DatabaseBlocks(pub(crate) Arc<Database>);
+/// The pool's maintenance reads the head and blocks' transactions through the chain reader.
+pub(crate) struct ChainBlocks(pub(crate) Arc<dyn ChainReader>);
 
-impl CanonicalBlocks for DatabaseBlocks {
+impl CanonicalBlocks for ChainBlocks {
     fn head_header(&self) -> Option<SealedHeader> {
         let (number, _) = self.0.head().ok()??;
         self.0.header_by_number(number).ok()?

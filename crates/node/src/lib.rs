@@ -37,20 +37,20 @@ pub use spectrum_consensus::{Clock, SystemClock};
 use spectrum_network::{Multiaddr, NetworkConfig, NetworkError, NetworkHandle, PeerId};
 use spectrum_producer::{ProducerConfig, ProducerService};
 use spectrum_rpc::{RpcConfig, RpcContext, RpcError, RpcHandle};
-use spectrum_storage::{Database, StorageError};
-use spectrum_sync::{CatchUp, DatabaseChainView, SyncConfig};
+use spectrum_storage_api::{ChainStore, ProviderError};
+use spectrum_sync::{CatchUp, ChainDataView, SyncConfig};
 use spectrum_txpool::{Pool, PoolConfig, TxPool};
 use tokio::sync::mpsc;
 
-use crate::adapters::{DatabaseBlocks, DatabaseState, PoolSource, RpcNetworkView};
+use crate::adapters::{ChainBlocks, ChainState, PoolSource, RpcNetworkView};
 pub use crate::tasks::{CriticalTaskEnded, TaskExecutor, TaskExit, TaskManager};
 
 /// Everything [`launch`] needs: the binary builds it from the command line.
 pub struct NodeConfig {
     /// The chain this node follows.
     pub spec: Arc<ChainSpec>,
-    /// The initialised database (its head is the chain's).
-    pub db: Arc<Database>,
+    /// The initialised chain store (the database; its head is the chain's).
+    pub db: Arc<dyn ChainStore>,
     /// The node's one clock: header rules, the near-future queue and sync's checks read it.
     pub clock: Arc<dyn Clock>,
     /// How far below the head a branch may fork (`--max-reorg-depth`).
@@ -98,9 +98,9 @@ pub enum LaunchError {
     /// The genesis block is not stored.
     #[error("the database has no genesis block")]
     NoGenesis,
-    /// Reading the database failed.
+    /// Reading the chain data failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Provider(#[from] ProviderError),
     /// The network did not start.
     #[error("cannot start the p2p network")]
     Network(#[source] NetworkError),
@@ -203,12 +203,14 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     let validator =
         Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()).with_clock(clock.clone()));
     let chain = Arc::new(
-        Blockchain::new(db.clone(), spec.clone(), validator)
+        Blockchain::new(db, spec.clone(), validator)
             .with_clock(clock)
             .with_max_reorg_depth(max_reorg_depth),
     );
-    let head = db
-        .header_by_number(db.head()?.ok_or(LaunchError::NoHead)?.0)?
+    // From here on the node reads chain data through the chain's reader.
+    let reader = chain.provider().clone();
+    let head = reader
+        .header_by_number(reader.head()?.ok_or(LaunchError::NoHead)?.0)?
         .ok_or(LaunchError::MissingHead)?;
 
     let validator_address = producer.as_ref().map(|p| key_address(&p.key));
@@ -218,14 +220,14 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     let pool = Arc::new(Pool::new(
         pool_config,
         spec.clone(),
-        Arc::new(DatabaseState(db.clone())),
+        Arc::new(ChainState(reader.clone())),
         head.number,
         head.gas_limit,
     ));
     executor.spawn_critical(
         "pool maintenance",
         spectrum_txpool::maintain_pool(
-            Arc::new(DatabaseBlocks(db.clone())),
+            Arc::new(ChainBlocks(reader.clone())),
             chain.subscribe(),
             pool.clone(),
         ),
@@ -251,7 +253,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
 
     let rpc = if rpc.http.is_some() || rpc.ws.is_some() {
         let ctx = RpcContext {
-            db: db.clone(),
+            db: reader.clone(),
             spec: spec.clone(),
             pool: pool.clone(),
             events: chain.clone(),
@@ -304,7 +306,7 @@ async fn start_network(
     chain: &Arc<Blockchain>,
     pool: &Arc<Pool>,
 ) -> Result<StartedNetwork, LaunchError> {
-    let db = chain.db().clone();
+    let db = chain.provider().clone();
     let spec = chain.spec();
     let genesis_hash = db.canonical_hash(0)?.ok_or(LaunchError::NoGenesis)?;
     let mut config = NetworkConfig::new(p2p.node_key, genesis_hash, spec.chain_id);
@@ -314,7 +316,7 @@ async fn start_network(
     config.max_peers = p2p.max_peers;
     config.discovery = p2p.discovery;
     config.mdns = p2p.mdns;
-    let view = Arc::new(DatabaseChainView::new(db, spec.chain_id, genesis_hash));
+    let view = Arc::new(ChainDataView::new(db, spec.chain_id, genesis_hash));
     let (network, events, service) = spectrum_network::start_service(config, view)
         .await
         .map_err(LaunchError::Network)?;
@@ -369,9 +371,9 @@ fn start_producer(
     match (p2p, network) {
         (Some(p2p), Some(started)) => {
             let (network, progress) = (started.network.clone(), started.sync.progress());
-            let (catch_up, db) = (p2p.catch_up, chain.db().clone());
+            let (catch_up, reader) = (p2p.catch_up, chain.provider().clone());
             executor.spawn_critical("block producer", async move {
-                spectrum_sync::wait_until_in_step(catch_up, &network, progress, &db).await;
+                spectrum_sync::wait_until_in_step(catch_up, &network, progress, &*reader).await;
                 service.run(pending).await;
             });
             let network = started.network.clone();
@@ -400,13 +402,13 @@ fn key_address(key: &SecretKey) -> Address {
 /// signer set is obvious (it then seals nothing until the chief contract lists it).
 fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
     let address = key_address(key);
-    let producer = spectrum_producer::BlockProducer::new(chain.db().clone(), spec.clone());
-    let head = chain
-        .db()
+    let reader = chain.provider();
+    let producer = spectrum_producer::BlockProducer::new(reader.clone(), spec.clone());
+    let head = reader
         .head()
         .ok()
         .flatten()
-        .and_then(|(_, hash)| chain.db().header(&hash).ok().flatten());
+        .and_then(|(_, hash)| reader.header(&hash).ok().flatten());
     let Some(head) = head else { return };
     match producer.plan(&head, address) {
         Ok(plan) => tracing::info!(

@@ -3,7 +3,7 @@
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use secp256k1::SecretKey;
-use spectrum_chain::apply_state_roots;
+use spectrum_chain::apply_state_roots_on;
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{
     CHIEF_UPDATE_SELECTOR, EXTRA_SEAL, EXTRA_VANITY, is_chief_100, is_chief_update, sign_header,
@@ -121,10 +121,11 @@ impl BlockProducer {
             ..Header::default()
         };
 
-        let state = self.db.latest_state();
-        let mut builder = self.executor.builder(&header, coinbase, &state)?;
+        // One snapshot of the head for execution and the state root.
+        let state = self.db.latest()?;
+        let mut builder = self.executor.builder(&header, coinbase, &*state)?;
         let mut transactions = Vec::with_capacity(request.transactions.len().saturating_add(1));
-        if let Some(chief_tx) = self.chief_update_tx(&parent, &plan, vrfn, request.key, &state)? {
+        if let Some(chief_tx) = self.chief_update_tx(&parent, &plan, vrfn, request.key, &*state)? {
             let receipt = builder
                 .push(&chief_tx, signer)
                 .map_err(|e| ProducerError::ChiefUpdate(e.to_string()))?;
@@ -145,7 +146,7 @@ impl BlockProducer {
 
         let output = builder.finish()?;
         let mut changes = output.changes;
-        let roots = apply_state_roots(&self.db, &mut changes)?;
+        let roots = apply_state_roots_on(&*state, &mut changes)?;
         header.state_root = roots.state_root;
         header.transactions_root = transactions_root(&transactions);
         header.receipts_root = receipts_root(&output.receipts);

@@ -6,7 +6,6 @@ use crate::record::SealRecordError;
 use spectrum_chain::ChainError;
 use spectrum_consensus::{ProviderError, SealError, VrfError};
 use spectrum_execution::ExecutionError;
-use spectrum_storage::StorageError;
 
 /// Why [`crate::BlockProducer`] could not build a block.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +57,7 @@ pub enum ProducerError {
     Chain(#[from] ChainError),
     /// A database read failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(#[from] spectrum_storage_api::ProviderError),
     /// This validator already signed a block at this height or above (possibly before a
     /// crash that cost the database its newest commits): signing another would equivocate.
     #[error(

@@ -10,8 +10,10 @@
 //!
 //! **Must not touch:** the database's writes (a built block goes through
 //! `spectrum_chain::Blockchain::insert_block` like any peer's block, so every block we
-//! produce passes our own verifier), the pool's internals (it sees the pool through
-//! `spectrum_txpool::TxPool`), or the network (a sealed block is handed out on a channel).
+//! produce passes our own verifier), the pool's internals (it takes candidates through its own
+//! [`TransactionSource`] trait, which the node implements over the pool), the database (it
+//! reads chain data and state snapshots through `spectrum-storage-api`'s `ChainReader`), or
+//! the network (a sealed block is handed out on a channel).
 
 mod build;
 mod error;
@@ -22,11 +24,11 @@ mod service;
 use std::sync::Arc;
 
 use alloy_primitives::Address;
-use spectrum_chain::ChiefContracts;
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::BlockExecutor;
 use spectrum_primitives::SealedHeader;
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainReader;
+use spectrum_tribe_state::ChiefContracts;
 
 pub use build::{
     BuildRequest, BuiltBlock, CHIEF_UPDATE_GAS, CHIEF_UPDATE_GAS_PRICE, Candidate, Skipped,
@@ -36,17 +38,17 @@ pub use plan::SlotPlan;
 pub use record::{LastSealed, SealRecord, SealRecordError};
 pub use service::{ProducerConfig, ProducerService, ProductionMode, TransactionSource};
 
-/// Builds blocks on the canonical head of a database.
+/// Builds blocks on the canonical head of a chain.
 pub struct BlockProducer {
-    db: Arc<Database>,
+    db: Arc<dyn ChainReader>,
     spec: Arc<ChainSpec>,
     chief: ChiefContracts,
     executor: BlockExecutor,
 }
 
 impl BlockProducer {
-    /// A producer over `db` for the chain of `spec`.
-    pub fn new(db: Arc<Database>, spec: Arc<ChainSpec>) -> Self {
+    /// A producer over the chain data `db` reads, for the chain of `spec`.
+    pub fn new(db: Arc<dyn ChainReader>, spec: Arc<ChainSpec>) -> Self {
         Self {
             chief: ChiefContracts::new(db.clone(), spec.clone()),
             executor: BlockExecutor::spectrum(spec.clone()),

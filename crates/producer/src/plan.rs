@@ -1,12 +1,12 @@
 //! When may a signer seal the next block, and with which difficulty (tribe.md §6, §7).
 
 use alloy_primitives::Address;
-use spectrum_chain::ChiefContracts;
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{
     SignerSetProvider, check_signer_authorised, expected_difficulty, role_delay, tribe_period,
 };
 use spectrum_primitives::SealedHeader;
+use spectrum_tribe_state::ChiefContracts;
 
 use crate::ProducerError;
 

@@ -79,7 +79,10 @@ impl ProducerService {
         transactions: Arc<dyn TransactionSource>,
         config: ProducerConfig,
     ) -> (Self, mpsc::Receiver<SealedBlock>) {
-        let producer = Arc::new(BlockProducer::new(chain.db().clone(), chain.spec().clone()));
+        let producer = Arc::new(BlockProducer::new(
+            chain.provider().clone(),
+            chain.spec().clone(),
+        ));
         let signer = spectrum_primitives::public_key_to_address(
             &config.key.public_key(secp256k1::SECP256K1),
         );
@@ -162,7 +165,7 @@ impl ProducerService {
         let Some(last) = self.config.record.last() else {
             return;
         };
-        let head = self.chain.db().head().ok().flatten().map(|(n, _)| n);
+        let head = self.chain.provider().head().ok().flatten().map(|(n, _)| n);
         tracing::info!(number = last.number, hash = %last.hash, ?head, "last block this validator signed");
         if head.is_some_and(|head| head < last.number) {
             tracing::warn!(
@@ -175,7 +178,7 @@ impl ProducerService {
     }
 
     fn current_plan(&self) -> Result<SlotPlan, ProducerError> {
-        let db = self.chain.db();
+        let db = self.chain.provider();
         let (_, head) = db.head()?.ok_or(ProducerError::UnknownParent(B256::ZERO))?;
         let parent = db
             .header(&head)?
@@ -258,7 +261,7 @@ fn build_and_insert(
     }
     let started = std::time::Instant::now();
     let (number, head) = chain
-        .db()
+        .provider()
         .head()?
         .ok_or(ProducerError::UnknownParent(B256::ZERO))?;
     if number.checked_add(1) != Some(plan.number) {
@@ -298,7 +301,7 @@ fn build_and_insert(
     let outcome = chain.insert_block(block.clone())?;
     match outcome {
         InsertOutcome::Canonical { number, gas_used } => {
-            chain.db().sync_wal()?;
+            chain.sync_wal()?;
             tracing::info!(
                 number,
                 hash = %block.hash(),

@@ -5,17 +5,13 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, TxKind, U256, hex};
 use secp256k1::SecretKey;
-use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
+use spectrum_chain::{InsertOutcome, test_utils::TestChain};
 use spectrum_chainspec::{ChainSpec, dev};
 use spectrum_primitives::sign_transaction;
 use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError};
-use spectrum_storage::Database;
-use spectrum_storage_api::StateProvider;
 
 fn secret(hex_key: &str) -> SecretKey {
     let bytes: [u8; 32] = hex::decode(hex_key).unwrap().try_into().unwrap();
@@ -24,13 +20,12 @@ fn secret(hex_key: &str) -> SecretKey {
 
 #[test]
 fn the_dev_validator_seals_blocks_back_to_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = Arc::new(ChainSpec::dev());
-    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-        .with_clock(Arc::new(|| u64::from(u32::MAX)));
+    let test = TestChain::new(ChainSpec::dev());
+    let spec = test.spec.clone();
+    let chain = test
+        .chain
+        .with_clock(std::sync::Arc::new(|| u64::from(u32::MAX)));
+    let db = chain.provider().clone();
     let producer = BlockProducer::new(db.clone(), spec.clone());
 
     let key = secret(dev::DEV_VALIDATOR_KEY);
@@ -73,7 +68,7 @@ fn the_dev_validator_seals_blocks_back_to_back() {
             }
         );
     }
-    let state = db.latest_state();
+    let state = db.latest().unwrap();
     let user_address: Address = user_address.parse().unwrap();
     assert_eq!(state.account(&user_address).unwrap().unwrap().nonce, 6);
     // The validator's nonce counts its six chief updates; its balance holds the rewards.

@@ -10,13 +10,11 @@ use std::{path::PathBuf, sync::Arc};
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, TxKind, U256, address, keccak256};
 use secp256k1::SecretKey;
-use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
-use spectrum_chainspec::ChainSpec;
+use spectrum_chain::{Blockchain, InsertOutcome, test_utils::TestChain};
 use spectrum_import::ChainFileReader;
 use spectrum_primitives::sign_transaction;
 use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError, Skipped};
-use spectrum_storage::Database;
-use spectrum_storage_api::StateProvider;
+use spectrum_storage_api::ChainReader;
 
 const NODE_A: Address = address!("9944d0cc757cd9391ee320fc17d5b6f61693f2c5");
 const NODE_D: Address = address!("11642c52bd942d404db61f6939019a3e95806bb3");
@@ -40,7 +38,7 @@ fn key(seed: &str) -> SecretKey {
 
 struct Node {
     _dir: tempfile::TempDir,
-    db: Arc<Database>,
+    db: Arc<dyn ChainReader>,
     chain: Blockchain,
     producer: BlockProducer,
 }
@@ -48,13 +46,11 @@ struct Node {
 /// devnet-multi imported to its head (412), with a clock far enough ahead that the blocks we
 /// produce at their earliest time are not in the future.
 fn node_at_head() -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = Arc::new(ChainSpec::devnet());
-    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-        .with_clock(Arc::new(|| u64::from(u32::MAX)));
+    let TestChain {
+        chain, spec, dir, ..
+    } = TestChain::devnet();
+    let chain = chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
+    let db = chain.provider().clone();
     for block in ChainFileReader::open(chain_file()).unwrap() {
         chain.insert_block(block.unwrap().seal_slow()).unwrap();
     }
@@ -94,7 +90,8 @@ fn a_leader_out_of_turn_and_in_turn_produces_valid_blocks() {
         spectrum_primitives::public_key_to_address(&user3.public_key(secp256k1::SECP256K1));
     let nonce = node
         .db
-        .latest_state()
+        .latest()
+        .unwrap()
         .account(&user3_address)
         .unwrap()
         .unwrap()

@@ -18,14 +18,17 @@ use std::{
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{B256, TxKind, U256, hex};
 use secp256k1::SecretKey;
-use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator, genesis_commit};
+use spectrum_chain::{
+    Blockchain, InsertOutcome,
+    test_utils::{open_store, tribe_chain},
+};
 use spectrum_chainspec::{ChainSpec, dev};
 use spectrum_primitives::{SealedBlock, sign_transaction};
 use spectrum_producer::{
     Candidate, LastSealed, ProducerConfig, ProducerService, ProductionMode, SealRecord,
     TransactionSource,
 };
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainStore;
 use tokio::sync::{broadcast, mpsc};
 
 /// Generous: a block takes about a second on the dev chain (period 1).
@@ -101,6 +104,7 @@ impl DataDir {
 struct Run {
     runtime: tokio::runtime::Runtime,
     chain: Arc<Blockchain>,
+    store: Arc<dyn ChainStore>,
     produced: mpsc::Receiver<SealedBlock>,
     _new_transactions: broadcast::Sender<B256>,
 }
@@ -108,12 +112,9 @@ struct Run {
 impl Run {
     fn start(datadir: &DataDir, pool: Vec<Candidate>) -> Run {
         let spec = Arc::new(ChainSpec::dev());
-        let db = Arc::new(Database::open(&datadir.db()).unwrap());
-        if db.head().unwrap().is_none() {
-            db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        }
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let chain = Arc::new(Blockchain::new(db, spec, validator));
+        // Writes the genesis only into an empty database.
+        let store = open_store(&datadir.db(), &spec);
+        let chain = Arc::new(tribe_chain(store.clone(), spec));
         let key = secret(dev::DEV_VALIDATOR_KEY);
         let record = Arc::new(SealRecord::open(&datadir.record()).unwrap());
         let (service, produced) = ProducerService::new(
@@ -136,6 +137,7 @@ impl Run {
         Run {
             runtime,
             chain,
+            store,
             produced,
             _new_transactions: new_transactions,
         }
@@ -153,28 +155,36 @@ impl Run {
     /// Stops the service and closes the database (the runtime's shutdown waits for a build in
     /// progress, and with it every handle on the database).
     fn stop(self) {
-        let Run { runtime, chain, .. } = self;
+        let Run {
+            runtime,
+            chain,
+            store,
+            ..
+        } = self;
         drop(runtime);
-        let db = chain.db().clone();
         drop(chain);
-        assert_eq!(Arc::strong_count(&db), 1, "nothing else holds the database");
-        db.flush().unwrap();
+        assert_eq!(
+            Arc::strong_count(&store),
+            1,
+            "nothing else holds the database"
+        );
+        store.sync_wal().unwrap();
     }
 
     fn head(&self) -> u64 {
-        self.chain.db().head().unwrap().expect("a head").0
+        self.chain.provider().head().unwrap().expect("a head").0
     }
 }
 
 /// The head of the (closed) database.
 fn head_of(datadir: &DataDir) -> u64 {
-    let db = Database::open(&datadir.db()).unwrap();
+    let db = open_store(&datadir.db(), &ChainSpec::dev());
     db.head().unwrap().expect("a head").0
 }
 
 /// The canonical blocks above `number` in the (closed) database.
 fn blocks_above(datadir: &DataDir, number: u64) -> Vec<SealedBlock> {
-    let db = Database::open(&datadir.db()).unwrap();
+    let db = open_store(&datadir.db(), &ChainSpec::dev());
     let head = db.head().unwrap().expect("a head").0;
     (number + 1..=head)
         .map(|n| {

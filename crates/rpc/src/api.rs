@@ -6,9 +6,9 @@ use alloy_primitives::{B256, U256};
 use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
 use serde::Serialize;
 use serde_json::Value;
-use spectrum_chain::ChiefContracts;
 use spectrum_execution::BlockExecutor;
 use spectrum_primitives::SealedHeader;
+use spectrum_tribe_state::ChiefContracts;
 
 use crate::{
     Namespace, RpcContext, RpcLimits,

@@ -27,7 +27,7 @@ pub(crate) const METHODS: &[Method<Value>] = &[
 ];
 
 /// Gas of a plain transfer: nothing estimates lower.
-const TX_GAS: u64 = 21_000;
+use spectrum_txpool::TX_GAS;
 
 /// The call request `args` describes, with the gas limit capped.
 fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
@@ -139,14 +139,8 @@ fn eth_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
         .gas
         .unwrap_or(api.limits.gas_cap)
         .min(api.limits.gas_cap);
-    let outcome = run(
-        api,
-        &header,
-        state.provider(),
-        &request(&args, gas)?,
-        deadline(api),
-    )
-    .map_err(|e| call_error(api, e))?;
+    let outcome = run(api, &header, &*state, &request(&args, gas)?, deadline(api))
+        .map_err(|e| call_error(api, e))?;
     outcome_result(outcome).map(|output| Value::String(output.to_string()))
 }
 
@@ -191,7 +185,7 @@ fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let args = params::call_args(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
     let (header, state) = state_at(api, block)?;
-    let state = state.provider();
+    let state: &dyn StateProvider = &*state;
     // One budget for the whole search, not one per attempt.
     let deadline = deadline(api);
     let mut hi = match args.gas {

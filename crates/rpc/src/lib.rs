@@ -9,15 +9,17 @@
 //! `net`, `web3`, `txpool` and the read-only `tribe` methods. `docs/json-rpc.md` lists every
 //! method with an example and its Spectrum differences.
 //!
-//! **Must not touch:** writes to the database (it only reads `spectrum-storage`), block
-//! building, the network. Transactions go to the pool (`spectrum-txpool`); calls run on a
-//! throw-away overlay (`spectrum-execution`); chief contracts are read through
-//! `spectrum-chain`'s `ChiefContracts`.
+//! **Must not touch:** writes to the database (it reads chain data through
+//! `spectrum-storage-api`'s `ChainReader`, never the database itself), block building, the
+//! network. Transactions go to the pool (`spectrum-txpool`); calls run on a throw-away overlay
+//! (`spectrum-execution`); chief contracts are read through `spectrum-tribe-state`'s
+//! `ChiefContracts`.
 //!
 //! How a request passes through: jsonrpsee parses the envelope (parse errors, batches, unknown
 //! methods are its own); the method decodes its positional parameters with [`params`] (a bad
-//! one is -32602 naming its position); it reads a snapshot of the database (the head, or a
-//! canonical block's history for a block parameter) and returns a `serde_json::Value` in geth's
+//! one is -32602 naming its position); it reads a state snapshot (`StateProviderFactory`: the
+//! head, or a canonical block's history for a block parameter; header and state from one
+//! snapshot) and returns a `serde_json::Value` in geth's
 //! shape. Heavy methods (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_getFilterLogs`,
 //! `eth_feeHistory`, `tribe_*`) run on the RPC's own small thread pool (`heavy.rs`) under a
 //! global admission limit, so that a flood of them neither stalls the connections nor takes
@@ -52,7 +54,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use spectrum_chainspec::ChainSpec;
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainReader;
 use spectrum_txpool::TxPool;
 
 pub use call::parse_duration;
@@ -223,8 +225,8 @@ impl Default for RpcConfig {
 
 /// What the methods read and where transactions go.
 pub struct RpcContext {
-    /// The node's database.
-    pub db: Arc<Database>,
+    /// The chain data: headers, blocks, receipts, chain info and state snapshots.
+    pub db: Arc<dyn ChainReader>,
     /// The chain.
     pub spec: Arc<ChainSpec>,
     /// The transaction pool.

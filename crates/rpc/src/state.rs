@@ -4,8 +4,7 @@
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde_json::Value;
 use spectrum_primitives::{KECCAK_EMPTY, SealedHeader};
-use spectrum_storage::{HistoricalState, LatestState};
-use spectrum_storage_api::{Account, StateProvider};
+use spectrum_storage_api::{Account, BoxedSnapshot, ProviderError, StateSnapshot};
 
 use crate::{
     api::{Api, Method, inline},
@@ -20,47 +19,29 @@ pub(crate) const METHODS: &[Method<Value>] = &[
     inline("eth_getTransactionCount", get_transaction_count),
 ];
 
-/// The state after one block: the head's plain state, or a canonical block's history.
-pub(crate) enum StateAt<'a> {
-    Latest(LatestState<'a>),
-    Historical(HistoricalState<'a>),
-}
-
-impl StateAt<'_> {
-    pub(crate) fn provider(&self) -> &dyn StateProvider {
-        match self {
-            Self::Latest(state) => state,
-            Self::Historical(state) => state,
-        }
-    }
-
-    pub(crate) fn account(&self, address: &Address) -> ApiResult<Option<Account>> {
-        self.provider().account(address).map_err(internal)
-    }
-}
-
-/// The header a block parameter names and the state after it. Unknown blocks and blocks that
-/// are not canonical have no state here: geth's "header not found".
-pub(crate) fn state_at(api: &Api, block: BlockId) -> ApiResult<(SealedHeader, StateAt<'_>)> {
+/// The header a block parameter names and the state after it, from one snapshot. Unknown
+/// blocks and blocks that are not canonical have no state here: geth's "header not found".
+pub(crate) fn state_at(api: &Api, block: BlockId) -> ApiResult<(SealedHeader, BoxedSnapshot<'_>)> {
     let db = &api.ctx.db;
     if matches!(block, BlockId::Latest | BlockId::Pending) {
-        // One snapshot for both: the head header must be the block whose state is read.
-        let state = db.latest_state();
-        let header = api.head_header()?;
-        return Ok((header, StateAt::Latest(state)));
+        // The head header is the block whose state is read: both from the snapshot.
+        let state = db.latest().map_err(internal)?;
+        let header = state.header().map_err(internal)?;
+        return Ok((header, state));
     }
     let header = api.header_for(block)?;
-    if db.canonical_hash(header.number).map_err(internal)? != Some(header.hash()) {
-        return Err(server_error("header not found"));
+    match db.by_hash(&header.hash()) {
+        Ok(state) => Ok((header, state)),
+        Err(ProviderError::StateUnavailable(_)) => Err(server_error("header not found")),
+        Err(e) => Err(server_error(format!(
+            "state of block {} unavailable: {e}",
+            header.number
+        ))),
     }
-    let (head, _) = api.head()?;
-    if header.number == head {
-        return Ok((header, StateAt::Latest(db.latest_state())));
-    }
-    let state = db
-        .state_at(header.number)
-        .map_err(|e| server_error(format!("state of block {} unavailable: {e}", header.number)))?;
-    Ok((header, StateAt::Historical(state)))
+}
+
+fn account(state: &dyn StateSnapshot, address: &Address) -> ApiResult<Option<Account>> {
+    state.account(address).map_err(internal)
 }
 
 fn hex_u256(value: U256) -> Value {
@@ -72,8 +53,7 @@ fn get_balance(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let address = params::address(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
     let (_, state) = state_at(api, block)?;
-    let balance = state
-        .account(&address)?
+    let balance = account(&*state, &address)?
         .map(|a| a.balance)
         .unwrap_or_default();
     Ok(hex_u256(balance))
@@ -84,9 +64,8 @@ fn get_code(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let address = params::address(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
     let (_, state) = state_at(api, block)?;
-    let code = match state.account(&address)? {
+    let code = match account(&*state, &address)? {
         Some(account) if account.code_hash != KECCAK_EMPTY => state
-            .provider()
             .code(&account.code_hash)
             .map_err(internal)?
             .ok_or_else(|| internal(format!("code {} missing", account.code_hash)))?,
@@ -101,10 +80,7 @@ fn get_storage_at(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let slot = params::storage_slot(required(values, 1)?, 1)?;
     let block = params::block_id(values.get(2), 2)?;
     let (_, state) = state_at(api, block)?;
-    let value = state
-        .provider()
-        .storage(&address, &slot)
-        .map_err(internal)?;
+    let value = state.storage(&address, &slot).map_err(internal)?;
     Ok(Value::String(B256::from(value).to_string()))
 }
 
@@ -113,8 +89,7 @@ fn get_transaction_count(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let address = params::address(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
     let (_, state) = state_at(api, block)?;
-    let nonce = state
-        .account(&address)?
+    let nonce = account(&*state, &address)?
         .map(|a| a.nonce)
         .unwrap_or_default();
     // `pending` counts the sender's transactions waiting in the pool too.

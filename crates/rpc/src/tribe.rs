@@ -7,8 +7,8 @@
 use alloy_primitives::{Address, B256, U256};
 use serde::{Serialize, Serializer};
 use serde_json::{Value, value::RawValue};
-use spectrum_chain::ChiefStatus;
 use spectrum_primitives::SealedHeader;
+use spectrum_tribe_state::ChiefStatus;
 
 use crate::{
     api::{Api, Method, heavy},
@@ -318,14 +318,15 @@ fn get_miner(api: &Api, values: &[Value]) -> ApiResult<Box<RawValue>> {
         .ctx
         .validator
         .ok_or_else(|| server_error("this node has no validator key"))?;
-    let balance = api
-        .ctx
-        .db
+    // One snapshot: the balance is the one after the head header's block.
+    let state = api.ctx.db.latest().map_err(internal)?;
+    let balance = state
         .account(&address)
         .map_err(internal)?
         .map(|a| a.balance)
         .unwrap_or_default();
-    let header = api.head_header()?;
+    let header = state.header().map_err(internal)?;
+    drop(state);
     let level = match api.chief.status(&header) {
         Ok(status) => signer_level(api, &status),
         Err(_) => "None",

@@ -1,16 +1,27 @@
-//! The edge between execution and the database: the state a block executes on
-//! ([`StateProvider`]) and the state changes it produces ([`StateChanges`]).
+//! The seam between the database and everything above it: the state a block executes on
+//! ([`StateProvider`]), the state changes it produces ([`StateChanges`]), the provider traits
+//! every reader of chain data holds ([`ChainReader`]: headers, blocks, receipts, chain info and
+//! the [`StateProviderFactory`] of state snapshots), and the writes of the import path
+//! ([`BlockWriter`], [`BlockCommit`]).
 //!
-//! **Owns:** these traits and plain types, and [`MemoryState`], the in-memory implementation
-//! used by the Ethereum test vectors, benchmarks and tests.
+//! **Owns:** these traits and plain types, and [`MemoryState`], the in-memory state used by
+//! the Ethereum test vectors, benchmarks and tests.
 //!
-//! **Must not touch:** RocksDB (that is `spectrum-storage`, which implements these traits), the
-//! EVM or consensus. Split from `spectrum-storage` because it has two implementations and so
-//! that crates that only read state do not build RocksDB.
+//! **Must not touch:** RocksDB (that is `spectrum-storage`, whose `Database` implements these
+//! traits), the EVM or consensus. Split from `spectrum-storage` so that crates that only read
+//! chain data do not build RocksDB and do not name the database.
 
 mod memory;
+mod provider;
+mod write;
 
 pub use memory::MemoryState;
+pub use provider::{
+    BlockReader, BlockWriter, BoxedSnapshot, ChainInfo, ChainReader, ChainStore, HeadTd,
+    HeaderProvider, ProviderError, ProviderResult, ReceiptProvider, StateProviderFactory,
+    StateSnapshot, TxLocation,
+};
+pub use write::{BlockCommit, GenesisCommit, GenesisStatus, TrieNodeWrite, TrieTable};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};

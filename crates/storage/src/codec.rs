@@ -4,47 +4,34 @@
 use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use spectrum_primitives::decode::decode_exact;
-use spectrum_storage_api::Account;
+use spectrum_storage_api::{Account, TxLocation};
 
 use crate::{StorageError, Table, keys::concat};
 
-/// Where a canonical transaction is: the `tx_lookup` record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TxLocation {
-    /// Number of the block holding the transaction.
-    pub block_number: u64,
-    /// Hash of that block.
-    pub block_hash: B256,
-    /// Position of the transaction in the block.
-    pub index: u32,
+/// `number BE ‖ hash ‖ index BE`: the `tx_lookup` record.
+pub(crate) fn encode_tx_location(location: &TxLocation) -> [u8; 44] {
+    concat(&[
+        &location.block_number.to_be_bytes(),
+        location.block_hash.as_slice(),
+        &location.index.to_be_bytes(),
+    ])
 }
 
-impl TxLocation {
-    /// `number BE ‖ hash ‖ index BE`.
-    pub(crate) fn encode(&self) -> [u8; 44] {
-        concat(&[
-            &self.block_number.to_be_bytes(),
-            self.block_hash.as_slice(),
-            &self.index.to_be_bytes(),
-        ])
-    }
-
-    pub(crate) fn decode(key: &[u8], bytes: &[u8]) -> Result<Self, StorageError> {
-        let table = Table::TxLookup;
-        let fields = bytes
-            .split_first_chunk::<8>()
-            .and_then(|(number, rest)| {
-                let (hash, index) = rest.split_first_chunk::<32>()?;
-                Some((number, hash, <[u8; 4]>::try_from(index).ok()?))
-            })
-            .ok_or_else(|| wrong_length(table, key, 44, bytes.len()))?;
-        let (number, hash, index) = fields;
-        Ok(Self {
-            block_number: u64::from_be_bytes(*number),
-            block_hash: B256::from(*hash),
-            index: u32::from_be_bytes(index),
+pub(crate) fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, StorageError> {
+    let table = Table::TxLookup;
+    let fields = bytes
+        .split_first_chunk::<8>()
+        .and_then(|(number, rest)| {
+            let (hash, index) = rest.split_first_chunk::<32>()?;
+            Some((number, hash, <[u8; 4]>::try_from(index).ok()?))
         })
-    }
+        .ok_or_else(|| wrong_length(table, key, 44, bytes.len()))?;
+    let (number, hash, index) = fields;
+    Ok(TxLocation {
+        block_number: u64::from_be_bytes(*number),
+        block_hash: B256::from(*hash),
+        index: u32::from_be_bytes(index),
+    })
 }
 
 /// The `block_changes` record: every account and slot a canonical block changed. Unwinding reads
@@ -161,9 +148,12 @@ mod tests {
             block_hash: B256::repeat_byte(3),
             index: 9,
         };
-        assert_eq!(TxLocation::decode(b"k", &loc.encode()).unwrap(), loc);
+        assert_eq!(
+            decode_tx_location(b"k", &encode_tx_location(&loc)).unwrap(),
+            loc
+        );
         assert!(matches!(
-            TxLocation::decode(b"k", &loc.encode()[..43]),
+            decode_tx_location(b"k", &encode_tx_location(&loc)[..43]),
             Err(StorageError::Corrupt {
                 table: Table::TxLookup,
                 ..

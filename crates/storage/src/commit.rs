@@ -1,66 +1,26 @@
 //! Writing one block: everything it adds to the database goes into one `WriteBatch`.
 
-use alloy_primitives::{Bytes, U256};
+use alloy_primitives::U256;
 use rocksdb::WriteBatch;
-use spectrum_primitives::{BlockBody, ReceiptWithBloom, SealedBlock, SealedHeader};
-use spectrum_storage_api::StateChanges;
+use spectrum_primitives::{BlockBody, ReceiptWithBloom, SealedHeader};
+use spectrum_storage_api::{BlockCommit, StateChanges, TrieNodeWrite, TrieTable};
 
 use crate::{
     Database, StorageError, Table, TxLocation,
-    codec::{encode_head, encode_rlp, encode_rlp_list},
+    codec::{encode_head, encode_rlp, encode_rlp_list, encode_tx_location},
     diff::StateDiff,
     keys::{block_key, number_key},
     reader::Reader,
     tables::meta,
 };
 
-/// The two trie tables; node encodings belong to the execution crate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrieTable {
-    /// [`Table::AccountTrie`]: nibble path → node.
-    Account,
-    /// [`Table::StorageTrie`]: hashed address ‖ path → node.
-    Storage,
-}
-
-impl TrieTable {
-    /// The column family.
-    pub fn table(self) -> Table {
-        match self {
-            Self::Account => Table::AccountTrie,
-            Self::Storage => Table::StorageTrie,
-        }
+/// The column family of a trie table. Node bytes and paths are `spectrum-trie`'s (computed by
+/// `spectrum-chain`); this crate only stores them.
+pub(crate) fn trie_cf(table: TrieTable) -> Table {
+    match table {
+        TrieTable::Account => Table::AccountTrie,
+        TrieTable::Storage => Table::StorageTrie,
     }
-}
-
-/// One trie node to write (`Some`) or delete (`None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrieNodeWrite {
-    /// The table.
-    pub table: TrieTable,
-    /// The node's key.
-    pub key: Bytes,
-    /// The node's bytes, or `None` to delete it.
-    pub value: Option<Bytes>,
-}
-
-/// Everything one block adds to the database.
-#[derive(Debug, Clone)]
-pub struct BlockCommit {
-    /// The block.
-    pub block: SealedBlock,
-    /// Its receipts, one per transaction.
-    pub receipts: Vec<ReceiptWithBloom>,
-    /// Total difficulty up to and including the block.
-    pub total_difficulty: U256,
-    /// What executing it changed (applied only with `make_canonical_head`).
-    pub state: StateChanges,
-    /// Trie nodes after it (applied only with `make_canonical_head`).
-    pub trie: Vec<TrieNodeWrite>,
-    /// `true`: the block extends the canonical head and becomes it; its state changes are
-    /// applied. `false`: a side-chain block, stored as a known block only; it must then carry
-    /// no state changes or trie nodes (there is no state of its parent to apply them to).
-    pub make_canonical_head: bool,
 }
 
 impl Database {
@@ -143,7 +103,7 @@ impl Database {
                 block_hash: hash,
                 index,
             };
-            batch.put_cf(lookup_cf, tx.hash(), location.encode());
+            batch.put_cf(lookup_cf, tx.hash(), encode_tx_location(&location));
         }
 
         // Prior values are read now, before the batch lands: the writer lock guarantees no
@@ -195,7 +155,7 @@ impl Database {
         trie: &[TrieNodeWrite],
     ) -> Result<(), StorageError> {
         for write in trie {
-            let cf = self.cf(write.table.table())?;
+            let cf = self.cf(trie_cf(write.table))?;
             match &write.value {
                 Some(node) => batch.put_cf(cf, &write.key, node),
                 None => batch.delete_cf(cf, &write.key),

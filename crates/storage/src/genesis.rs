@@ -1,44 +1,17 @@
 //! Writing the genesis block and state, once per database.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
 use rocksdb::WriteBatch;
-use spectrum_primitives::{BlockBody, SealedHeader};
-use spectrum_storage_api::Account;
+use spectrum_primitives::BlockBody;
+use spectrum_storage_api::{GenesisCommit, GenesisStatus};
 
 use crate::{
-    Database, StorageError, Table, TrieNodeWrite,
+    Database, StorageError, Table,
     codec::encode_head,
     diff::{put_account, put_slot},
     keys::number_key,
     reader::Reader,
     tables::meta,
 };
-
-/// The genesis block and the state it starts with.
-#[derive(Debug, Clone)]
-pub struct GenesisCommit {
-    /// The genesis header (number 0).
-    pub header: SealedHeader,
-    /// The chain's name, stored so that a mismatch can be reported in words.
-    pub chain_name: String,
-    /// Accounts of the genesis state.
-    pub accounts: Vec<(Address, Account)>,
-    /// Storage of the genesis state; zero values are skipped.
-    pub storage: Vec<(Address, B256, U256)>,
-    /// Contract code of the genesis state, by hash.
-    pub codes: Vec<(B256, Bytes)>,
-    /// Trie nodes of the genesis state root, written in the same batch.
-    pub trie: Vec<TrieNodeWrite>,
-}
-
-/// What [`Database::init_genesis`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GenesisStatus {
-    /// The database was empty; the genesis is now written.
-    Written,
-    /// The database already held this genesis; nothing was written.
-    AlreadyInitialised,
-}
 
 impl Database {
     /// Writes the genesis block and state in one batch, making it the canonical head. On a

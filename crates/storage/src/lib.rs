@@ -4,10 +4,14 @@
 //!
 //! **Owns:** the on-disk layout ([`tables`] lists every column family with its key and value
 //! encoding), the schema version ([`CURRENT_SCHEMA_VERSION`], checked at every open: a database
-//! of another version is refused untouched), and atomic commits.
+//! of another version is refused untouched), atomic commits, and the implementation of
+//! `spectrum-storage-api`'s provider traits ([`Database`] is the `ChainStore` every crate above
+//! holds as a trait object; [`DbSnapshot`] answers state, header, total difficulty and trie
+//! nodes from one RocksDB snapshot).
 //!
 //! **Must not touch:** the EVM, consensus rules or networking. It stores what it is given:
-//! blocks are validated, executed and their trie nodes encoded by other crates.
+//! blocks are validated and executed by `spectrum-chain`, their trie nodes (paths and
+//! encodings) made by `spectrum-trie`.
 //!
 //! # Atomicity and durability
 //!
@@ -27,7 +31,8 @@
 //! restores the plain state and deletes them without scanning.
 //!
 //! Writers (commit, genesis, unwind) are serialised internally; readers never block.
-//! [`LatestState`] and [`HistoricalState`] implement `StateProvider` on a snapshot.
+//! [`LatestState`], [`HistoricalState`] and [`DbSnapshot`] implement `StateProvider` on a
+//! snapshot; the crates above open [`DbSnapshot`]s through `StateProviderFactory`.
 
 mod codec;
 mod commit;
@@ -36,6 +41,7 @@ mod diff;
 mod error;
 mod genesis;
 mod keys;
+mod provider;
 mod read;
 mod reader;
 mod state;
@@ -43,11 +49,14 @@ pub mod tables;
 mod trie_scan;
 mod unwind;
 
-pub use codec::TxLocation;
-pub use commit::{BlockCommit, TrieNodeWrite, TrieTable};
 pub use db::{Database, TableStats};
 pub use error::StorageError;
-pub use genesis::{GenesisCommit, GenesisStatus};
+pub use provider::{DbSnapshot, open_chain_store};
+// The write types live in the storage API (the chain crate builds them without naming the
+// database); re-exported here for the tools that drive `Database` directly.
+pub use spectrum_storage_api::{
+    BlockCommit, GenesisCommit, GenesisStatus, TrieNodeWrite, TrieTable, TxLocation,
+};
 pub use state::{HistoricalState, LatestState};
 pub use tables::Table;
 

@@ -6,7 +6,8 @@ use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom, SealedBlock, Seal
 
 use crate::{
     Database, StorageError, Table, TrieTable, TxLocation,
-    codec::{decode_b256, decode_head, decode_rlp, decode_u64, decode_u256_be},
+    codec::{decode_b256, decode_head, decode_rlp, decode_tx_location, decode_u64, decode_u256_be},
+    commit::trie_cf,
     keys::{block_key, number_key},
     reader::Reader,
     tables::meta,
@@ -65,8 +66,25 @@ impl Reader<'_> {
         self.get(Table::Bodies, &key, |v| decode_rlp(Table::Bodies, &key, v))
     }
 
+    /// The total difficulty up to and including block `number` with `hash`.
+    pub(crate) fn total_difficulty_at(
+        &self,
+        number: u64,
+        hash: &B256,
+    ) -> Result<Option<U256>, StorageError> {
+        let key = block_key(number, hash);
+        self.get(Table::TotalDifficulty, &key, |v| {
+            decode_u256_be(Table::TotalDifficulty, &key, v)
+        })
+    }
+
+    /// The total difficulty of the known block `hash`.
+    pub(crate) fn total_difficulty(&self, hash: &B256) -> Result<Option<U256>, StorageError> {
+        self.by_hash(hash, |number| self.total_difficulty_at(number, hash))
+    }
+
     /// `f(number)` for the block `hash`, if the block is known.
-    fn by_hash<T>(
+    pub(crate) fn by_hash<T>(
         &self,
         hash: &B256,
         f: impl FnOnce(u64) -> Result<Option<T>, StorageError>,
@@ -155,24 +173,18 @@ impl Database {
 
     /// The total difficulty of the chain up to and including the known block `hash`.
     pub fn total_difficulty(&self, hash: &B256) -> Result<Option<U256>, StorageError> {
-        let reader = Reader::latest(self);
-        reader.by_hash(hash, |number| {
-            let key = block_key(number, hash);
-            reader.get(Table::TotalDifficulty, &key, |v| {
-                decode_u256_be(Table::TotalDifficulty, &key, v)
-            })
-        })
+        Reader::latest(self).total_difficulty(hash)
     }
 
     /// Where the canonical transaction `tx_hash` is.
     pub fn tx_location(&self, tx_hash: &B256) -> Result<Option<TxLocation>, StorageError> {
         Reader::latest(self).get(Table::TxLookup, tx_hash.as_slice(), |v| {
-            TxLocation::decode(tx_hash.as_slice(), v)
+            decode_tx_location(tx_hash.as_slice(), v)
         })
     }
 
     /// The raw trie node at `key` of `table`.
     pub fn trie_node(&self, table: TrieTable, key: &[u8]) -> Result<Option<Bytes>, StorageError> {
-        Reader::latest(self).get(table.table(), key, |v| Ok(Bytes::copy_from_slice(v)))
+        Reader::latest(self).get(trie_cf(table), key, |v| Ok(Bytes::copy_from_slice(v)))
     }
 }

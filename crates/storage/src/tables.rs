@@ -45,7 +45,8 @@ pub enum Table {
     /// `block_changes`: number u64 BE → RLP `[[address…], [[address, slot]…]]`: what the
     /// canonical block `number` changed, to find its history entries when unwinding.
     BlockChanges,
-    /// `account_trie`: nibble path (encoding owned by the execution crate) → node bytes.
+    /// `account_trie`: nibble path → node bytes (paths and node encodings are `spectrum-trie`'s,
+    /// computed by `spectrum-chain`; this crate stores the bytes it is given).
     AccountTrie,
     /// `storage_trie`: hashed address (32) ‖ path → node bytes.
     StorageTrie,

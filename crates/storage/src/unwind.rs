@@ -8,8 +8,8 @@ use rocksdb::WriteBatch;
 use spectrum_storage_api::{Account, StateChanges};
 
 use crate::{
-    Database, StorageError, Table, TrieNodeWrite, TxLocation,
-    codec::{BlockChangeSet, decode_prior_account, decode_rlp, encode_head},
+    Database, StorageError, Table, TrieNodeWrite,
+    codec::{BlockChangeSet, decode_prior_account, decode_rlp, decode_tx_location, encode_head},
     diff::{put_account, put_slot},
     keys::{account_history_key, block_key, number_key, storage_history_key},
     reader::Reader,
@@ -118,7 +118,7 @@ impl UnwindPlan {
         for tx in &body.transactions {
             let tx_hash = tx.hash();
             let location = reader.get(Table::TxLookup, tx_hash.as_slice(), |v| {
-                TxLocation::decode(tx_hash.as_slice(), v)
+                decode_tx_location(tx_hash.as_slice(), v)
             })?;
             // Only this block's entry goes: the same hash elsewhere is not ours to remove.
             if location.is_some_and(|l| l.block_number == number && l.block_hash == hash) {

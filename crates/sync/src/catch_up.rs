@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
 use spectrum_network::NetworkHandle;
-use spectrum_storage::Database;
+use spectrum_storage_api::ChainReader;
 use tokio::sync::watch;
 
 use crate::SyncProgress;
@@ -30,7 +30,7 @@ pub async fn wait_until_in_step(
     catch_up: CatchUp,
     network: &NetworkHandle,
     progress: watch::Receiver<Option<SyncProgress>>,
-    db: &Database,
+    db: &dyn ChainReader,
 ) {
     if !catch_up.has_bootnodes {
         return;
@@ -81,10 +81,9 @@ pub async fn wait_until_in_step(
     }
 }
 
-fn head_total_difficulty(db: &Database) -> U256 {
-    db.head()
+fn head_total_difficulty(db: &dyn ChainReader) -> U256 {
+    db.head_total_difficulty()
         .ok()
         .flatten()
-        .and_then(|(_, hash)| db.total_difficulty(&hash).ok().flatten())
-        .unwrap_or(U256::ZERO)
+        .map_or(U256::ZERO, |head| head.total_difficulty)
 }

@@ -1,26 +1,26 @@
-//! The network's view of our chain, read from the database: what peers may ask for.
+//! The network's view of our chain, read through the chain reader: what peers may ask for.
 
 use std::sync::Arc;
 
 use alloy_primitives::{B256, U256};
 use spectrum_network::{ChainStatus, ChainView, HashOrNumber, HeadersRequest, RequestLimits};
 use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom};
-use spectrum_storage::Database;
+use spectrum_storage_api::{ChainReader, ProviderError};
 use tracing::warn;
 
-/// Serves canonical headers, bodies and receipts from the database. A read error is logged
+/// Serves canonical headers, bodies and receipts from the chain data. A read error is logged
 /// and answered as "not found": a peer never learns more than the data.
 #[derive(Debug, Clone)]
-pub struct DatabaseChainView {
-    db: Arc<Database>,
+pub struct ChainDataView {
+    db: Arc<dyn ChainReader>,
     chain_id: u64,
     genesis_hash: B256,
     max_headers: u64,
 }
 
-impl DatabaseChainView {
-    /// A view of `db`, the chain with `chain_id` and `genesis_hash`.
-    pub fn new(db: Arc<Database>, chain_id: u64, genesis_hash: B256) -> Self {
+impl ChainDataView {
+    /// A view of the chain data `db` reads: the chain with `chain_id` and `genesis_hash`.
+    pub fn new(db: Arc<dyn ChainReader>, chain_id: u64, genesis_hash: B256) -> Self {
         let max_headers = u64::try_from(RequestLimits::default().max_headers).unwrap_or(192);
         Self {
             db,
@@ -41,17 +41,19 @@ impl DatabaseChainView {
     }
 }
 
-fn logged<T>(result: Result<Option<T>, spectrum_storage::StorageError>) -> Option<T> {
+fn logged<T>(result: Result<Option<T>, ProviderError>) -> Option<T> {
     result.unwrap_or_else(|error| {
         warn!(%error, "serving a peer: database read failed");
         None
     })
 }
 
-impl ChainView for DatabaseChainView {
+impl ChainView for ChainDataView {
     fn status(&self) -> ChainStatus {
-        let (head_number, head_hash) = logged(self.db.head()).unwrap_or((0, self.genesis_hash));
-        let total_difficulty = logged(self.db.total_difficulty(&head_hash)).unwrap_or(U256::ZERO);
+        let (head_number, head_hash, total_difficulty) = logged(self.db.head_total_difficulty())
+            .map_or((0, self.genesis_hash, U256::ZERO), |head| {
+                (head.number, head.hash, head.total_difficulty)
+            });
         ChainStatus {
             chain_id: self.chain_id,
             genesis_hash: self.genesis_hash,

@@ -9,7 +9,8 @@
 //! imported before it is forwarded), progress log lines and the [`SyncProgress`] that
 //! `eth_syncing` reports, polling the near-future blocks the chain holds until their time, and
 //! gating a validator's first seal until it is in step with its peers ([`wait_until_in_step`]).
-//! Also [`DatabaseChainView`], the chain as the network serves it.
+//! Also [`ChainDataView`], the chain as the network serves it. It reads chain data only through
+//! the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
 //!
 //! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
 //! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
@@ -45,7 +46,7 @@ mod service;
 use std::time::Duration;
 
 pub use catch_up::{CatchUp, wait_until_in_step};
-pub use chain_view::DatabaseChainView;
+pub use chain_view::ChainDataView;
 pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
 pub use round::{FalseClaim, RoundError, RoundSummary};

@@ -107,17 +107,10 @@ impl Ctx {
 
     /// Our head's total difficulty.
     async fn local_td(&self) -> Result<U256, RoundError> {
-        self.blocking(|chain| {
-            let db = chain.db();
-            match db.head()? {
-                Some((_, head)) => Ok::<_, spectrum_storage::StorageError>(
-                    db.total_difficulty(&head)?.unwrap_or(U256::ZERO),
-                ),
-                None => Ok(U256::ZERO),
-            }
-        })
-        .await?
-        .map_err(|e| RoundError::Local(e.to_string()))
+        self.blocking(|chain| chain.provider().head_total_difficulty())
+            .await?
+            .map(|head| head.map_or(U256::ZERO, |head| head.total_difficulty))
+            .map_err(|e| RoundError::Local(e.to_string()))
     }
 
     async fn headers(
@@ -139,7 +132,7 @@ impl Ctx {
         target: &ChainStatus,
     ) -> Result<SealedHeader, RoundError> {
         let peer_head = target.head_number;
-        let local_head = self.blocking(|chain| chain.db().head()).await?;
+        let local_head = self.blocking(|chain| chain.provider().head()).await?;
         let (local_head, _) = local_head
             .map_err(|e| RoundError::Local(e.to_string()))?
             .ok_or_else(|| RoundError::Local("no head".into()))?;
@@ -163,7 +156,7 @@ impl Ctx {
             let found = self
                 .blocking(move |chain| {
                     for header in headers {
-                        match chain.db().canonical_hash(header.number) {
+                        match chain.provider().canonical_hash(header.number) {
                             Ok(Some(hash)) if hash == header.hash() => return Ok(Some(header)),
                             Ok(_) => {}
                             Err(e) => return Err(RoundError::Local(e.to_string())),
@@ -313,7 +306,7 @@ impl Ctx {
     ) -> Result<RoundSummary, RoundError> {
         let ancestor = self.find_ancestor(peer, &target).await?;
         let head = self
-            .blocking(|chain| chain.db().head())
+            .blocking(|chain| chain.provider().head())
             .await?
             .map_err(|e| RoundError::Local(e.to_string()))?
             .map_or(0, |(number, _)| number);
@@ -370,7 +363,7 @@ impl Ctx {
     ) -> Result<(), RoundError> {
         let hash = last.hash();
         let reached = self
-            .blocking(move |chain| chain.db().total_difficulty(&hash))
+            .blocking(move |chain| chain.provider().total_difficulty(&hash))
             .await?
             .map_err(|e| RoundError::Local(e.to_string()))?
             .unwrap_or(U256::ZERO);

@@ -206,8 +206,8 @@ impl SyncService {
         let parent_hash = block.header.parent_hash;
         let known = self
             .blocking(move |chain| {
-                let db = chain.db();
-                Ok::<_, spectrum_storage::StorageError>((
+                let db = chain.provider();
+                Ok::<_, spectrum_storage_api::ProviderError>((
                     db.block_number(&hash)?.is_some(),
                     db.header(&parent_hash)?,
                 ))
@@ -281,13 +281,10 @@ impl SyncService {
     }
 
     async fn local_td(&self) -> Option<U256> {
-        self.blocking(|chain| {
-            let db = chain.db();
-            let (_, hash) = db.head().ok()??;
-            db.total_difficulty(&hash).ok()?
-        })
-        .await
-        .flatten()
+        self.blocking(|chain| chain.provider().head_total_difficulty().ok()?)
+            .await
+            .flatten()
+            .map(|head| head.total_difficulty)
     }
 
     /// The peer to sync from: the heaviest whose total difficulty beats ours, else the peer

@@ -13,7 +13,7 @@ use std::{
 };
 
 use alloy_primitives::{B256, U256};
-use spectrum_chain::{Blockchain, TribeBlockValidator, genesis_commit};
+use spectrum_chain::{Blockchain, test_utils::TestChain};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
 use spectrum_network::{
@@ -21,8 +21,7 @@ use spectrum_network::{
     NetworkHandle, PeerId, start,
 };
 use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom, SealedBlock, SealedHeader};
-use spectrum_storage::Database;
-use spectrum_sync::{DatabaseChainView, SyncConfig, SyncProgress, spawn_sync};
+use spectrum_sync::{ChainDataView, SyncConfig, SyncProgress, spawn_sync};
 
 const DEADLINE: Duration = Duration::from_secs(120);
 
@@ -54,13 +53,9 @@ struct Store {
 
 impl Store {
     fn devnet() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(ChainSpec::devnet());
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
+        let TestChain { chain, dir, .. } = TestChain::devnet();
         Self {
-            chain: Arc::new(Blockchain::new(db, spec, validator)),
+            chain: Arc::new(chain),
             _dir: dir,
         }
     }
@@ -77,22 +72,22 @@ impl Store {
     }
 
     fn head(&self) -> (u64, B256) {
-        self.chain.db().head().unwrap().unwrap()
+        self.chain.provider().head().unwrap().unwrap()
     }
 
-    fn view(&self) -> DatabaseChainView {
+    fn view(&self) -> ChainDataView {
         let spec = self.chain.spec();
-        DatabaseChainView::new(
-            self.chain.db().clone(),
+        ChainDataView::new(
+            self.chain.provider().clone(),
             spec.chain_id,
-            self.chain.db().genesis_hash().unwrap().unwrap(),
+            self.chain.provider().genesis_hash().unwrap().unwrap(),
         )
     }
 }
 
 fn network_config(key: u8, store: &Store, bootnodes: &[&NetworkHandle]) -> NetworkConfig {
     let spec = store.chain.spec();
-    let genesis = store.chain.db().genesis_hash().unwrap().unwrap();
+    let genesis = store.chain.provider().genesis_hash().unwrap().unwrap();
     let mut config = NetworkConfig::new([key; 32], genesis, spec.chain_id);
     config.listen_addr = [127, 0, 0, 1].into();
     config.port = 0;
@@ -186,14 +181,14 @@ async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 fn assert_same_chain(a: &Store, b: &Store, up_to: u64) {
     for number in 0..=up_to {
         assert_eq!(
-            a.chain.db().canonical_hash(number).unwrap(),
-            b.chain.db().canonical_hash(number).unwrap(),
+            a.chain.provider().canonical_hash(number).unwrap(),
+            b.chain.provider().canonical_hash(number).unwrap(),
             "block {number}"
         );
     }
     let (_, head) = b.head();
-    let header = b.chain.db().header(&head).unwrap().unwrap();
-    let expected = a.chain.db().header(&head).unwrap().unwrap();
+    let header = b.chain.provider().header(&head).unwrap().unwrap();
+    let expected = a.chain.provider().header(&head).unwrap().unwrap();
     assert_eq!(header.state_root, expected.state_root);
 }
 
@@ -268,7 +263,7 @@ async fn reorganises_onto_a_peers_heavier_chain() {
 
 /// Serves the chain but with every body's transactions reversed: bodies that do not match
 /// their headers.
-struct BadBodies(DatabaseChainView);
+struct BadBodies(ChainDataView);
 
 impl ChainView for BadBodies {
     fn status(&self) -> ChainStatus {
@@ -377,7 +372,7 @@ async fn forged_heavy_gossiped_blocks_leave_the_head_unchanged() {
         );
         assert!(
             sink.chain
-                .db()
+                .provider()
                 .block_number(&forged.hash())
                 .unwrap()
                 .is_none(),
@@ -387,7 +382,7 @@ async fn forged_heavy_gossiped_blocks_leave_the_head_unchanged() {
 }
 
 /// Serves its chain honestly but announces a total difficulty far above it.
-struct Inflated(DatabaseChainView);
+struct Inflated(ChainDataView);
 
 impl ChainView for Inflated {
     fn status(&self) -> ChainStatus {

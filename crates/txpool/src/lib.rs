@@ -11,7 +11,8 @@
 //! ([`PoolError`]).
 //!
 //! **Must not touch:** the database (state comes through [`StateSource`]), the network or block
-//! building: callers hand transactions in and take them out.
+//! building: callers hand transactions in and take them out. Chief updates are recognised by
+//! `spectrum-consensus`'s one chief-update predicate (`is_chief_update_call`).
 
 mod best;
 mod error;
@@ -31,7 +32,8 @@ pub use best::BestTransactions;
 pub use error::PoolError;
 pub use maintain::{CanonicalBlocks, head_update, maintain_pool};
 pub use pool::Pool;
-pub use validate::{CHIEF_UPDATE_SELECTOR, intrinsic_gas};
+pub use spectrum_consensus::CHIEF_UPDATE_SELECTOR;
+pub use validate::{TX_GAS, intrinsic_gas};
 
 /// Where a transaction came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

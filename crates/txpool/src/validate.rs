@@ -2,18 +2,14 @@
 
 use alloy_primitives::{Address, U256};
 use spectrum_chainspec::ChainSpec;
+use spectrum_consensus::is_chief_update_call;
 use spectrum_primitives::TransactionSigned;
 use spectrum_storage_api::Account;
 
 use crate::{PoolConfig, PoolError};
 
-/// `update(address)`: the selector of a chief-update transaction (tribe.md §8). The same
-/// bytes as `spectrum_execution::CHIEF_UPDATE_SELECTOR`, written out so the pool does not
-/// depend on the EVM crate.
-pub const CHIEF_UPDATE_SELECTOR: [u8; 4] = [0x1c, 0x1b, 0x87, 0x72];
-
-/// Gas every transaction pays before its first opcode.
-const TX_GAS: u64 = 21_000;
+/// Gas every transaction pays before its first opcode (also the floor of `eth_estimateGas`).
+pub const TX_GAS: u64 = 21_000;
 /// Gas a contract creation pays instead (Homestead).
 const TX_CREATE_GAS: u64 = 53_000;
 /// Gas per zero byte of data.
@@ -80,10 +76,8 @@ pub(crate) fn check_stateless(
         }
         _ => {}
     }
-    if let Some(to) = fields.to.to()
-        && spec.is_chief_address(to)
-        && fields.input.starts_with(&CHIEF_UPDATE_SELECTOR)
-    {
+    // Chief updates travel only inside blocks: one to any chief address of the network.
+    if is_chief_update_call(tx, |to| spec.is_chief_address(to)) {
         return Err(PoolError::ChiefUpdate);
     }
     if U256::from(fields.gas_price) < config.min_gas_price {

@@ -22,9 +22,7 @@ use std::{
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, hex, keccak256};
 use secp256k1::SecretKey;
-use spectrum_chain::{
-    Blockchain, ChiefContracts, InsertOutcome, TribeBlockValidator, genesis_commit,
-};
+use spectrum_chain::{Blockchain, InsertOutcome, test_utils::TestChain};
 use spectrum_chainspec::{ChainSpec, ChiefEntry, GenesisAccount};
 use spectrum_consensus::{SignerSet, SignerSetProvider};
 use spectrum_contracts::{
@@ -36,8 +34,8 @@ use spectrum_primitives::{
     ReceiptWithBloom, SealedHeader, public_key_to_address, sign_transaction,
 };
 use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError};
-use spectrum_storage::Database;
-use spectrum_storage_api::StateProvider;
+use spectrum_storage_api::{ChainReader, StateProvider};
+use spectrum_tribe_state::ChiefContracts;
 
 // ---------------------------------------------------------------------------------------------
 // Who takes part (testdata/spectrum-devnet-multi/README.md "Nodes", stake.py)
@@ -240,13 +238,9 @@ pub fn reference_contracts() -> &'static ReferenceContracts {
 /// Imports devnet-multi up to [`SNAPSHOT_BLOCK`] under full Tribe validation and copies the
 /// three contracts (code and every storage slot) out of its state.
 fn import_reference_contracts() -> ReferenceContracts {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = Arc::new(ChainSpec::devnet());
-    let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-    db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain =
-        Blockchain::new(db.clone(), spec, validator).with_clock(Arc::new(|| u64::from(u32::MAX)));
+    let test = TestChain::devnet();
+    let chain = test.chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
+    let db = chain.provider().clone();
     for block in ChainFileReader::open(chain_file()).unwrap() {
         let block = block.unwrap().seal_slow();
         if block.number() > SNAPSHOT_BLOCK {
@@ -255,10 +249,10 @@ fn import_reference_contracts() -> ReferenceContracts {
         chain.insert_block(block).unwrap();
     }
     assert_eq!(db.head().unwrap().unwrap(), (SNAPSHOT_BLOCK, SNAPSHOT_HASH));
-    let state = db.latest_state();
+    let state = db.latest().unwrap();
     let mut accounts: Vec<_> = [REF_CHIEF, REF_BASE, REF_POC]
         .into_iter()
-        .map(|address| (address, copy_account(&state, address)))
+        .map(|address| (address, copy_account(&*state, address)))
         .collect();
     rebase_block_numbers(&mut accounts);
     ReferenceContracts { accounts }
@@ -444,8 +438,8 @@ pub struct Side {
     /// "reference" or "ours".
     pub label: &'static str,
     _dir: tempfile::TempDir,
-    /// The database.
-    pub db: Arc<Database>,
+    /// The chain data.
+    pub db: Arc<dyn ChainReader>,
     spec: Arc<ChainSpec>,
     chain: Blockchain,
     producer: BlockProducer,
@@ -457,13 +451,11 @@ pub struct Side {
 
 impl Side {
     fn new(label: &'static str, spec: ChainSpec, contracts: Contracts) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(spec);
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-            .with_clock(Arc::new(|| u64::from(u32::MAX)));
+        let TestChain {
+            chain, spec, dir, ..
+        } = TestChain::new(spec);
+        let chain = chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
+        let db = chain.provider().clone();
         Self {
             label,
             _dir: dir,
@@ -490,7 +482,7 @@ impl Side {
             .executor
             .call(
                 head.header(),
-                &self.db.latest_state(),
+                &*self.db.latest().unwrap(),
                 Address::ZERO,
                 self.contracts.address(target),
                 data,
@@ -507,7 +499,8 @@ impl Side {
 
     fn nonce(&self, address: Address) -> u64 {
         self.db
-            .latest_state()
+            .latest()
+            .unwrap()
             .account(&address)
             .unwrap()
             .map_or(0, |a| a.nonce)
@@ -516,7 +509,8 @@ impl Side {
     /// The balance of `address` at the head.
     pub fn balance(&self, address: Address) -> U256 {
         self.db
-            .latest_state()
+            .latest()
+            .unwrap()
             .account(&address)
             .unwrap()
             .map_or(U256::ZERO, |a| a.balance)

@@ -12,13 +12,11 @@ use std::{
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, TxKind, U256, hex};
 use serde_json::{Value, json};
-use spectrum_chain::{Blockchain, TribeBlockValidator, genesis_commit};
-use spectrum_chainspec::ChainSpec;
+use spectrum_chain::{Blockchain, test_utils::TestChain};
 use spectrum_import::ChainFileReader;
 use spectrum_primitives::SealedBlock;
 use spectrum_rpc::{NoNetwork, RpcConfig, RpcContext, RpcHandle};
-use spectrum_storage::Database;
-use spectrum_storage_api::{StateError, StateProvider};
+use spectrum_storage_api::{ChainReader, StateError, StateProvider};
 use spectrum_txpool::{Pool, PoolConfig, StateSource, TxPool};
 
 /// Devnet user1 (funded; gen.py's K1).
@@ -61,11 +59,12 @@ pub fn blocks() -> &'static [SealedBlock] {
     })
 }
 
-struct DatabaseState(Arc<Database>);
+struct ChainState(Arc<dyn ChainReader>);
 
-impl StateSource for DatabaseState {
+impl StateSource for ChainState {
     fn latest(&self) -> Result<Box<dyn StateProvider + '_>, StateError> {
-        Ok(Box::new(self.0.latest_state()))
+        let state = self.0.latest().map_err(|e| StateError(Box::new(e)))?;
+        Ok(state)
     }
 }
 
@@ -91,12 +90,11 @@ impl Node {
     /// A devnet node holding blocks 0..=`head`, serving with `config` (addresses forced to
     /// 127.0.0.1:0).
     pub fn devnet(head: u64, edit: impl FnOnce(&mut RpcConfig)) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(ChainSpec::devnet());
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(&spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let chain = Arc::new(Blockchain::new(db.clone(), spec.clone(), validator));
+        let TestChain {
+            chain, spec, dir, ..
+        } = TestChain::devnet();
+        let chain = Arc::new(chain);
+        let db = chain.provider().clone();
         for block in blocks().iter().skip(1).take_while(|b| b.number() <= head) {
             chain.insert_block(block.clone()).unwrap();
         }
@@ -104,7 +102,7 @@ impl Node {
         let pool = Arc::new(Pool::new(
             PoolConfig::for_chain(&spec),
             spec.clone(),
-            Arc::new(DatabaseState(db.clone())),
+            Arc::new(ChainState(db.clone())),
             head_header.number,
             head_header.gas_limit,
         ));

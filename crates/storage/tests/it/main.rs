@@ -11,5 +11,6 @@ mod crash;
 mod genesis;
 mod history;
 mod model;
+mod provider;
 mod schema;
 mod unwind;

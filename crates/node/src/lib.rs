@@ -22,6 +22,8 @@
 
 mod adapters;
 pub mod tasks;
+#[cfg(test)]
+mod tests;
 
 use std::{
     future::Future,

@@ -1,14 +1,12 @@
 //! The launcher on a real database and real sockets: a node starts with its servers bound,
 //! stops on its shutdown signal, and stops by itself, with the task's name, when a critical
-//! task panics or returns.
-
-// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! task panics or returns. (Unit tests, not an integration test: one test binary less to link
+//! against RocksDB.)
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use crate::{CriticalTaskEnded, NodeConfig, NodeHandle, SystemClock, TaskExit, launch};
 use spectrum_chainspec::ChainSpec;
-use spectrum_node::{CriticalTaskEnded, NodeConfig, NodeHandle, SystemClock, TaskExit, launch};
 use spectrum_rpc::RpcConfig;
 use spectrum_storage::Database;
 use tokio::net::TcpStream;

@@ -222,11 +222,6 @@ pub enum Command {
         #[command(subcommand)]
         command: GenesisCommand,
     },
-    /// Benchmarks.
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
     /// Manage validator keys: v3 keystore files in <datadir>/keystore (geth-compatible).
     Account {
         #[command(subcommand)]
@@ -248,38 +243,6 @@ pub struct ExportArgs {
 pub enum DbCommand {
     /// Per-table key counts and sizes, and the head.
     Stats,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Generate a chain on the dev genesis, then time bare execution against the full import
-    /// (execution, state root, commit into RocksDB) of the same blocks. Databases go into a
-    /// temporary directory, under --datadir if given, removed afterwards.
-    Import(BenchImportArgs),
-    /// Build and seal a full block on a fresh `dev` chain (40M gas of transfers), and import
-    /// the same block on a second database: the producer's time beside the import's.
-    Produce {
-        /// Blocks to build, each on a fresh chain.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
-        rounds: u32,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct BenchImportArgs {
-    /// Workload blocks to generate (after the setup blocks that fund the senders).
-    #[arg(long, default_value_t = 200)]
-    pub blocks: u64,
-    /// Transactions per workload block.
-    #[arg(long, default_value_t = 100)]
-    pub txs_per_block: usize,
-    /// Full imports to run, each into a fresh database (more than one shows the variance).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
-    pub import_runs: u32,
-    /// A reference chain file to time as well, imported on the devnet chain spec
-    /// [default: ../shared/testdata/spectrum-devnet-multi/chain.rlp beside the source tree].
-    #[arg(long, value_name = "FILE")]
-    pub reference_chain: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

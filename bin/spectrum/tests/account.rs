@@ -1,5 +1,8 @@
 //! `spectrum account new|import|list|update`, run as a real process on a temporary datadir.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},

@@ -1,6 +1,9 @@
 //! `spectrum --dev` as a real process: it prints the funded accounts and RPC URLs, seals
 //! blocks, and mines a transfer signed with a printed key, visible over JSON-RPC.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

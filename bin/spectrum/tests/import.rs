@@ -1,5 +1,8 @@
 //! `spectrum import` and `spectrum export` as real processes on the reference devnet chains.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},

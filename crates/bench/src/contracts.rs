@@ -104,6 +104,10 @@ impl Asm {
         self
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the bench's own fixed contracts: a failure is a bug here"
+    )]
     fn finish(mut self) -> Vec<u8> {
         for (at, label) in &self.fixups {
             let target = self.labels[label];
@@ -128,6 +132,10 @@ fn balance_slot_of_top(asm: &mut Asm) {
 }
 
 /// Creation code: runs `constructor`, then returns `runtime` as the contract's code.
+#[allow(
+    clippy::expect_used,
+    reason = "the bench's own fixed contracts: a failure is a bug here"
+)]
 fn creation_code(constructor: Vec<u8>, runtime: &[u8]) -> Bytes {
     // PUSH2 len, DUP1, PUSH2 offset, PUSH1 0, CODECOPY, PUSH1 0, RETURN
     const STUB_LEN: usize = 13;

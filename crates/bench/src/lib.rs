@@ -2,7 +2,7 @@
 //!
 //! **Owns:** [`ChainGenerator`], a deterministic generator of realistic blocks on top of the
 //! `dev` genesis (plain transfers, ERC20 transfers, contract creations, storage-heavy calls, the
-//! contracts hand-assembled in [`contracts`]), and the measurements `spectrum bench import`
+//! contracts hand-assembled in [`contracts`]), and the measurements `spectrum-bench import`
 //! prints ([`measure`]): bare execution on an in-memory state against the full import
 //! (`Blockchain::insert_block` into RocksDB), an import split into its phases, and the import of
 //! a chain file.

@@ -1,4 +1,4 @@
-//! The measurements of `spectrum bench import`. Each times only the work named; preparing its
+//! The measurements of `spectrum-bench import`. Each times only the work named; preparing its
 //! input (recovering senders for bare execution, cloning blocks, opening the database and
 //! writing the genesis) happens before the clock starts.
 

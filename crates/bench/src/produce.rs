@@ -1,4 +1,4 @@
-//! `spectrum bench produce`: the time to build and seal a full block on the `dev` chain (the
+//! `spectrum-bench produce`: the time to build and seal a full block on the `dev` chain (the
 //! producer: chief update, pool transactions, execution, state root, VRF, seal), and, side by
 //! side, the time to import that same block (full validation, execution, commit).
 

@@ -4,30 +4,13 @@
 use std::sync::Arc;
 
 use alloy_primitives::B256;
-use spectrum_primitives::SealedHeader;
+pub use spectrum_primitives::CanonicalChange;
 use tokio::sync::broadcast;
 
 use crate::{Blockchain, ChainError};
 
 /// How many changes a slow receiver may fall behind before it misses the oldest.
 const CHANNEL_CAPACITY: usize = 512;
-
-/// The canonical chain moved: `removed` blocks left it (a reorg), `added` joined it. Both are
-/// oldest first; after a plain extension `removed` is empty and `added` holds the new head.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CanonicalChange {
-    /// Headers that are no longer canonical.
-    pub removed: Vec<SealedHeader>,
-    /// Headers that became canonical; the last one is the new head.
-    pub added: Vec<SealedHeader>,
-}
-
-impl CanonicalChange {
-    /// The new head.
-    pub fn head(&self) -> Option<&SealedHeader> {
-        self.added.last()
-    }
-}
 
 /// The sending side, owned by the [`Blockchain`].
 pub(crate) struct ChainEvents {

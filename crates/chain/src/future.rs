@@ -1,11 +1,7 @@
 //! Blocks from the near future (tribe.md §2: the reference queues blocks up to 30 s ahead of the
 //! local clock instead of rejecting them). They wait here, in memory, until their time.
 
-use std::{
-    collections::BTreeMap,
-    sync::Mutex,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, sync::Mutex};
 
 use spectrum_primitives::SealedBlock;
 
@@ -19,18 +15,6 @@ const MAX_HELD: usize = 256;
 /// would pin 2.5 GiB. 32 MiB holds the 30 s window of any honest network (a block every few
 /// seconds) with room to spare, and a full queue only means a block is fetched again later.
 const MAX_HELD_BYTES: usize = 32 * 1024 * 1024;
-
-/// The local clock in Unix seconds.
-pub type Clock = Box<dyn Fn() -> u64 + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Box::new(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    })
-}
 
 /// Blocks held until their timestamp, by timestamp.
 #[derive(Default)]

@@ -46,6 +46,7 @@ use std::sync::Arc;
 
 use alloy_primitives::{B256, U256};
 use spectrum_chainspec::ChainSpec;
+use spectrum_consensus::{Clock, SystemClock};
 use spectrum_execution::ExecutionRules;
 use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transactions_root};
 use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
@@ -53,7 +54,7 @@ use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
 pub use error::ChainError;
 pub use events::CanonicalChange;
-pub use future::{Clock, MAX_FUTURE_SECS, system_clock};
+pub use future::MAX_FUTURE_SECS;
 pub use genesis::genesis_commit;
 pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
 pub use tribe::TribeBlockValidator;
@@ -112,7 +113,7 @@ pub struct Blockchain {
     spec: Arc<ChainSpec>,
     rules: ExecutionRules,
     validator: Arc<dyn BlockValidator>,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     future: future::FutureBlocks,
     events: events::ChainEvents,
     bad_blocks: bad_blocks::BadBlocks,
@@ -147,7 +148,7 @@ impl Blockchain {
             spec,
             rules,
             validator,
-            clock: system_clock(),
+            clock: Arc::new(SystemClock),
             future: Default::default(),
             events: Default::default(),
             bad_blocks: Default::default(),
@@ -156,10 +157,15 @@ impl Blockchain {
         }
     }
 
-    /// Replaces the local clock (tests, tools).
-    pub fn with_clock(mut self, clock: Clock) -> Self {
+    /// Replaces the local clock (the node's one clock, tests, tools).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The local clock this chain holds near-future blocks by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Sets how many blocks below the head a branch may fork and still be followed
@@ -183,7 +189,7 @@ impl Blockchain {
     /// The node calls this every second or so.
     pub fn insert_due_future_blocks(&self) -> Vec<Result<InsertOutcome, ChainError>> {
         self.future
-            .take_due((self.clock)())
+            .take_due(self.clock.now())
             .into_iter()
             .map(|block| self.insert_block(block))
             .collect()
@@ -260,7 +266,7 @@ impl Blockchain {
         }
         // tribe.md §2: a block from the near future waits for its time; further ahead it is
         // refused.
-        let now = (self.clock)();
+        let now = self.clock.now();
         if block.header.timestamp > now {
             let number = block.number();
             let until = block.header.timestamp;

@@ -1,6 +1,9 @@
 //! Test fixtures (feature `test-utils`): a chain over a real database in a temporary
 //! directory, with its genesis written, as every integration test that imports blocks needs.
 
+// Test fixtures may expect: a failed setup is a failed test (the workspace denies it elsewhere).
+#![allow(clippy::expect_used)]
+
 use std::{path::Path, sync::Arc};
 
 use spectrum_chainspec::ChainSpec;

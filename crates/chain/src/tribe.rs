@@ -37,6 +37,12 @@ impl TribeBlockValidator {
             spec,
         }
     }
+
+    /// The same rules reading the time from `clock` (the node's one clock).
+    pub fn with_clock(mut self, clock: Arc<dyn spectrum_consensus::Clock>) -> Self {
+        self.tribe = self.tribe.with_clock(clock);
+        self
+    }
 }
 
 impl BlockValidator for TribeBlockValidator {

@@ -4,6 +4,9 @@
 //! recorded, the head state as recorded, history readable, and a reorg between the two chains
 //! (they share blocks 0..=56 and fork after).
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{path::PathBuf, str::FromStr, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
@@ -405,7 +408,7 @@ fn near_future_blocks_wait_for_their_time() {
     let clock = now.clone();
     let mut node = devnet_node();
     node.chain = tribe_chain(node.store.clone(), node.spec.clone())
-        .with_clock(Box::new(move || clock.load(Ordering::SeqCst)));
+        .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
     now.store(u64::MAX / 2, Ordering::SeqCst);
     import(&node, "spectrum-devnet-multi", 110);
     let block = multi_block(111).seal_slow();

@@ -70,21 +70,37 @@ impl ChainSpec {
     }
 
     /// Spectrum mainnet (chain id 20180430).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded at build time and parsed by the tests"
+    )]
     pub fn mainnet() -> Self {
         Self::builtin("mainnet").expect("the built-in mainnet genesis is valid (tested)")
     }
 
     /// Spectrum testnet (chain id 2022).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded at build time and parsed by the tests"
+    )]
     pub fn testnet() -> Self {
         Self::builtin("testnet").expect("the built-in testnet genesis is valid (tested)")
     }
 
     /// Spectrum devnet (chain id 4).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded at build time and parsed by the tests"
+    )]
     pub fn devnet() -> Self {
         Self::builtin("devnet").expect("the built-in devnet genesis is valid (tested)")
     }
 
     /// The local development chain of `spectrum --dev` (chain id 1337).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded at build time and parsed by the tests"
+    )]
     pub fn dev() -> Self {
         Self::builtin("dev").expect("the built-in dev genesis is valid (tested)")
     }

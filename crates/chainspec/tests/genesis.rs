@@ -1,6 +1,9 @@
 //! The built-in networks reproduce the reference node's genesis blocks (spec/chain.md §2), and
 //! bad genesis files are refused with the field named.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alloy_primitives::{Address, U256, address, b256};
 use spectrum_chainspec::{ChainSpec, ChainSpecError, dev};
 

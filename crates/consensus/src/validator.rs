@@ -23,7 +23,8 @@ use crate::{
     vrf::verify_block_vrf,
 };
 
-/// The local clock in Unix seconds, for the future-block rule (tribe.md §2).
+/// The local clock in Unix seconds, for the future-block rule (tribe.md §2). The node's one
+/// clock: the header rules, the chain's near-future queue and sync's header checks all read it.
 pub trait Clock: Send + Sync {
     /// Seconds since the Unix epoch.
     fn now(&self) -> u64;
@@ -91,6 +92,12 @@ impl TribeValidator {
             clock,
             gas_limit_rules_from,
         }
+    }
+
+    /// The same validator reading the time from `clock` (the node injects its one clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The chain spec.

@@ -5,6 +5,9 @@
 //! seal-checked at all (tribe.md §1, as the reference), so a changed state root of block 2 is
 //! valid there.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::recorded::{Fixture, devnet_a, devnet_multi};

@@ -2,6 +2,9 @@
 //! for its rule. Re-sealing uses the node keys of devnet-multi (README "Nodes"); node A's key is
 //! not known, so A's blocks are only tampered where the rule fires before the seal is read.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;

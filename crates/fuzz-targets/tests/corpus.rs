@@ -1,6 +1,9 @@
 //! Replays the committed seed corpus (`fuzz/corpus/<target>/`, inputs found by fuzzing
 //! included) through every target on stable Rust: this is what CI runs of the fuzzing.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use spectrum_fuzz_targets::TARGETS;

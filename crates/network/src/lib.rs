@@ -4,7 +4,8 @@
 //! request-response (status handshake, headers, bodies, receipts), Kademlia discovery, static
 //! bootnodes and optional mDNS — the wire encodings of their messages with size and item
 //! bounds, the request limits (items per request, requests per peer per second) and peer
-//! scoring with temporary bans.
+//! scoring with temporary bans; and transaction propagation ([`transactions`]): gossiped
+//! transactions into the pool, newly pending ones out.
 //!
 //! **Must not touch:** the database, consensus rules or execution. Chain data is read through
 //! [`ChainView`], which the node implements; whether a gossiped block is valid is the node's
@@ -70,6 +71,7 @@ mod ip_limits;
 pub mod messages;
 mod peers;
 mod service;
+pub mod transactions;
 
 use std::{sync::Arc, time::Duration};
 
@@ -90,6 +92,7 @@ pub use ip_limits::IpDenied;
 pub use libp2p::{Multiaddr, PeerId, gossipsub::MessageId};
 pub use messages::{ChainStatus, HashOrNumber, HeadersRequest};
 pub use peers::Penalty;
+pub use transactions::GossipedTransactions;
 
 use crate::{
     behaviour::{Behaviour, Namespace},
@@ -134,6 +137,24 @@ pub async fn start(
     config: NetworkConfig,
     chain: Arc<dyn ChainView>,
 ) -> Result<(NetworkHandle, EventReceiver), NetworkError> {
+    let (handle, events, service) = start_service(config, chain).await?;
+    tokio::spawn(service);
+    Ok((handle, events))
+}
+
+/// Like [`start`], but hands the service that drives the swarm back for the caller to run (the
+/// node runs it as a critical task): nothing moves on the network until it is polled.
+pub async fn start_service(
+    config: NetworkConfig,
+    chain: Arc<dyn ChainView>,
+) -> Result<
+    (
+        NetworkHandle,
+        EventReceiver,
+        impl Future<Output = ()> + Send + 'static,
+    ),
+    NetworkError,
+> {
     let key = node_identity(&config.node_key)?;
     let namespace = Namespace::new(config.genesis_hash);
     let behaviour = Behaviour::new(&key, &config, &namespace)?;
@@ -193,13 +214,13 @@ pub async fn start(
         local_status,
     );
     service.set_local_status(local_status);
-    tokio::spawn(service.run());
     Ok((
         handle,
         EventReceiver {
             events: event_rx,
             shared,
         },
+        service.run(),
     ))
 }
 

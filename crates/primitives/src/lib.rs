@@ -6,6 +6,9 @@
 //! in the consensus crate). Every decoder here is bounded ([`decode`]) and returns a typed
 //! [`DecodeError`]; bad bytes never panic.
 //!
+//! Also the plain data the node's services hand each other ([`CanonicalChange`],
+//! [`SyncProgress`]), defined once here so that no service crate depends on another for a type.
+//!
 //! **Must not touch:** storage, execution, consensus rules or networking. This crate knows what a
 //! block *is*, not whether it is *valid*.
 //!
@@ -21,6 +24,7 @@
 //! is refused by the decoders.
 
 mod block;
+mod chain_state;
 pub mod decode;
 mod error;
 mod proofs;
@@ -28,6 +32,7 @@ mod receipt;
 mod transaction;
 
 pub use block::{Block, BlockBody, RecoveredBlock, SealedBlock, SealedHeader};
+pub use chain_state::{CanonicalChange, SyncProgress};
 pub use decode::{DecodeError, Limits};
 pub use error::GotExpected;
 pub use proofs::{logs_bloom, ordered_trie_root, receipts_root, transactions_root};

@@ -1,5 +1,8 @@
 //! Bad input gets the precise typed error, not a generic RLP one.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alloy_rlp::Encodable;
 use spectrum_primitives::{
     B256, Block, BlockBody, DecodeError, Header, Limits, SealedHeader, decode_receipt_bounded,

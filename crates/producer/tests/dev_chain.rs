@@ -2,6 +2,9 @@
 //! dev validator seals block after block with no delay, each passing our verifier, and the
 //! chief contract keeps it the round's signer.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, TxKind, U256, hex};
 use secp256k1::SecretKey;
@@ -19,7 +22,9 @@ fn secret(hex_key: &str) -> SecretKey {
 fn the_dev_validator_seals_blocks_back_to_back() {
     let test = TestChain::new(ChainSpec::dev());
     let spec = test.spec.clone();
-    let chain = test.chain.with_clock(Box::new(|| u64::from(u32::MAX)));
+    let chain = test
+        .chain
+        .with_clock(std::sync::Arc::new(|| u64::from(u32::MAX)));
     let db = chain.provider().clone();
     let producer = BlockProducer::new(db.clone(), spec.clone());
 

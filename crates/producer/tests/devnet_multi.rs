@@ -2,6 +2,9 @@
 //! the import path, at the difficulty and delay of the signer's role; signers outside their
 //! turn are refused before anything is built.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{path::PathBuf, sync::Arc};
 
 use alloy_consensus::TxLegacy;
@@ -46,7 +49,7 @@ fn node_at_head() -> Node {
     let TestChain {
         chain, spec, dir, ..
     } = TestChain::devnet();
-    let chain = chain.with_clock(Box::new(|| u64::from(u32::MAX)));
+    let chain = chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
     let db = chain.provider().clone();
     for block in ChainFileReader::open(chain_file()).unwrap() {
         chain.insert_block(block.unwrap().seal_slow()).unwrap();

@@ -5,6 +5,9 @@
 //!
 //! Each "run" is a fresh tokio runtime over a freshly opened database, like a process restart.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     io::Write,
     path::{Path, PathBuf},

@@ -82,9 +82,9 @@ fn syncing(api: &Api, values: &[Value]) -> ApiResult<Value> {
     Ok(match api.ctx.network.syncing() {
         None => Value::Bool(false),
         Some(progress) => json!({
-            "startingBlock": hex_u64(progress.starting),
-            "currentBlock": hex_u64(progress.current),
-            "highestBlock": hex_u64(progress.highest),
+            "startingBlock": hex_u64(progress.starting_block),
+            "currentBlock": hex_u64(progress.current_block),
+            "highestBlock": hex_u64(progress.highest_block),
         }),
     })
 }

@@ -1,15 +1,6 @@
 //! What the RPC needs to know about the network: peers and sync progress.
 
-/// How far a sync has come (`eth_syncing`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncProgress {
-    /// The head when the sync started.
-    pub starting: u64,
-    /// The head now.
-    pub current: u64,
-    /// The highest head a peer announced.
-    pub highest: u64,
-}
+pub use spectrum_primitives::SyncProgress;
 
 /// Peers and sync state, implemented by the network service.
 pub trait NetworkInfo: Send + Sync {

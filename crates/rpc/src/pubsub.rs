@@ -224,9 +224,9 @@ fn syncing_payload(api: &Api) -> Value {
         Some(progress) => json!({
             "syncing": true,
             "status": {
-                "startingBlock": hex_u64(progress.starting),
-                "currentBlock": hex_u64(progress.current),
-                "highestBlock": hex_u64(progress.highest),
+                "startingBlock": hex_u64(progress.starting_block),
+                "currentBlock": hex_u64(progress.current_block),
+                "highestBlock": hex_u64(progress.highest_block),
             }
         }),
     }

@@ -7,8 +7,10 @@
 //! (the same full validation, execution and atomic commit as `spectrum import`), retrying on
 //! other peers, following the chain by gossip once caught up (a gossiped block is validated and
 //! imported before it is forwarded), progress log lines and the [`SyncProgress`] that
-//! `eth_syncing` reports. Also [`ChainDataView`], the chain as the network serves it. It reads
-//! chain data only through the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
+//! `eth_syncing` reports, polling the near-future blocks the chain holds until their time, and
+//! gating a validator's first seal until it is in step with its peers ([`wait_until_in_step`]).
+//! Also [`ChainDataView`], the chain as the network serves it. It reads chain data only through
+//! the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
 //!
 //! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
 //! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
@@ -34,19 +36,22 @@
 //! side-chain blocks, held future blocks and known ones are not, so an honest node never
 //! relays a block another honest node refuses.
 
+mod catch_up;
 mod chain_view;
 mod checks;
 mod progress;
 mod round;
 mod service;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+pub use catch_up::{CatchUp, wait_until_in_step};
 pub use chain_view::ChainDataView;
 pub use checks::{HeaderChecks, body_matches};
 pub use progress::SyncProgress;
 pub use round::{FalseClaim, RoundError, RoundSummary};
-pub use service::{GossipedTransactions, SyncHandle, spawn_sync};
+pub use service::{SyncHandle, spawn_sync, sync_service};
+pub use spectrum_network::GossipedTransactions;
 
 /// Sync settings.
 #[derive(Debug, Clone)]
@@ -69,12 +74,11 @@ impl Default for SyncConfig {
     }
 }
 
-/// The local clock plus the near-future allowance: headers up to that time pass the header
-/// checks (the chain holds such blocks until their time, tribe.md §2).
-pub(crate) fn round_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// The node's clock (the chain's) plus the near-future allowance: headers up to that time pass
+/// the header checks (the chain holds such blocks until their time, tribe.md §2).
+pub(crate) fn header_time_limit(chain: &spectrum_chain::Blockchain) -> u64 {
+    chain
+        .clock()
+        .now()
         .saturating_add(spectrum_chain::MAX_FUTURE_SECS)
 }

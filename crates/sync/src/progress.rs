@@ -2,18 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+pub use spectrum_primitives::SyncProgress;
 use tracing::info;
-
-/// What `eth_syncing` reports while the node is catching up (`None` when it is not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncProgress {
-    /// Our head when this sync began.
-    pub starting_block: u64,
-    /// Our head now.
-    pub current_block: u64,
-    /// The best peer's head.
-    pub highest_block: u64,
-}
 
 /// Counts imported blocks and gas, and logs a progress line every `interval`.
 #[derive(Debug)]

@@ -188,7 +188,7 @@ impl Ctx {
         parent: &SealedHeader,
         headers: &[SealedHeader],
     ) -> Result<(), RoundError> {
-        let now = crate::round_now();
+        let now = crate::header_time_limit(&self.chain);
         let mut previous = parent;
         for header in headers {
             if let Err(error) = self.checks.check(header, previous, now) {

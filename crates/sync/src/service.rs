@@ -11,10 +11,10 @@ use alloy_primitives::U256;
 use spectrum_chain::{Blockchain, ChainError, InsertOutcome};
 use spectrum_consensus::TribeError;
 use spectrum_network::{
-    ChainStatus, EventReceiver, MessageId, MessageValidation, NetworkEvent, NetworkHandle, PeerId,
-    Penalty,
+    ChainStatus, EventReceiver, GossipedTransactions, MessageValidation, NetworkEvent,
+    NetworkHandle, PeerId, Penalty,
 };
-use spectrum_primitives::{SealedBlock, TransactionSigned};
+use spectrum_primitives::SealedBlock;
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
@@ -28,23 +28,12 @@ use crate::{
     round::{Ctx, RoundError, RoundSummary},
 };
 
-/// Transactions received by gossip, for the pool. The receiver reports the verdict with
-/// [`NetworkHandle::report_message`] (accept if the pool took any, reject if they were invalid).
-#[derive(Debug, Clone)]
-pub struct GossipedTransactions {
-    /// The relaying peer.
-    pub peer: PeerId,
-    /// The gossip message id.
-    pub msg_id: MessageId,
-    /// The transactions (decoded, not validated).
-    pub txs: Vec<TransactionSigned>,
-}
-
 /// The running sync service.
 #[derive(Debug)]
 pub struct SyncHandle {
     progress: watch::Receiver<Option<SyncProgress>>,
-    task: JoinHandle<()>,
+    /// `None` when the caller runs the service ([`sync_service`]).
+    task: Option<JoinHandle<()>>,
 }
 
 impl SyncHandle {
@@ -53,9 +42,11 @@ impl SyncHandle {
         self.progress.clone()
     }
 
-    /// Stops the service.
+    /// Stops the service (when [`spawn_sync`] spawned it).
     pub fn abort(&self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -68,6 +59,20 @@ pub fn spawn_sync(
     transactions: Option<mpsc::Sender<GossipedTransactions>>,
     config: SyncConfig,
 ) -> SyncHandle {
+    let (mut handle, service) = sync_service(chain, network, events, transactions, config);
+    handle.task = Some(tokio::spawn(service));
+    handle
+}
+
+/// Like [`spawn_sync`], but hands the service back for the caller to run (the node runs it as
+/// a critical task: it ends only when the network's events end).
+pub fn sync_service(
+    chain: Arc<Blockchain>,
+    network: NetworkHandle,
+    events: EventReceiver,
+    transactions: Option<mpsc::Sender<GossipedTransactions>>,
+    config: SyncConfig,
+) -> (SyncHandle, impl Future<Output = ()> + Send + 'static) {
     let (progress_tx, progress_rx) = watch::channel(None);
     let checks = HeaderChecks::new(Arc::clone(chain.spec()));
     let meter = Mutex::new(ProgressMeter::new(config.log_interval));
@@ -87,11 +92,11 @@ pub fn spawn_sync(
         hint: None,
         transactions,
     };
-    let task = tokio::spawn(service.run(events));
-    SyncHandle {
+    let handle = SyncHandle {
         progress: progress_rx,
-        task,
-    }
+        task: None,
+    };
+    (handle, service.run(events))
 }
 
 type Round = JoinHandle<(PeerId, Result<RoundSummary, RoundError>)>;
@@ -221,7 +226,7 @@ impl SyncService {
             self.hint = Some((peer, number));
             return MessageValidation::Ignore;
         };
-        let now = crate::round_now();
+        let now = crate::header_time_limit(&self.ctx.chain);
         if let Err(error) = self.ctx.checks.check(&block.header, &parent, now) {
             if let TribeError::FutureBlock { .. } = error {
                 // Beyond our clock's allowance: perhaps our clock, perhaps the producer's; the

@@ -3,6 +3,9 @@
 //! parents, reorganising onto a heavier chain, and peers that serve bad bodies or gossip
 //! invalid blocks.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},

@@ -2,6 +2,9 @@
 //! map: `cargo bench -p spectrum-trie --bench incremental`. Correctness of the same work is
 //! the `large` test.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/common/workload.rs"]
 mod workload;
 

@@ -3,6 +3,9 @@
 //! stored trie checked node by node. The timing of the same work is the `incremental`
 //! benchmark (`cargo bench -p spectrum-trie`).
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use alloy_trie::EMPTY_ROOT_HASH;

@@ -7,6 +7,9 @@
 //! `signature_recovery` recovers the same senders and nothing else, the floor of any
 //! admission.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{hint::black_box, sync::Arc};
 
 use alloy_consensus::TxLegacy;

@@ -6,7 +6,8 @@
 //! nonce split into *pending* (executable now: a gap-free run from the account's nonce) and
 //! *queued*, per-sender and global limits with eviction of the cheapest, the order blocks take
 //! them in ([`TxPool::best_transactions`]), and upkeep when the head moves (mined ones removed,
-//! stale and unpayable ones dropped, reorged-out ones re-injected). Errors are geth's words
+//! stale and unpayable ones dropped, reorged-out ones re-injected; [`maintain_pool`] follows
+//! the chain's head changes). Errors are geth's words
 //! ([`PoolError`]).
 //!
 //! **Must not touch:** the database (state comes through [`StateSource`]), the network or block
@@ -15,6 +16,7 @@
 
 mod best;
 mod error;
+mod maintain;
 mod pool;
 mod store;
 mod validate;
@@ -28,6 +30,7 @@ use spectrum_storage_api::{StateError, StateProvider};
 
 pub use best::BestTransactions;
 pub use error::PoolError;
+pub use maintain::{CanonicalBlocks, head_update, maintain_pool};
 pub use pool::Pool;
 pub use spectrum_consensus::CHIEF_UPDATE_SELECTOR;
 pub use validate::{TX_GAS, intrinsic_gas};

@@ -1,5 +1,8 @@
 //! Pending and queued by nonce, replacement, and the order blocks take transactions in.
 
+// Tests may unwrap, expect and panic: the workspace denies them in the code they test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use alloy_primitives::{B256, U256};

@@ -1,7 +1,6 @@
 //! One module per command.
 
 mod account;
-mod bench;
 mod db;
 mod export;
 mod genesis;
@@ -13,7 +12,7 @@ use eyre::WrapErr;
 use spectrum_chainspec::{ChainSelector, ChainSpec};
 
 use crate::{
-    cli::{BenchCommand, Cli, Command, DbCommand, GenesisCommand},
+    cli::{Cli, Command, DbCommand, GenesisCommand},
     datadir::DataDir,
 };
 
@@ -46,14 +45,6 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
         Some(Command::Genesis {
             command: GenesisCommand::New(args),
         }) => genesis::new(&args),
-        // The benchmark brings its own chains; --datadir, if given, only says where to put
-        // its temporary databases.
-        Some(Command::Bench {
-            command: BenchCommand::Import(args),
-        }) => bench::import(cli.global.datadir.as_deref(), &args),
-        Some(Command::Bench {
-            command: BenchCommand::Produce { rounds },
-        }) => bench::produce(cli.global.datadir.as_deref(), rounds),
         Some(Command::Account { command }) => account::run(
             &require(datadir, "account")?,
             &command,

@@ -1,23 +1,18 @@
-//! Running the node (no subcommand): the chain, the pool, block production for validators and
-//! `--dev`, the p2p network and sync ([`p2p`]), and JSON-RPC.
+//! Running the node (no subcommand): the command line becomes a [`NodeConfig`] (keys loaded,
+//! the node's identity, [`p2p`] settings) and [`spectrum_node::launch`] runs it until a signal
+//! or a critical task's end.
 
 mod p2p;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::Address;
 use eyre::WrapErr;
 use secp256k1::SecretKey;
-use spectrum_chain::{Blockchain, CanonicalChange, TribeBlockValidator};
 use spectrum_chainspec::{ChainSpec, dev};
-use spectrum_producer::{
-    Candidate, ProducerConfig, ProducerService, ProductionMode, SealRecord, TransactionSource,
-};
-use spectrum_rpc::{RpcConfig, RpcContext};
-use spectrum_storage::Database;
-use spectrum_storage_api::{ChainReader, StateError, StateProvider};
-use spectrum_txpool::{HeadUpdate, Pool, PoolConfig, StateSource, TxPool};
-use tokio::task::JoinHandle;
+use spectrum_node::{NodeConfig, NodeHandle, SystemClock};
+use spectrum_producer::{ProducerConfig, ProductionMode, SealRecord};
+use spectrum_rpc::RpcConfig;
 
 use crate::{cli::Cli, datadir::DataDir};
 
@@ -47,7 +42,7 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
         .build()?;
     // Listening for SIGTERM/SIGINT from before "node started": a supervisor (or a test) that
     // stops the node as soon as it reports itself gets a clean shutdown, not a killed process.
-    let signals = {
+    let mut signals = {
         let _context = runtime.enter();
         ShutdownSignals::install().wrap_err("cannot listen for shutdown signals")?
     };
@@ -60,18 +55,17 @@ pub fn run(spec: ChainSpec, datadir: Option<DataDir>, cli: &Cli) -> eyre::Result
         "node started"
     );
     let validator_key = validator_key(cli, &datadir)?;
-    runtime.block_on(serve(
-        db.clone(),
-        spec,
-        cli,
-        &datadir,
-        validator_key,
-        signals,
-    ))?;
+    let config = node_config(cli, &datadir, db.clone(), spec, validator_key)?;
+    let outcome = runtime.block_on(async {
+        let node = spectrum_node::launch(config).await?;
+        report_addresses(&node, cli);
+        eyre::Ok(node.run_until(signals.recv()).await)
+    })?;
     tracing::info!("shutting down");
     db.flush()?;
     drop(db);
-    Ok(())
+    // A critical task that ended stopped the node: exit non-zero with its name.
+    outcome.map_err(eyre::Report::new)
 }
 
 /// The key this node seals with, if it produces blocks: on `--dev` the dev validator key (or
@@ -114,140 +108,69 @@ fn key_address(key: &SecretKey) -> Address {
     spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1))
 }
 
-async fn serve(
-    db: Arc<Database>,
-    spec: Arc<ChainSpec>,
+/// The launcher's configuration from the command line.
+fn node_config(
     cli: &Cli,
     datadir: &DataDir,
+    db: Arc<spectrum_storage::Database>,
+    spec: Arc<ChainSpec>,
     validator_key: Option<SecretKey>,
-    mut signals: ShutdownSignals,
-) -> eyre::Result<()> {
-    let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-    let chain = Arc::new(
-        Blockchain::new(db.clone(), spec.clone(), validator)
-            .with_max_reorg_depth(cli.global.max_reorg_depth),
-    );
-    // From here on the node reads chain data through the chain's reader, never the database.
-    let reader = chain.provider().clone();
-    let head = reader
-        .header_by_number(reader.head()?.map(|(n, _)| n).unwrap_or(0))?
-        .ok_or_else(|| eyre::eyre!("the head header is missing"))?;
-
-    let mut pool_config = PoolConfig::for_chain(&spec);
-    if let Some(key) = &validator_key {
-        pool_config.reserved_nonce_senders.push(key_address(key));
-    }
-    let gas_price = pool_config.min_gas_price;
-    let validator_address = validator_key.as_ref().map(key_address);
-    let pool = Arc::new(Pool::new(
-        pool_config,
-        spec.clone(),
-        Arc::new(ChainState(reader.clone())),
-        head.number,
-        head.gas_limit,
-    ));
-    let mut tasks: Vec<JoinHandle<()>> = vec![
-        tokio::spawn(pool_upkeep(reader.clone(), chain.subscribe(), pool.clone())),
-        tokio::spawn(future_blocks(chain.clone())),
-    ];
-
-    if let Some(key) = &validator_key {
-        announce_role(&chain, &spec, key);
-    }
-    let mut p2p = if p2p::enabled(cli) {
+) -> eyre::Result<NodeConfig> {
+    let p2p = if p2p::enabled(cli) {
         let node_key = p2p::node_key(validator_key.as_ref(), datadir.path())?;
-        Some(p2p::start(cli, datadir, &chain, &pool, node_key).await?)
+        Some(p2p::config(cli, node_key))
     } else {
         None
     };
-    if let Some(key) = validator_key {
-        let mode = match (cli.dev, cli.produce.dev_period) {
-            (true, Some(secs)) => ProductionMode::Interval(Duration::from_secs(secs)),
-            (true, None) => ProductionMode::OnDemand {
-                idle: DEV_IDLE_BLOCK,
-            },
-            (false, _) => ProductionMode::Slots,
-        };
-        let (service, mut produced) = ProducerService::new(
-            chain.clone(),
-            Arc::new(PoolSource(pool.clone())),
-            ProducerConfig {
-                key,
-                coinbase: cli.produce.coinbase,
-                mode,
-                record: Arc::new(seal_record(datadir, &key)?),
-            },
-        );
-        let pending = pool.subscribe_pending();
-        match &mut p2p {
-            Some(p2p) => {
-                let (network, progress) = (p2p.network.clone(), p2p.sync.progress());
-                let (catch_up, reader) = (p2p::CatchUp::from_cli(cli), reader.clone());
-                tasks.push(tokio::spawn(async move {
-                    p2p::wait_until_in_step(catch_up, &network, progress, &*reader).await;
-                    service.run(pending).await;
-                }));
-                p2p.relay_sealed_blocks(produced);
-            }
-            None => {
-                tasks.push(tokio::spawn(service.run(pending)));
-                // Without a network, sealed blocks stay here.
-                tasks.push(tokio::spawn(async move {
-                    while produced.recv().await.is_some() {}
-                }));
-            }
-        }
-    }
-
-    let rpc_config = rpc_config(cli);
-    let rpc = if rpc_config.http.is_some() || rpc_config.ws.is_some() {
-        let ctx = RpcContext {
-            db: reader.clone(),
-            spec: spec.clone(),
-            pool: pool.clone(),
-            events: chain.clone(),
-            network: match &p2p {
-                Some(p2p) => p2p.rpc_view(),
-                None => Arc::new(spectrum_rpc::NoNetwork),
-            },
-            min_gas_price: gas_price,
-            validator: validator_address,
-            client_version: format!(
-                "spectrum-rs/v{}/{}-{}",
-                env!("CARGO_PKG_VERSION"),
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            ),
-        };
-        let handle = spectrum_rpc::start(rpc_config, ctx).await?;
-        if let Some(addr) = handle.http_addr() {
-            tracing::info!(url = %format!("http://{addr}"), "HTTP JSON-RPC listening");
-        }
-        if let Some(addr) = handle.ws_addr() {
-            tracing::info!(url = %format!("ws://{addr}"), "WebSocket JSON-RPC listening");
-        }
-        if cli.dev {
-            print_dev_banner(&spec, handle.http_addr(), handle.ws_addr());
-        } else if let Some(addr) = handle.http_addr() {
-            // On stdout for scripts and tests (a port of 0 is only known here).
-            println!("HTTP JSON-RPC: http://{addr}");
-        }
-        Some(handle)
-    } else {
-        None
+    let producer = match validator_key {
+        Some(key) => Some(ProducerConfig {
+            key,
+            coinbase: cli.produce.coinbase,
+            mode: production_mode(cli),
+            record: Arc::new(seal_record(datadir, &key)?),
+        }),
+        None => None,
     };
+    Ok(NodeConfig {
+        spec,
+        db,
+        clock: Arc::new(SystemClock),
+        max_reorg_depth: cli.global.max_reorg_depth,
+        producer,
+        p2p,
+        rpc: rpc_config(cli),
+        client_version: format!(
+            "spectrum-rs/v{}/{}-{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ),
+    })
+}
 
-    signals.recv().await;
-    if let Some(rpc) = rpc {
-        rpc.stop().await;
+fn production_mode(cli: &Cli) -> ProductionMode {
+    match (cli.dev, cli.produce.dev_period) {
+        (true, Some(secs)) => ProductionMode::Interval(Duration::from_secs(secs)),
+        (true, None) => ProductionMode::OnDemand {
+            idle: DEV_IDLE_BLOCK,
+        },
+        (false, _) => ProductionMode::Slots,
     }
-    for task in tasks {
-        task.abort();
+}
+
+/// On stdout for scripts and tests (a port of 0 is only known once bound): the p2p address
+/// other nodes take as a bootnode, the RPC URLs (the dev banner on `--dev`).
+fn report_addresses(node: &NodeHandle, cli: &Cli) {
+    for addr in node.p2p_addrs() {
+        println!("P2P: {addr}");
     }
-    if let Some(p2p) = p2p {
-        p2p.stop();
+    if cli.dev {
+        if node.http_addr().is_some() || node.ws_addr().is_some() {
+            print_dev_banner(node.chain().spec(), node.http_addr(), node.ws_addr());
+        }
+    } else if let Some(addr) = node.http_addr() {
+        println!("HTTP JSON-RPC: http://{addr}");
     }
-    Ok(())
 }
 
 /// The record of the last block `key` signed: `<datadir>/last-sealed-<address>`, outside the
@@ -257,34 +180,6 @@ fn seal_record(datadir: &DataDir, key: &SecretKey) -> eyre::Result<SealRecord> {
         .path()
         .join(format!("last-sealed-{}", key_address(key)));
     SealRecord::open(&path).wrap_err("cannot read the record of the last sealed block")
-}
-
-/// Says at start whether the validator may seal the next block, so that a key outside the
-/// signer set is obvious (it then seals nothing until the chief contract lists it).
-fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
-    let address = key_address(key);
-    let reader = chain.provider();
-    let producer = spectrum_producer::BlockProducer::new(reader.clone(), spec.clone());
-    let head = reader
-        .head()
-        .ok()
-        .flatten()
-        .and_then(|(_, hash)| reader.header(&hash).ok().flatten());
-    let Some(head) = head else { return };
-    match producer.plan(&head, address) {
-        Ok(plan) => tracing::info!(
-            validator = %address,
-            next = plan.number,
-            difficulty = plan.difficulty,
-            delay_secs = plan.delay,
-            "validator key loaded; it may seal the next block"
-        ),
-        Err(spectrum_producer::ProducerError::NotAuthorised { .. }) => tracing::warn!(
-            validator = %address,
-            "the validator key is neither in the signer set nor a leader: it seals nothing until the chief contract lists it"
-        ),
-        Err(error) => tracing::warn!(validator = %address, %error, "cannot read the signer set"),
-    }
 }
 
 /// `--dev` turns HTTP and WebSocket on; otherwise `--http` / `--ws` do.
@@ -337,124 +232,6 @@ fn print_dev_banner(spec: &ChainSpec, http: Option<SocketAddr>, ws: Option<Socke
         text.push_str(&format!("WebSocket JSON-RPC: ws://{addr}\n"));
     }
     println!("{text}");
-}
-
-/// The pool validates against the head's state.
-struct ChainState(Arc<dyn ChainReader>);
-
-impl StateSource for ChainState {
-    fn latest(&self) -> Result<Box<dyn StateProvider + '_>, StateError> {
-        let state = self.0.latest().map_err(|e| StateError(Box::new(e)))?;
-        Ok(state)
-    }
-}
-
-/// The producer takes its transactions from the pool.
-struct PoolSource(Arc<Pool>);
-
-impl TransactionSource for PoolSource {
-    fn best(&self) -> Vec<Candidate> {
-        self.0
-            .best_transactions()
-            .map(|t| Candidate {
-                tx: t.tx.clone(),
-                sender: t.sender,
-            })
-            .collect()
-    }
-
-    fn has_pending(&self) -> bool {
-        self.0.status().pending > 0
-    }
-
-    fn remove_invalid(&self, hashes: &[B256]) {
-        self.0.remove(hashes);
-    }
-}
-
-/// Keeps the pool in step with the canonical chain: mined transactions out, reorged-out ones
-/// back in, stale ones dropped.
-async fn pool_upkeep(
-    db: Arc<dyn ChainReader>,
-    mut changes: tokio::sync::broadcast::Receiver<Arc<CanonicalChange>>,
-    pool: Arc<Pool>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        let change = match changes.recv().await {
-            Ok(change) => change,
-            Err(RecvError::Lagged(missed)) => {
-                tracing::debug!(missed, "pool upkeep fell behind; re-reading the head");
-                match head_only_change(&*db) {
-                    Some(change) => Arc::new(change),
-                    None => continue,
-                }
-            }
-            Err(RecvError::Closed) => return,
-        };
-        let update = head_update(&*db, &change);
-        let pool = pool.clone();
-        // Re-validating reads the state: off the async workers.
-        let _ = tokio::task::spawn_blocking(move || pool.on_head_update(update)).await;
-    }
-}
-
-fn head_only_change(db: &dyn ChainReader) -> Option<CanonicalChange> {
-    let (number, _) = db.head().ok()??;
-    let head = db.header_by_number(number).ok()??;
-    Some(CanonicalChange {
-        removed: Vec::new(),
-        added: vec![head],
-    })
-}
-
-fn head_update(db: &dyn ChainReader, change: &CanonicalChange) -> HeadUpdate {
-    let body_txs = |hash: &B256| {
-        db.body(hash)
-            .ok()
-            .flatten()
-            .map(|b| b.transactions)
-            .unwrap_or_default()
-    };
-    let mined: Vec<B256> = change
-        .added
-        .iter()
-        .flat_map(|h| body_txs(&h.hash()))
-        .map(|tx| tx.hash())
-        .collect();
-    let reinject = change
-        .removed
-        .iter()
-        .flat_map(|h| body_txs(&h.hash()))
-        .filter(|tx| !mined.contains(&tx.hash()))
-        .collect();
-    let head = change.head();
-    HeadUpdate {
-        number: head.map_or(0, |h| h.number),
-        gas_limit: head.map_or(0, |h| h.gas_limit),
-        mined,
-        reinject,
-    }
-}
-
-/// Blocks that arrived a little early wait for their time (tribe.md §2).
-async fn future_blocks(chain: Arc<Blockchain>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tick.tick().await;
-        if chain.future_block_count() == 0 {
-            continue;
-        }
-        let chain = chain.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            for result in chain.insert_due_future_blocks() {
-                if let Err(error) = result {
-                    tracing::warn!(%error, "a held block failed");
-                }
-            }
-        })
-        .await;
-    }
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered when installed (not when first awaited).

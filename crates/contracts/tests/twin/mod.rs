@@ -239,7 +239,7 @@ pub fn reference_contracts() -> &'static ReferenceContracts {
 /// three contracts (code and every storage slot) out of its state.
 fn import_reference_contracts() -> ReferenceContracts {
     let test = TestChain::devnet();
-    let chain = test.chain.with_clock(Box::new(|| u64::from(u32::MAX)));
+    let chain = test.chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
     let db = chain.provider().clone();
     for block in ChainFileReader::open(chain_file()).unwrap() {
         let block = block.unwrap().seal_slow();
@@ -454,7 +454,7 @@ impl Side {
         let TestChain {
             chain, spec, dir, ..
         } = TestChain::new(spec);
-        let chain = chain.with_clock(Box::new(|| u64::from(u32::MAX)));
+        let chain = chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
         let db = chain.provider().clone();
         Self {
             label,

@@ -1,5 +1,7 @@
-//! `spectrum bench import`: bare execution against the full import, on a generated chain and
-//! on a reference chain file.
+//! `spectrum-bench`: the benchmarks, a binary of their own (the node binary does not link
+//! them). `spectrum-bench import`: bare execution against the full import, on a generated chain
+//! and on a reference chain file; `spectrum-bench produce`: building and sealing a full block
+//! beside importing it.
 
 use std::{
     path::{Path, PathBuf},
@@ -7,14 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use clap::{Args, Parser, Subcommand};
 use eyre::WrapErr;
 use spectrum_bench::{
     ChainConfig, GeneratedChain,
     measure::{self, Measurement, Phases, Validation},
 };
 use spectrum_chainspec::ChainSpec;
-
-use crate::cli::BenchImportArgs;
 
 /// The reference chain timed when `--reference-chain` is not given: the shared test data
 /// beside the source tree.
@@ -23,7 +24,83 @@ const DEFAULT_REFERENCE_CHAIN: &str = concat!(
     "/../../../shared/testdata/spectrum-devnet-multi/chain.rlp"
 );
 
-pub fn import(datadir: Option<&Path>, args: &BenchImportArgs) -> eyre::Result<()> {
+/// Benchmarks of spectrum-rs: block import and block production on generated chains.
+#[derive(Debug, Parser)]
+#[command(name = "spectrum-bench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Where the temporary databases go [default: the system's temporary directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    datadir: Option<PathBuf>,
+    /// Log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (`RUST_LOG` overrides).
+    #[arg(long, global = true, default_value_t = 3)]
+    verbosity: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a chain on the dev genesis, then time bare execution against the full import
+    /// (execution, state root, commit into RocksDB) of the same blocks. Databases go into a
+    /// temporary directory, under --datadir if given, removed afterwards.
+    Import(ImportArgs),
+    /// Build and seal a full block on a fresh `dev` chain (40M gas of transfers), and import
+    /// the same block on a second database: the producer's time beside the import's.
+    Produce {
+        /// Blocks to build, each on a fresh chain.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+        rounds: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Workload blocks to generate (after the setup blocks that fund the senders).
+    #[arg(long, default_value_t = 200)]
+    blocks: u64,
+    /// Transactions per workload block.
+    #[arg(long, default_value_t = 100)]
+    txs_per_block: usize,
+    /// Full imports to run, each into a fresh database (more than one shows the variance).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    import_runs: u32,
+    /// A reference chain file to time as well, imported on the devnet chain spec
+    /// [default: ../shared/testdata/spectrum-devnet-multi/chain.rlp beside the source tree].
+    #[arg(long, value_name = "FILE")]
+    reference_chain: Option<PathBuf>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbosity);
+    let result = match &cli.command {
+        Command::Import(args) => import(cli.datadir.as_deref(), args),
+        Command::Produce { rounds } => produce(cli.datadir.as_deref(), *rounds),
+    };
+    if let Err(error) = result {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => "off",
+        1 => "error",
+        2 => "warn",
+        3 => "info",
+        4 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
     let work = match datadir {
         Some(parent) => {
             std::fs::create_dir_all(parent)
@@ -218,8 +295,8 @@ fn print_phases(phases: &Phases) {
     );
 }
 
-/// `spectrum bench produce`: building and sealing a full block beside importing it.
-pub fn produce(datadir: Option<&Path>, rounds: u32) -> eyre::Result<()> {
+/// `spectrum-bench produce`: building and sealing a full block beside importing it.
+fn produce(datadir: Option<&Path>, rounds: u32) -> eyre::Result<()> {
     let work = match datadir {
         Some(parent) => tempfile::Builder::new().prefix("bench-").tempdir_in(parent),
         None => tempfile::Builder::new().prefix("spectrum-bench-").tempdir(),

@@ -1,0 +1,429 @@
+//! The node launcher: [`launch`] takes a [`NodeConfig`] (the binary maps its command line to
+//! one) and starts the node's services as named tasks under a [`TaskManager`].
+//!
+//! **Owns:** wiring the crates together — the chain with the node's one [`Clock`], the pool and
+//! its maintenance, block production (after catch-up on a network), the network with sync and
+//! transaction propagation, JSON-RPC — and the task executor ([`tasks`]): a critical task that
+//! panics or returns shuts the node down with `critical task <name> ended: …`.
+//!
+//! **Must not touch:** protocol logic (each service lives in its crate), the command line, the
+//! datadir layout, keys on disk (the binary loads them and hands them in).
+//!
+//! ```text
+//! launch(config) ─► Blockchain (clock) ─► Pool ─┬─ critical "pool maintenance"  (txpool::maintain_pool)
+//!                                               ├─ critical "network"           (libp2p swarm)
+//!                                               ├─ critical "sync"              (sync service: rounds, gossip, future blocks)
+//!                                               ├─ critical "transaction admission" / "transaction gossip" (network::transactions)
+//!                                               ├─ critical "block producer"    (sync::wait_until_in_step, then ProducerService)
+//!                                               ├─ critical "block relay"       (sealed blocks ─► broadcast_block)
+//!                                               └─ JSON-RPC servers
+//!                ─► NodeHandle { addresses, run_until(shutdown) }
+//! ```
+
+mod adapters;
+pub mod tasks;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    future::Future,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+};
+
+use alloy_primitives::Address;
+use secp256k1::SecretKey;
+use spectrum_chain::{Blockchain, TribeBlockValidator};
+use spectrum_chainspec::ChainSpec;
+pub use spectrum_consensus::{Clock, SystemClock};
+use spectrum_network::{Multiaddr, NetworkConfig, NetworkError, NetworkHandle, PeerId};
+use spectrum_producer::{ProducerConfig, ProducerService};
+use spectrum_rpc::{RpcConfig, RpcContext, RpcError, RpcHandle};
+use spectrum_storage_api::{ChainStore, ProviderError};
+use spectrum_sync::{CatchUp, ChainDataView, SyncConfig};
+use spectrum_txpool::{Pool, PoolConfig, TxPool};
+use tokio::sync::mpsc;
+
+use crate::adapters::{ChainBlocks, ChainState, PoolSource, RpcNetworkView};
+pub use crate::tasks::{CriticalTaskEnded, TaskExecutor, TaskExit, TaskManager};
+
+/// Everything [`launch`] needs: the binary builds it from the command line.
+pub struct NodeConfig {
+    /// The chain this node follows.
+    pub spec: Arc<ChainSpec>,
+    /// The initialised chain store (the database; its head is the chain's).
+    pub db: Arc<dyn ChainStore>,
+    /// The node's one clock: header rules, the near-future queue and sync's checks read it.
+    pub clock: Arc<dyn Clock>,
+    /// How far below the head a branch may fork (`--max-reorg-depth`).
+    pub max_reorg_depth: u64,
+    /// Block production, when the node has a validator key.
+    pub producer: Option<ProducerConfig>,
+    /// The p2p network, when the node joins one.
+    pub p2p: Option<P2pConfig>,
+    /// JSON-RPC (both servers off = no RPC).
+    pub rpc: RpcConfig,
+    /// `web3_clientVersion`.
+    pub client_version: String,
+}
+
+/// The network side of [`NodeConfig`].
+#[derive(Debug, Clone)]
+pub struct P2pConfig {
+    /// The node's secp256k1 key: its libp2p identity.
+    pub node_key: [u8; 32],
+    /// Listening address.
+    pub listen_addr: IpAddr,
+    /// Listening port (0 = ephemeral).
+    pub port: u16,
+    /// Peers dialled at start.
+    pub bootnodes: Vec<Multiaddr>,
+    /// Most connections.
+    pub max_peers: u32,
+    /// Kademlia discovery.
+    pub discovery: bool,
+    /// mDNS on the local network.
+    pub mdns: bool,
+    /// How a validator waits to catch up before sealing.
+    pub catch_up: CatchUp,
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The database has no head (not initialised).
+    #[error("the database has no head")]
+    NoHead,
+    /// The head's header is not stored.
+    #[error("the head header is missing")]
+    MissingHead,
+    /// The genesis block is not stored.
+    #[error("the database has no genesis block")]
+    NoGenesis,
+    /// Reading the chain data failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The network did not start.
+    #[error("cannot start the p2p network")]
+    Network(#[source] NetworkError),
+    /// The JSON-RPC servers did not start.
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+}
+
+/// A running node.
+pub struct NodeHandle {
+    tasks: TaskManager,
+    rpc: Option<RpcHandle>,
+    sync: Option<spectrum_sync::SyncHandle>,
+    network: Option<NetworkHandle>,
+    chain: Arc<Blockchain>,
+    pool: Arc<Pool>,
+}
+
+impl NodeHandle {
+    /// The bound HTTP JSON-RPC address.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.rpc.as_ref().and_then(RpcHandle::http_addr)
+    }
+
+    /// The bound WebSocket JSON-RPC address.
+    pub fn ws_addr(&self) -> Option<SocketAddr> {
+        self.rpc.as_ref().and_then(RpcHandle::ws_addr)
+    }
+
+    /// The p2p listening addresses, with the peer id (the form `--bootnodes` takes).
+    pub fn p2p_addrs(&self) -> Vec<Multiaddr> {
+        self.network
+            .as_ref()
+            .map(NetworkHandle::listen_addrs)
+            .unwrap_or_default()
+    }
+
+    /// The node's libp2p peer id, when it is on a network.
+    pub fn peer_id(&self) -> Option<PeerId> {
+        self.network.as_ref().map(NetworkHandle::local_peer_id)
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Arc<Blockchain> {
+        &self.chain
+    }
+
+    /// The transaction pool.
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// The executor the node's tasks run on (to add one).
+    pub fn executor(&self) -> TaskExecutor {
+        self.tasks.executor()
+    }
+
+    /// Runs until `shutdown` resolves (a signal) or a critical task ends, then stops the node:
+    /// RPC servers first, then every task. `Err` names the critical task that ended.
+    pub async fn run_until(
+        mut self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), CriticalTaskEnded> {
+        let outcome = tokio::select! {
+            () = shutdown => Ok(()),
+            ended = self.tasks.critical_task_ended() => Err(ended),
+        };
+        self.stop().await;
+        outcome
+    }
+
+    /// Stops RPC and every task.
+    pub async fn stop(mut self) {
+        if let Some(rpc) = self.rpc.take() {
+            rpc.stop().await;
+        }
+        self.tasks.shutdown();
+        if let Some(sync) = self.sync.take() {
+            sync.abort();
+        }
+    }
+}
+
+/// Starts the node on the current tokio runtime: chain, pool maintenance, the network with
+/// sync and transaction propagation, block production, JSON-RPC. Returns once every server is
+/// bound.
+pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
+    let NodeConfig {
+        spec,
+        db,
+        clock,
+        max_reorg_depth,
+        producer,
+        p2p,
+        rpc,
+        client_version,
+    } = config;
+    let tasks = TaskManager::new();
+    let executor = tasks.executor();
+    let validator =
+        Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()).with_clock(clock.clone()));
+    let chain = Arc::new(
+        Blockchain::new(db, spec.clone(), validator)
+            .with_clock(clock)
+            .with_max_reorg_depth(max_reorg_depth),
+    );
+    // From here on the node reads chain data through the chain's reader.
+    let reader = chain.provider().clone();
+    let head = reader
+        .header_by_number(reader.head()?.ok_or(LaunchError::NoHead)?.0)?
+        .ok_or(LaunchError::MissingHead)?;
+
+    let validator_address = producer.as_ref().map(|p| key_address(&p.key));
+    let mut pool_config = PoolConfig::for_chain(&spec);
+    pool_config.reserved_nonce_senders.extend(validator_address);
+    let gas_price = pool_config.min_gas_price;
+    let pool = Arc::new(Pool::new(
+        pool_config,
+        spec.clone(),
+        Arc::new(ChainState(reader.clone())),
+        head.number,
+        head.gas_limit,
+    ));
+    executor.spawn_critical(
+        "pool maintenance",
+        spectrum_txpool::maintain_pool(
+            Arc::new(ChainBlocks(reader.clone())),
+            chain.subscribe(),
+            pool.clone(),
+        ),
+    );
+
+    if let Some(producer) = &producer {
+        announce_role(&chain, &spec, &producer.key);
+    }
+    let network = match &p2p {
+        Some(p2p) => Some(start_network(&executor, p2p, &chain, &pool).await?),
+        None => None,
+    };
+    if let Some(producer) = producer {
+        start_producer(
+            &executor,
+            producer,
+            &chain,
+            &pool,
+            p2p.as_ref(),
+            network.as_ref(),
+        );
+    }
+
+    let rpc = if rpc.http.is_some() || rpc.ws.is_some() {
+        let ctx = RpcContext {
+            db: reader.clone(),
+            spec: spec.clone(),
+            pool: pool.clone(),
+            events: chain.clone(),
+            network: match &network {
+                Some(network) => Arc::new(RpcNetworkView {
+                    network: network.network.clone(),
+                    progress: network.sync.progress(),
+                }),
+                None => Arc::new(spectrum_rpc::NoNetwork),
+            },
+            min_gas_price: gas_price,
+            validator: validator_address,
+            client_version,
+        };
+        let handle = spectrum_rpc::start(rpc, ctx).await?;
+        if let Some(addr) = handle.http_addr() {
+            tracing::info!(url = %format!("http://{addr}"), "HTTP JSON-RPC listening");
+        }
+        if let Some(addr) = handle.ws_addr() {
+            tracing::info!(url = %format!("ws://{addr}"), "WebSocket JSON-RPC listening");
+        }
+        Some(handle)
+    } else {
+        None
+    };
+    let (network, sync) = match network {
+        Some(started) => (Some(started.network), Some(started.sync)),
+        None => (None, None),
+    };
+    Ok(NodeHandle {
+        tasks,
+        rpc,
+        sync,
+        network,
+        chain,
+        pool,
+    })
+}
+
+/// The running network side: the handle and the sync service's.
+struct StartedNetwork {
+    network: NetworkHandle,
+    sync: spectrum_sync::SyncHandle,
+}
+
+/// Starts the network on the chain's database, the sync service and transaction propagation.
+async fn start_network(
+    executor: &TaskExecutor,
+    p2p: &P2pConfig,
+    chain: &Arc<Blockchain>,
+    pool: &Arc<Pool>,
+) -> Result<StartedNetwork, LaunchError> {
+    let db = chain.provider().clone();
+    let spec = chain.spec();
+    let genesis_hash = db.canonical_hash(0)?.ok_or(LaunchError::NoGenesis)?;
+    let mut config = NetworkConfig::new(p2p.node_key, genesis_hash, spec.chain_id);
+    config.listen_addr = p2p.listen_addr;
+    config.port = p2p.port;
+    config.bootnodes = p2p.bootnodes.clone();
+    config.max_peers = p2p.max_peers;
+    config.discovery = p2p.discovery;
+    config.mdns = p2p.mdns;
+    let view = Arc::new(ChainDataView::new(db, spec.chain_id, genesis_hash));
+    let (network, events, service) = spectrum_network::start_service(config, view)
+        .await
+        .map_err(LaunchError::Network)?;
+    executor.spawn_critical("network", service);
+    tracing::info!(peer_id = %network.local_peer_id(), "p2p network started");
+
+    let (txs_in, gossiped) = mpsc::channel(1024);
+    let (sync, service) = spectrum_sync::sync_service(
+        chain.clone(),
+        network.clone(),
+        events,
+        Some(txs_in),
+        SyncConfig::default(),
+    );
+    executor.spawn_critical("sync", service);
+    let recent = Arc::new(Mutex::new(
+        spectrum_network::transactions::RecentHashes::default(),
+    ));
+    executor.spawn_critical(
+        "transaction admission",
+        spectrum_network::transactions::admit_gossiped_transactions(
+            gossiped,
+            pool.clone(),
+            network.clone(),
+            recent.clone(),
+        ),
+    );
+    executor.spawn_critical(
+        "transaction gossip",
+        spectrum_network::transactions::gossip_pool_transactions(
+            pool.clone(),
+            network.clone(),
+            recent,
+        ),
+    );
+    Ok(StartedNetwork { network, sync })
+}
+
+/// Block production: on a network after catching up, and every sealed block gossiped; alone,
+/// sealed blocks stay here.
+fn start_producer(
+    executor: &TaskExecutor,
+    config: ProducerConfig,
+    chain: &Arc<Blockchain>,
+    pool: &Arc<Pool>,
+    p2p: Option<&P2pConfig>,
+    network: Option<&StartedNetwork>,
+) {
+    let (service, mut produced) =
+        ProducerService::new(chain.clone(), Arc::new(PoolSource(pool.clone())), config);
+    let pending = pool.subscribe_pending();
+    match (p2p, network) {
+        (Some(p2p), Some(started)) => {
+            let (network, progress) = (started.network.clone(), started.sync.progress());
+            let (catch_up, reader) = (p2p.catch_up, chain.provider().clone());
+            executor.spawn_critical("block producer", async move {
+                spectrum_sync::wait_until_in_step(catch_up, &network, progress, &*reader).await;
+                service.run(pending).await;
+            });
+            let network = started.network.clone();
+            executor.spawn_critical("block relay", async move {
+                while let Some(block) = produced.recv().await {
+                    tracing::debug!(number = block.number(), hash = %block.hash(), "gossiping our block");
+                    network.broadcast_block(&block).await;
+                }
+            });
+        }
+        _ => {
+            executor.spawn_critical("block producer", service.run(pending));
+            // Without a network, sealed blocks stay here.
+            executor.spawn("sealed block drain", async move {
+                while produced.recv().await.is_some() {}
+            });
+        }
+    }
+}
+
+fn key_address(key: &SecretKey) -> Address {
+    spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1))
+}
+
+/// Says at start whether the validator may seal the next block, so that a key outside the
+/// signer set is obvious (it then seals nothing until the chief contract lists it).
+fn announce_role(chain: &Blockchain, spec: &Arc<ChainSpec>, key: &SecretKey) {
+    let address = key_address(key);
+    let reader = chain.provider();
+    let producer = spectrum_producer::BlockProducer::new(reader.clone(), spec.clone());
+    let head = reader
+        .head()
+        .ok()
+        .flatten()
+        .and_then(|(_, hash)| reader.header(&hash).ok().flatten());
+    let Some(head) = head else { return };
+    match producer.plan(&head, address) {
+        Ok(plan) => tracing::info!(
+            validator = %address,
+            next = plan.number,
+            difficulty = plan.difficulty,
+            delay_secs = plan.delay,
+            "validator key loaded; it may seal the next block"
+        ),
+        Err(spectrum_producer::ProducerError::NotAuthorised { .. }) => tracing::warn!(
+            validator = %address,
+            "the validator key is neither in the signer set nor a leader: it seals nothing until the chief contract lists it"
+        ),
+        Err(error) => tracing::warn!(validator = %address, %error, "cannot read the signer set"),
+    }
+}

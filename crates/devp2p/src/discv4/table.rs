@@ -79,7 +79,7 @@ impl Table {
             .flatten()
             .map(|(h, n)| (xor(h, &target), *n))
             .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.sort_by_key(|(d, _)| *d);
         all.into_iter().take(count).map(|(_, n)| n).collect()
     }
 

@@ -239,6 +239,16 @@ pub async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     secret: &SecretKey,
 ) -> Result<Secrets, RlpxError> {
+    respond_as(stream, secret, false).await
+}
+
+/// [`respond`], optionally answering with a pre-EIP-8 ack whatever the auth was (tests: an
+/// initiator must accept the old ack format too).
+pub(crate) async fn respond_as<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    secret: &SecretKey,
+    legacy_ack: bool,
+) -> Result<Secrets, RlpxError> {
     let (auth, plain, eip8) = read_sealed(stream, secret, LEGACY_AUTH_LEN, "auth").await?;
     let (signature, remote_id, init_nonce) = if eip8 {
         let fields = eip8_fields(&plain, "auth")?;
@@ -261,7 +271,7 @@ pub async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
         .ok_or(RlpxError::InvalidSignature)?;
 
     let ours = Ephemeral::new();
-    let ack = if eip8 {
+    let ack = if eip8 && !legacy_ack {
         let body = encode_list(&[&ours.public_id(), &ours.nonce, &HANDSHAKE_VERSION]);
         seal_eip8(&remote, body)
     } else {

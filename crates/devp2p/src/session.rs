@@ -567,6 +567,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn initiator_accepts_the_pre_eip8_ack() {
+        let (mut a, mut b) = duplex(1 << 16);
+        let (ka, kb) = (random_secret_key(), random_secret_key());
+        let (ra, rb) = tokio::join!(
+            handshake::initiate(&mut a, &ka, peer_id_of(&kb)),
+            handshake::respond_as(&mut b, &kb, true)
+        );
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(
+            (ra.remote_id, rb.remote_id),
+            (peer_id_of(&kb), peer_id_of(&ka))
+        );
+        assert_eq!((ra.aes, ra.mac), (rb.aes, rb.mac));
+    }
+
+    #[tokio::test]
+    async fn a_silent_peer_times_out_the_handshake() {
+        let (a, b) = duplex(1 << 16);
+        let kb = LocalNode::new(random_secret_key(), 2);
+        let started = tokio::time::Instant::now();
+        let r = accept(b, &kb).await;
+        assert!(
+            matches!(
+                r,
+                Err(SessionError::P2p(P2pError::Rlpx(RlpxError::Timeout(
+                    "auth/ack"
+                ))))
+            ),
+            "{:?}",
+            r.err()
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= HANDSHAKE_TIMEOUT && waited < HANDSHAKE_TIMEOUT * 2,
+            "{waited:?}"
+        );
+        drop(a);
+    }
+
+    #[tokio::test]
     async fn garbage_and_truncated_auth_are_typed_errors() {
         let kb = LocalNode::new(random_secret_key(), 2);
         // 400 bytes of garbage: the legacy attempt fails, the EIP-8 size prefix (0x0101 = 257)

@@ -256,7 +256,7 @@ async fn we_dial_smc_status_headers_and_bodies() {
     // Their bodies: transaction roots match the headers, counts match smc's RPC.
     let hashes: Vec<B256> = headers.iter().map(|h| h.hash()).collect();
     session
-        .send(&EthMessage::GetBlockBodies(hashes))
+        .send(&EthMessage::GetBlockBodies(hashes.clone()))
         .await
         .unwrap();
     let bodies = next_matching(&mut session, |m| match m {
@@ -290,6 +290,50 @@ async fn we_dial_smc_status_headers_and_bodies() {
         total_txs > 0,
         "blocks 4-8 of the devnet carry chief-update transactions"
     );
+
+    // eth/63: their receipts hash to the headers' receipt roots.
+    session
+        .send(&EthMessage::GetReceipts(hashes))
+        .await
+        .unwrap();
+    let receipts = next_matching(&mut session, |m| match m {
+        EthMessage::Receipts(r) => Some(r),
+        _ => None,
+    })
+    .await;
+    assert_eq!(receipts.len(), 8);
+    for (header, receipts) in headers.iter().zip(&receipts) {
+        let root = spectrum_primitives::receipts_root(receipts);
+        assert_eq!(root, header.receipts_root, "block {}", header.number);
+    }
+    // eth/63: the trie node behind a state root is served and hashes to it.
+    let state_root = headers[7].state_root;
+    session
+        .send(&EthMessage::GetNodeData(vec![state_root]))
+        .await
+        .unwrap();
+    let nodes = next_matching(&mut session, |m| match m {
+        EthMessage::NodeData(n) => Some(n),
+        _ => None,
+    })
+    .await;
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(alloy_primitives::keccak256(&nodes[0]), state_root);
+
+    // smc propagates what it mines: a NewBlock (we announced TD 1, so we lack it) that decodes
+    // with our types and hashes to what smc's RPC says.
+    let new_block = next_matching(&mut session, |m| match m {
+        EthMessage::NewBlock(b) => Some(b),
+        _ => None,
+    })
+    .await;
+    let number = new_block.block.header.number;
+    assert!(number > 56, "a newly mined block, got {number}");
+    assert_eq!(
+        new_block.block.header.hash_slow(),
+        smc.block_hash(number).await
+    );
+    assert!(new_block.total_difficulty > U256::from(number));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -468,4 +512,33 @@ async fn discovery_bonds_with_smc_and_gets_neighbors() {
         "dropped packets from smc: {:?}",
         disc.dropped()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_of_ours_find_each_other_through_smc_as_bootnode() {
+    let smc = Smc::start(true).await;
+    let bootnode = smc.record().await;
+    let start = || {
+        Discv4::bind(Discv4Config {
+            secret_key: random_secret_key(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tcp_port: 30303,
+            bootnodes: vec![bootnode],
+        })
+    };
+    let (a, b) = (start().await.unwrap(), start().await.unwrap());
+    let b_id = b.local_record().unwrap().id;
+    let deadline = Instant::now() + DEADLINE;
+    // b registers with the bootnode; a's lookup of b then goes through smc's table.
+    while !b.bootstrap().await.iter().any(|n| n.id == bootnode.id) {
+        assert!(Instant::now() < deadline, "b never bonded with smc");
+    }
+    loop {
+        a.bootstrap().await;
+        if a.lookup(b_id).await.iter().any(|n| n.id == b_id) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a never found b through smc");
+    }
+    assert!(a.table_nodes().iter().any(|n| n.id == b_id));
 }

@@ -523,12 +523,13 @@ mod tests {
             b.local_record().unwrap(),
             c.local_record().unwrap(),
         );
-        // Unbonded: b does not answer a's findnode.
+        // b knows c. a, not bonded with b, gets no answer to a findnode (no amplification),
+        // though b has a node to tell.
+        b.bond(&rc).await.unwrap();
         assert!(matches!(
             a.find_node(&rb, ra.id).await,
             Err(RequestError::Timeout(_))
         ));
-        b.bond(&rc).await.unwrap();
         a.bond(&rb).await.unwrap();
         assert!(a.is_bonded(&rb.id) && b.has_pinged_us(&ra.id));
         // b knows c; a's lookup of c goes through b.

@@ -131,6 +131,31 @@ pub struct GetBlockHeaders {
     pub reverse: bool,
 }
 
+impl GetBlockHeaders {
+    /// The block numbers a server answers with, starting from `origin` (the request's origin
+    /// resolved to a number), walking by `skip + 1`, never past `head` or below 0, and at most
+    /// [`MAX_HEADERS_SERVE`] of them. Absurd requests (huge amount or skip) yield what exists,
+    /// never an overflow.
+    pub fn numbers_from(&self, origin: u64, head: u64) -> Vec<u64> {
+        let count = self.amount.min(MAX_HEADERS_SERVE);
+        let step = self.skip.saturating_add(1);
+        let mut out = Vec::new();
+        let mut next = Some(origin);
+        while let Some(n) = next {
+            if u64::try_from(out.len()).unwrap_or(u64::MAX) >= count || n > head {
+                break;
+            }
+            out.push(n);
+            next = if self.reverse {
+                n.checked_sub(step)
+            } else {
+                n.checked_add(step)
+            };
+        }
+        out
+    }
+}
+
 /// NewBlock: `[block, td]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBlock {
@@ -420,6 +445,30 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn header_request_numbers_are_clamped_and_never_overflow() {
+        let req = |amount, skip, reverse| GetBlockHeaders {
+            origin: HashOrNumber::Number(0),
+            amount,
+            skip,
+            reverse,
+        };
+        assert_eq!(req(3, 0, false).numbers_from(5, 100), vec![5, 6, 7]);
+        assert_eq!(req(3, 1, true).numbers_from(5, 100), vec![5, 3, 1]);
+        assert_eq!(req(10, 0, true).numbers_from(2, 100), vec![2, 1, 0]);
+        assert_eq!(req(10, 0, false).numbers_from(98, 100), vec![98, 99, 100]);
+        assert_eq!(req(u64::MAX, 0, false).numbers_from(0, u64::MAX).len(), 192);
+        assert_eq!(
+            req(u64::MAX, u64::MAX, false).numbers_from(1, u64::MAX),
+            vec![1]
+        );
+        assert_eq!(
+            req(5, u64::MAX - 1, true).numbers_from(u64::MAX, u64::MAX),
+            vec![u64::MAX, 0]
+        );
+        assert!(req(1, 0, false).numbers_from(101, 100).is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio::{
 use crate::{
     crypto::PeerId,
     enode::NodeRecord,
-    error::{P2pError, SessionError},
+    error::{P2pError, RlpxError, SessionError},
     eth::{EthMessage, Status},
     p2p::DisconnectReason,
     session::{
@@ -76,6 +76,8 @@ enum Command {
     Send(EthMessage),
     Pong,
     Disconnect(DisconnectReason),
+    /// Close without a Disconnect (the peer already sent one, or the socket failed).
+    Close,
 }
 
 struct Shared {
@@ -181,9 +183,13 @@ impl Shared {
         self.peers().insert(id, (info.clone(), tx.clone()));
         let _ = self.events.send(PeerEvent::Connected(info)).await;
         tokio::spawn(write_loop(writer, rx));
-        let (reason, error) = self.read_loop(id, reader, tx.clone()).await;
+        let (reason, error, remote) = self.read_loop(id, reader, tx.clone()).await;
         self.peers().remove(&id);
-        let _ = tx.send(Command::Disconnect(reason));
+        let _ = tx.send(if remote {
+            Command::Close
+        } else {
+            Command::Disconnect(reason)
+        });
         let _ = self
             .events
             .send(PeerEvent::Disconnected {
@@ -199,7 +205,7 @@ impl Shared {
         id: PeerId,
         mut reader: SessionReader<TcpStream>,
         tx: mpsc::UnboundedSender<Command>,
-    ) -> (DisconnectReason, String) {
+    ) -> (DisconnectReason, String, bool) {
         loop {
             match reader.next().await {
                 Ok(Incoming::Eth(message)) => {
@@ -209,14 +215,23 @@ impl Shared {
                         .await
                         .is_err()
                     {
-                        return (DisconnectReason::Quitting, "service stopped".into());
+                        return (DisconnectReason::Quitting, "service stopped".into(), false);
                     }
                 }
                 Ok(Incoming::Ping) => {
                     let _ = tx.send(Command::Pong);
                 }
                 Ok(Incoming::Pong) => {}
-                Err(e) => return (e.disconnect_reason(), e.to_string()),
+                Err(e) => {
+                    // Ended by the peer (its Disconnect or the socket): nothing to tell it.
+                    let remote = matches!(
+                        e,
+                        SessionError::P2p(
+                            P2pError::Disconnected(_) | P2pError::Rlpx(RlpxError::Io(_))
+                        )
+                    );
+                    return (e.disconnect_reason(), e.to_string(), remote);
+                }
             }
         }
     }
@@ -233,6 +248,7 @@ async fn write_loop(
             command = rx.recv() => match command {
                 Some(Command::Send(message)) => writer.send(&message).await,
                 Some(Command::Pong) => writer.pong().await,
+                Some(Command::Close) => return,
                 Some(Command::Disconnect(reason)) => {
                     writer.disconnect(reason).await;
                     return;

@@ -537,6 +537,46 @@ mod tests {
         assert!(found.iter().any(|n| n.id == rc.id), "{found:?}");
     }
 
+    /// Waits until `node` has dropped `n` packets (so everything sent before was processed).
+    async fn wait_dropped(node: &Discv4, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while node.dropped().len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "packets not processed: {:?}",
+                node.dropped()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsolicited_pong_bonds_nobody() {
+        let a = node().await;
+        let ra = a.local_record().unwrap();
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let key = random_secret_key();
+        let to = Endpoint {
+            ip: ra.ip,
+            udp: ra.udp_port,
+            tcp: 1,
+        };
+        let (pong, _) = packet::encode(
+            &key,
+            &Message::Pong {
+                to,
+                ping_hash: B256::repeat_byte(9),
+                expiration: expiration(),
+            },
+        );
+        sock.send_to(&pong, ra.udp_addr()).await.unwrap();
+        // A marker packet after it: once it is dropped, the pong was handled.
+        sock.send_to(&[0u8; 120], ra.udp_addr()).await.unwrap();
+        wait_dropped(&a, 1).await;
+        assert!(!a.is_bonded(&peer_id_of(&key)));
+        assert!(a.table_nodes().is_empty());
+    }
+
     #[tokio::test]
     async fn bad_packets_are_dropped_and_counted() {
         let a = node().await;
@@ -552,15 +592,7 @@ mod tests {
         );
         sock.send_to(&expired, ra.udp_addr()).await.unwrap();
         sock.send_to(&[7u8; 200], ra.udp_addr()).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while a.dropped().len() < 2 {
-            assert!(
-                Instant::now() < deadline,
-                "packets not processed: {:?}",
-                a.dropped()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wait_dropped(&a, 2).await;
         let dropped = a.dropped();
         assert!(matches!(
             dropped[0],

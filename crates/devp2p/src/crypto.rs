@@ -146,6 +146,11 @@ pub fn ecies_decrypt(
     let (ephemeral, rest) = data.split_at(65);
     let (iv, rest) = rest.split_at(16);
     let (body, tag) = rest.split_at(rest.len() - 32);
+    // Uncompressed form only, as the reference's `elliptic.Unmarshal` (libsecp256k1 would also
+    // take the "hybrid" 0x06/0x07 forms).
+    if ephemeral[0] != 4 {
+        return Err(EciesError::InvalidPublicKey);
+    }
     let ephemeral = PublicKey::from_slice(ephemeral).map_err(|_| EciesError::InvalidPublicKey)?;
     let (ke, km) = derive_keys(&ecdh_x(&ephemeral, secret));
     let expected = hmac_sha256(&km, &[iv, body, mac_data]);
@@ -191,8 +196,15 @@ mod tests {
             ecies_decrypt(&key, &sealed[..100], b""),
             Err(EciesError::TooShort(100))
         );
+        // A hybrid-form prefix (which libsecp256k1 accepts half the time) and an off-curve point.
+        let mut hybrid = sealed.clone();
+        hybrid[0] = 7;
+        assert_eq!(
+            ecies_decrypt(&key, &hybrid, b"\x01\x02"),
+            Err(EciesError::InvalidPublicKey)
+        );
         let mut bad_point = sealed;
-        bad_point[0] = 7;
+        bad_point[1..65].fill(0);
         assert_eq!(
             ecies_decrypt(&key, &bad_point, b"\x01\x02"),
             Err(EciesError::InvalidPublicKey)

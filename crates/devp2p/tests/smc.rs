@@ -542,3 +542,54 @@ async fn two_of_ours_find_each_other_through_smc_as_bootnode() {
     }
     assert!(a.table_nodes().iter().any(|n| n.id == b_id));
 }
+
+/// Both sides drop a peer silent for 30 s: an idle session lives on our Pings and our Pongs to
+/// smc's, past that timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_with_smc_outlives_the_read_timeout() {
+    let smc = Smc::start(false).await;
+    let (_tx, rx) = watch::channel(smc.status().await);
+    let (handle, mut events) = Devp2pService::start(Devp2pConfig {
+        local: local(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_peers: 25,
+        status: rx,
+    })
+    .await
+    .unwrap();
+    let smc_id = smc.record().await.id;
+    handle.dial(&smc.record().await).await.unwrap();
+    // What is under test is time passing: 40 s of smc's announcements but no Disconnect.
+    let quiet_until =
+        tokio::time::Instant::now() + session::FRAME_READ_TIMEOUT + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(quiet_until, events.recv()).await {
+            Err(_) => break,
+            Ok(Some(PeerEvent::Disconnected { error, reason, .. })) => {
+                panic!("dropped while idle: {reason} {error}")
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("service stopped"),
+        }
+    }
+    assert_eq!(handle.peer_count(), 1);
+    let peers = smc.rpc("admin_peers", json!([])).await;
+    assert_eq!(peers.as_array().map(Vec::len), Some(1), "{peers}");
+    assert!(handle.send(&smc_id, EthMessage::GetBlockBodies(vec![])));
+    loop {
+        match tokio::time::timeout(DEADLINE, events.recv())
+            .await
+            .expect("event in time")
+        {
+            Some(PeerEvent::Message {
+                message: EthMessage::BlockBodies(b),
+                ..
+            }) => {
+                assert!(b.is_empty());
+                break;
+            }
+            Some(PeerEvent::Disconnected { error, .. }) => panic!("smc left: {error}"),
+            _ => {}
+        }
+    }
+}

@@ -210,6 +210,26 @@ impl From<RlpxError> for SessionError {
 }
 
 impl SessionError {
+    /// Whether the peer sent something invalid (bad MACs, oversized or undecodable frames and
+    /// messages, a lying Hello): grounds for a penalty, as on libp2p. A timeout, a closed socket,
+    /// a Disconnect, or a peer of another network or without eth is not.
+    pub fn is_misbehaviour(&self) -> bool {
+        match self {
+            Self::Eth(_) => true,
+            Self::Status(StatusError::NoStatus(_)) => true,
+            Self::Status(_) => false,
+            Self::P2p(P2pError::Rlpx(RlpxError::Io(_) | RlpxError::Timeout(_))) => false,
+            Self::P2p(P2pError::Rlpx(_)) => true,
+            Self::P2p(
+                P2pError::Disconnected(_)
+                | P2pError::NoSharedCapability(_)
+                | P2pError::ConnectedToSelf
+                | P2pError::IncompatibleVersion(_),
+            ) => false,
+            Self::P2p(_) => true,
+        }
+    }
+
     /// The Disconnect reason to send the peer for this failure (as the reference would).
     pub fn disconnect_reason(&self) -> DisconnectReason {
         match self {

@@ -41,7 +41,7 @@ pub struct Devp2pConfig {
 }
 
 /// What the service reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum PeerEvent {
     /// A peer completed Hello and Status.
     Connected(PeerInfo),
@@ -58,8 +58,8 @@ pub enum PeerEvent {
         peer: PeerId,
         /// Why, as sent or received.
         reason: DisconnectReason,
-        /// What happened, in words.
-        error: String,
+        /// What ended it ([`SessionError::is_misbehaviour`] tells whether to penalise the peer).
+        error: Arc<SessionError>,
     },
     /// An inbound connection failed its handshake (Hello or Status).
     Refused {
@@ -67,8 +67,8 @@ pub enum PeerEvent {
         addr: SocketAddr,
         /// The Disconnect reason we sent (or received).
         reason: DisconnectReason,
-        /// What failed, in words.
-        error: String,
+        /// What failed.
+        error: Arc<SessionError>,
     },
 }
 
@@ -134,7 +134,7 @@ async fn accept_loop(listener: TcpListener, weak: std::sync::Weak<Shared>) {
                     .send(PeerEvent::Refused {
                         addr,
                         reason: e.disconnect_reason(),
-                        error: e.to_string(),
+                        error: Arc::new(e),
                     })
                     .await;
             }
@@ -205,7 +205,7 @@ impl Shared {
         id: PeerId,
         mut reader: SessionReader<TcpStream>,
         tx: mpsc::UnboundedSender<Command>,
-    ) -> (DisconnectReason, String, bool) {
+    ) -> (DisconnectReason, Arc<SessionError>, bool) {
         loop {
             match reader.next().await {
                 Ok(Incoming::Eth(message)) => {
@@ -215,7 +215,8 @@ impl Shared {
                         .await
                         .is_err()
                     {
-                        return (DisconnectReason::Quitting, "service stopped".into(), false);
+                        let stopped = P2pError::Disconnected(DisconnectReason::Quitting);
+                        return (DisconnectReason::Quitting, Arc::new(stopped.into()), false);
                     }
                 }
                 Ok(Incoming::Ping) => {
@@ -230,7 +231,7 @@ impl Shared {
                             P2pError::Disconnected(_) | P2pError::Rlpx(RlpxError::Io(_))
                         )
                     );
-                    return (e.disconnect_reason(), e.to_string(), remote);
+                    return (e.disconnect_reason(), Arc::new(e), remote);
                 }
             }
         }

@@ -6,9 +6,11 @@ use std::time::Duration;
 use alloy_primitives::{B256, U256};
 use alloy_rlp::Decodable;
 use spectrum_devp2p::{
-    DisconnectReason, EthMessage, LocalNode, NewBlock, P2pError, PeerEvent, SessionError, Status,
+    DisconnectReason, EthError, EthMessage, LocalNode, NewBlock, P2pError, PeerEvent, SessionError,
+    Status,
     crypto::random_secret_key,
     service::{Devp2pConfig, Devp2pHandle, Devp2pService},
+    session,
 };
 use spectrum_primitives::Block;
 use tokio::sync::{mpsc, watch};
@@ -131,4 +133,61 @@ async fn a_full_service_refuses_with_too_many_peers() {
         PeerEvent::Refused { reason, .. } => assert_eq!(reason, DisconnectReason::TooManyPeers),
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn an_undecodable_message_disconnects_and_marks_the_peer() {
+    let (b, mut b_events, _s) = service(25).await;
+    let me = LocalNode::new(random_secret_key(), 0);
+    let stream = tokio::net::TcpStream::connect(b.local_enode().tcp_addr())
+        .await
+        .unwrap();
+    let p2p = session::connect(stream, &me, b.local_enode().id)
+        .await
+        .unwrap();
+    let mut eth = p2p.exchange_status(&status()).await.unwrap();
+    assert!(matches!(
+        next_event(&mut b_events).await,
+        PeerEvent::Connected(_)
+    ));
+    // BlockHeaders (eth 0x04, wire 0x14) whose one header is a 1-field list.
+    eth.writer
+        .write_raw(0x14, &[0xc2, 0xc1, 0x01])
+        .await
+        .unwrap();
+    match next_event(&mut b_events).await {
+        PeerEvent::Disconnected {
+            peer,
+            reason,
+            error,
+        } => {
+            assert_eq!(peer, me.id());
+            assert_eq!(reason, DisconnectReason::SubprotocolError);
+            assert!(
+                matches!(
+                    *error,
+                    SessionError::Eth(EthError::Item {
+                        what: "BlockHeaders",
+                        ..
+                    })
+                ),
+                "{error}"
+            );
+            assert!(error.is_misbehaviour());
+        }
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+    // We are told why.
+    let told = tokio::time::timeout(DEADLINE, eth.next_message())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            told,
+            Err(SessionError::P2p(P2pError::Disconnected(
+                DisconnectReason::SubprotocolError
+            )))
+        ),
+        "{told:?}"
+    );
 }

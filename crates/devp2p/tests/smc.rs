@@ -11,7 +11,7 @@ use alloy_primitives::{B256, U256};
 use serde_json::{Value, json};
 use spectrum_devp2p::{
     DisconnectReason, Discv4, Discv4Config, EthMessage, GetBlockHeaders, HashOrNumber, LocalNode,
-    NodeRecord, P2pError, PeerEvent, SessionError, Status,
+    NodeRecord, P2pError, PeerEvent, SessionError, Status, StatusError,
     crypto::random_secret_key,
     eth::ETH63,
     service::{Devp2pConfig, Devp2pService},
@@ -470,7 +470,18 @@ async fn we_refuse_smc_on_another_genesis() {
         }
     };
     assert_eq!(reason, DisconnectReason::SubprotocolError);
-    assert!(error.contains("genesis mismatch"), "{error}");
+    assert!(
+        matches!(
+            *error,
+            SessionError::Status(StatusError::GenesisMismatch { expected, .. })
+                if expected == B256::repeat_byte(0x42)
+        ),
+        "{error}"
+    );
+    assert!(
+        !error.is_misbehaviour(),
+        "another network is not an offence"
+    );
     assert_eq!(handle.peer_count(), 0);
 }
 

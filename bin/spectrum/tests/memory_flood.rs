@@ -8,6 +8,8 @@
 //!
 //! Run: `cargo test --workspace --test memory_flood -- --ignored --nocapture`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::{

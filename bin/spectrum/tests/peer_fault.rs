@@ -4,6 +4,8 @@
 //! `IntrinsicGas`: calldata is repriced at Sip004), then a valid one. The node pools the valid
 //! one and keeps the peer: connected, not penalised, not banned.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::{path::Path, time::Duration};

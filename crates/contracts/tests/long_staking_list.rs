@@ -11,14 +11,14 @@
 //! its `eth_call` path with 50,000,000 gas (tribe.md §5); the test prints what reading 4,097
 //! entries costs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{collections::HashMap, sync::Arc};
 
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, TxKind, U256, b256, keccak256};
 use secp256k1::SecretKey;
-use spectrum_chain::{
-    Blockchain, ChiefContracts, InsertOutcome, TribeBlockValidator, genesis_commit,
-};
+use spectrum_chain::{Blockchain, InsertOutcome, test_utils::TestChain};
 use spectrum_chainspec::{ChainSpec, ChiefEntry, GenesisAccount};
 use spectrum_contracts::{
     CHIEF_ADDRESS, CHIEF_BASE_ADDRESS, POC_ADDRESS, TribeGenesisParams, abi, tribe_genesis_alloc,
@@ -26,7 +26,8 @@ use spectrum_contracts::{
 use spectrum_execution::BlockExecutor;
 use spectrum_primitives::{SealedHeader, public_key_to_address, sign_transaction};
 use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError};
-use spectrum_storage::Database;
+use spectrum_storage_api::{ChainReader, StateProviderFactory};
+use spectrum_tribe_state::ChiefContracts;
 
 const STAKERS: usize = 4_097;
 /// Gas of each deposit transaction (it uses less; what is left is refunded).
@@ -108,19 +109,16 @@ fn spec(gas_limit: u64) -> ChainSpec {
 /// A chain over its own temporary RocksDB.
 struct Node {
     _dir: tempfile::TempDir,
-    db: Arc<Database>,
+    db: Arc<dyn ChainReader>,
     chain: Blockchain,
     reads: ChiefContracts,
 }
 
 impl Node {
     fn new(spec: &Arc<ChainSpec>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Database::open(&dir.path().join("db")).unwrap());
-        db.init_genesis(genesis_commit(spec).unwrap()).unwrap();
-        let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
-        let chain = Blockchain::new(db.clone(), spec.clone(), validator)
-            .with_clock(Box::new(|| u64::from(u32::MAX)));
+        let TestChain { chain, dir, .. } = TestChain::with_spec(spec.clone());
+        let chain = chain.with_clock(Arc::new(|| u64::from(u32::MAX)));
+        let db = chain.provider().clone();
         Self {
             _dir: dir,
             reads: ChiefContracts::new(db.clone(), spec.clone()),
@@ -271,7 +269,11 @@ impl Network {
             data: abi::call("getNormalList()", &[]),
         };
         let read = BlockExecutor::spectrum(self.spec.clone())
-            .call_with(head.header(), &self.importer.db.latest_state(), &request)
+            .call_with(
+                head.header(),
+                &*self.importer.db.latest().unwrap(),
+                &request,
+            )
             .unwrap();
         assert!(read.success);
         (normal, read.gas_used)

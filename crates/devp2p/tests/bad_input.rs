@@ -1,5 +1,7 @@
 //! Arbitrary bytes from a peer never panic a decoder: each returns a value or a typed error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use spectrum_devp2p::{
     DisconnectReason, EthMessage,

@@ -1,6 +1,8 @@
 //! Two of our services over real sockets on 127.0.0.1: typed messages both ways (real devnet
 //! blocks from the reference chain file), peer limits with the reference's Disconnect reasons.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use alloy_primitives::{B256, U256};

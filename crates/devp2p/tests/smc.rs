@@ -1,6 +1,8 @@
 //! Interop with the reference node: real `smc` processes on a local devnet (127.0.0.1, ephemeral
 //! ports, temp datadirs), killed on drop. Every wait is on a condition with a deadline.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     process::{Child, Command, Stdio},

@@ -5,6 +5,8 @@
 //! blocks), while an honest peer's messages still arrive; as the penalty decays, the peer is
 //! heard again.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::{Address, B256, TxKind, U256};

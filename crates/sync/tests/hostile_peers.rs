@@ -9,6 +9,8 @@
 //!
 //! The helpers follow `sync.rs`'s (copied, not shared: each test file is its own crate).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     path::PathBuf,
     sync::{
@@ -72,7 +74,7 @@ impl Store {
         } = TestChain::devnet();
         let mut chain = chain;
         if let Some(clock) = clock {
-            chain = chain.with_clock(Box::new(move || clock.load(Ordering::SeqCst)));
+            chain = chain.with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
         }
         Self {
             _dir: dir,

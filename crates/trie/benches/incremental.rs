@@ -5,7 +5,7 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/common/workload.rs"]
+#[path = "../tests/it/common/workload.rs"]
 mod workload;
 
 use std::collections::BTreeMap;

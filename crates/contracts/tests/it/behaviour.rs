@@ -16,7 +16,7 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod twin;
+use crate::twin;
 
 use alloy_primitives::{Address, U256};
 use spectrum_contracts::abi::PocNodeCall;

@@ -6,7 +6,7 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use alloy_trie::EMPTY_ROOT_HASH;
 use common::{

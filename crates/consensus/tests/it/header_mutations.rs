@@ -8,7 +8,7 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::recorded::{Fixture, devnet_a, devnet_multi};
 use proptest::prelude::*;

@@ -14,8 +14,8 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod ethereum;
+use crate::common;
+use crate::ethereum;
 
 use std::{
     collections::{BTreeMap, BTreeSet},

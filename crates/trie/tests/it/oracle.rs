@@ -4,7 +4,7 @@
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use alloy_primitives::{Address, B256, U256, b256, keccak256};
 use alloy_trie::{

@@ -1,0 +1,6 @@
+//! The integration tests of `spectrum-chain`, one test binary (one link) for all of them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fork_safety;
+mod reference_chains;

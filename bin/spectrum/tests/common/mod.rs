@@ -49,6 +49,9 @@ pub fn spectrum(args: &[&str]) -> Output {
 /// A running `spectrum --dev` on ephemeral RPC ports, killed on drop.
 pub struct DevNode {
     child: Child,
+    /// The datadir when the caller gave none: a temporary directory removed on drop (the node
+    /// removes its own temporary datadir only on a clean shutdown, and drop kills it).
+    _datadir: Option<tempfile::TempDir>,
     /// HTTP JSON-RPC address.
     pub http: SocketAddr,
     /// WebSocket JSON-RPC address.
@@ -62,8 +65,14 @@ pub struct DevNode {
 impl DevNode {
     /// Starts `spectrum --dev extra…` and reads its banner: ten accounts, their keys, the URLs.
     pub fn start(extra: &[&str]) -> DevNode {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spectrum"))
-            .args(["--dev", "--http.port", "0", "--ws.port", "0"])
+        let datadir = (!extra.contains(&"--datadir"))
+            .then(|| tempfile::tempdir().expect("a temporary datadir"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spectrum"));
+        command.args(["--dev", "--http.port", "0", "--ws.port", "0"]);
+        if let Some(dir) = &datadir {
+            command.arg("--datadir").arg(dir.path());
+        }
+        let mut child = command
             .args(extra)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
@@ -100,6 +109,7 @@ impl DevNode {
         );
         DevNode {
             child,
+            _datadir: datadir,
             http: http.expect("read above"),
             ws: ws.expect("read above"),
             keys,

@@ -2,6 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod twin;
 mod behaviour;
 mod long_staking_list;
+mod twin;

@@ -252,3 +252,241 @@ fn a_node_of_another_chain_is_refused_before_anything_is_signed() {
         "{error}"
     );
 }
+
+// ---- the double-signing guard, on a private network of real processes ----
+
+mod guard {
+    use std::path::{Path, PathBuf};
+
+    use alloy_primitives::{Address, hex};
+    use secp256k1::SecretKey;
+    use serde_json::json;
+
+    use super::*;
+    use crate::common::{Node, spectrum};
+
+    const KEY_A: [u8; 32] = [0x55; 32];
+    const KEY_B: [u8; 32] = [0x66; 32];
+
+    fn address_of(key: &[u8; 32]) -> Address {
+        let secret = SecretKey::from_byte_array(*key).unwrap();
+        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1))
+    }
+
+    fn s(path: &Path) -> &str {
+        path.to_str().unwrap()
+    }
+
+    struct Net {
+        dir: tempfile::TempDir,
+        binary: PathBuf,
+        genesis: PathBuf,
+        password: PathBuf,
+    }
+
+    impl Net {
+        /// Two leaders A and B (signer limit 1, period 2 s); key A imported into the datadirs
+        /// `a` and `a2`, key B into `b`.
+        fn create() -> Net {
+            let dir = tempfile::tempdir().unwrap();
+            let binary = common::copy_binary(dir.path());
+            let password = dir.path().join("pw.txt");
+            std::fs::write(&password, "guard test\n").unwrap();
+            for (key, datadir) in [(KEY_A, "a"), (KEY_A, "a2"), (KEY_B, "b")] {
+                let file = dir.path().join("key.txt");
+                std::fs::write(&file, hex::encode(key)).unwrap();
+                let datadir = dir.path().join(datadir);
+                spectrum(&[
+                    "account",
+                    "import",
+                    s(&file),
+                    "--lightkdf",
+                    "--datadir",
+                    s(&datadir),
+                    "--password",
+                    s(&password),
+                ]);
+            }
+            let genesis = dir.path().join("guard.json");
+            let leaders = format!("{},{}", address_of(&KEY_A), address_of(&KEY_B));
+            spectrum(&[
+                "genesis",
+                "new",
+                "--name",
+                "guard",
+                "--chain-id",
+                "4343",
+                "--period",
+                "2",
+                "--signer-limit",
+                "1",
+                "--epoch",
+                "1000",
+                "--validators",
+                &leaders,
+                "--out",
+                s(&genesis),
+            ]);
+            Net {
+                dir,
+                binary,
+                genesis,
+                password,
+            }
+        }
+
+        fn start(&self, datadir: &str, bootnodes: &[&Node]) -> Node {
+            let mut args: Vec<String> = [
+                "--chain",
+                s(&self.genesis),
+                "--datadir",
+                s(&self.dir.path().join(datadir)),
+                "--listen-addr",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--nodiscover",
+                "--http",
+                "--http.port",
+                "0",
+                "--mine",
+                "--password",
+                s(&self.password),
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            if !bootnodes.is_empty() {
+                args.push("--bootnodes".into());
+                args.push(
+                    bootnodes
+                        .iter()
+                        .map(|n| n.p2p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+            let log = self.dir.path().join(format!("{datadir}.log"));
+            Node::start(&self.binary, datadir, &args, &log)
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    fn miner_at(node: &Node, number: u64) -> Option<Address> {
+        node.block(number)
+            .map(|b| b["miner"].as_str().unwrap().parse().unwrap())
+    }
+
+    /// The highest block of `node`'s chain sealed by `who`.
+    fn last_by(node: &Node, who: Address) -> u64 {
+        (1..=node.head())
+            .rev()
+            .find(|n| miner_at(node, *n) == Some(who))
+            .unwrap_or(0)
+    }
+
+    /// The guard's refusal as `tribe_getStatus` shows it, once the node reports one.
+    fn wait_for_refusal(node: &Node) -> String {
+        wait_for(
+            "the double-signing guard to refuse",
+            Duration::from_secs(60),
+            || {
+                node.result("tribe_getStatus", json!([]))["sealGuard"]
+                    .as_str()
+                    .map(str::to_owned)
+            },
+        )
+    }
+
+    #[test]
+    fn a_second_node_with_our_key_and_a_restored_datadir_copy_refuse_to_seal() {
+        let net = Net::create();
+        let a_address = address_of(&KEY_A);
+        let a = net.start("a", &[]);
+        let b = net.start("b", &[&a]);
+        wait_for("both validators sealing", Duration::from_secs(60), || {
+            (b.head() >= 4 && last_by(&b, a_address) >= 2).then_some(())
+        });
+
+        // 1. A second live node with key A: it catches up on blocks signed with A that it did
+        // not seal, and refuses.
+        let a2 = net.start("a2", &[&a, &b]);
+        let refusal = wait_for_refusal(&a2);
+        assert!(
+            refusal.contains("is signed with this validator's key but this node did not seal it"),
+            "{refusal}"
+        );
+        let status = ok(Command::new(&net.binary)
+            .args([
+                "--chain",
+                s(&net.genesis),
+                "--datadir",
+                s(&net.dir.path().join("a2")),
+            ])
+            .args([
+                "validator",
+                "--rpc",
+                &format!("http://{}", a2.http),
+                "status",
+                "--node",
+                &a_address.to_string(),
+            ])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap());
+        assert!(
+            status.contains("Sealing:  REFUSED by the double-signing guard"),
+            "{status}"
+        );
+        let head = b.head();
+        wait_for("the chain to go on", Duration::from_secs(30), || {
+            (a.head() >= head + 3).then_some(())
+        });
+        assert!(
+            !a2.log_contains("sealed block"),
+            "the second node with key A sealed"
+        );
+        a2.kill();
+
+        // 2. A's datadir copied, A seals on, then A is restarted from the old copy.
+        a.kill();
+        copy_dir(&net.dir.path().join("a"), &net.dir.path().join("a-copy"));
+        let a = net.start("a", &[&b]);
+        let copied_at = last_by(&b, a_address);
+        wait_for("A sealing after the copy", Duration::from_secs(60), || {
+            (last_by(&b, a_address) >= copied_at + 2).then_some(())
+        });
+        let sealed_before = last_by(&b, a_address);
+        a.kill();
+        let restored = net.start("a-copy", &[&b]);
+        let refusal = wait_for_refusal(&restored);
+        assert!(refusal.contains("did not seal it"), "{refusal}");
+        assert!(restored.log_contains("refusing to seal"));
+        // B goes on alone (standing in for A's slots); no block signed with A appears.
+        let head = b.head();
+        wait_for("B to seal on", Duration::from_secs(60), || {
+            (b.head() >= head + 3).then_some(())
+        });
+        assert_eq!(
+            last_by(&b, a_address),
+            sealed_before,
+            "the restored copy sealed with key A"
+        );
+        assert!(
+            !restored.log_contains("sealed block"),
+            "the restored copy sealed"
+        );
+    }
+}

@@ -48,6 +48,7 @@ mod pubsub;
 mod server;
 mod state;
 mod tribe;
+mod tribe_slots;
 mod txpool;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};

@@ -23,7 +23,7 @@ fn next_slots_follow_the_signer_list_and_role_delays() {
         let number = 221 + i as u64;
         assert_eq!(slot["number"], json!(number));
         assert_eq!(lower(&slot["signer"]), SIGNER);
-        let in_turn = number % 5 == 0;
+        let in_turn = number.is_multiple_of(5);
         assert_eq!(slot["inTurn"], json!(in_turn), "{slot}");
         assert_eq!(slot["delay"], json!(if in_turn { 2 } else { 6 }), "{slot}");
     }

@@ -112,14 +112,14 @@ fn stake_lines(rpc: &Rpc, poc_address: Address, node: Address) -> eyre::Result<(
         "Stake:    {} wei from {}, {state}",
         stake.amount, stake.owner
     );
-    if !stake.running {
-        if let Some(wait) = view.withdraw_wait {
-            println!(
-                "Withdraw: stopped in block {}; withdraw can be mined from block {}",
-                stake.stop_block,
-                poc::first_withdraw_block(stake, wait)
-            );
-        }
+    if !stake.running
+        && let Some(wait) = view.withdraw_wait
+    {
+        println!(
+            "Withdraw: stopped in block {}; withdraw can be mined from block {}",
+            stake.stop_block,
+            poc::first_withdraw_block(stake, wait)
+        );
     }
     Ok(())
 }

@@ -107,10 +107,19 @@ impl SealRecord {
             .map_or(0, |last| last.number.saturating_add(1))
             .max(head.saturating_sub(START_SCAN_BLOCKS))
             .max(1);
-        (from..=head).find_map(|number| {
-            let header = chain.header_by_number(number).ok()??;
-            self.observe(&header, signer)
-        })
+        // Every block is looked at (not only up to the first conflict), so that the record
+        // ends at the highest height signed elsewhere and a restart does not stop again on
+        // the next of them.
+        let mut first = None;
+        for number in from..=head {
+            let Ok(Some(header)) = chain.header_by_number(number) else {
+                continue;
+            };
+            if let Some(conflict) = self.observe(&header, signer) {
+                first.get_or_insert(conflict);
+            }
+        }
+        first
     }
 }
 

@@ -488,5 +488,34 @@ mod guard {
             !restored.log_contains("sealed block"),
             "the restored copy sealed"
         );
+        // tribe_missedSlots names A's in-turn slots that B filled meanwhile.
+        let b_address = address_of(&KEY_B);
+        let missed = b.result(
+            "tribe_missedSlots",
+            json!([a_address, sealed_before + 1, b.head()]),
+        );
+        let missed = missed.as_array().unwrap();
+        assert!(!missed.is_empty(), "A's slots were filled by B");
+        for slot in missed {
+            let number = slot["number"].as_u64().unwrap();
+            assert!(number > sealed_before);
+            assert_eq!(miner_at(&b, number), Some(b_address), "{slot}");
+            let sealed_by: Address = slot["sealedBy"].as_str().unwrap().parse().unwrap();
+            assert_eq!(sealed_by, b_address);
+        }
+
+        // 3. The operator has retired the other copy and restarts: the refusal is lifted, the
+        // record keeps it from signing at the heights signed elsewhere, and it seals again.
+        restored.kill();
+        let resumed = net.start("a-copy", &[&b]);
+        wait_for("A sealing again", Duration::from_secs(60), || {
+            (last_by(&b, a_address) > sealed_before).then_some(())
+        });
+        assert_eq!(
+            resumed.result("tribe_getStatus", json!([]))["sealGuard"],
+            json!(null)
+        );
+        let height = b.head().min(resumed.head());
+        assert_eq!(b.hash_at(height), resumed.hash_at(height), "one chain");
     }
 }

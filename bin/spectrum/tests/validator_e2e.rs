@@ -519,3 +519,298 @@ mod guard {
         assert_eq!(b.hash_at(height), resumed.hash_at(height), "one chain");
     }
 }
+
+// ---- a fourth node becomes a staked validator on a 3-leader network, through the commands ----
+
+mod staking_network {
+    use std::path::{Path, PathBuf};
+
+    use alloy_primitives::{Address, U256, hex};
+    use secp256k1::SecretKey;
+    use serde_json::json;
+
+    use super::*;
+    use crate::common::{Node, spectrum};
+
+    const LEADER_KEYS: [[u8; 32]; 3] = [[0x71; 32], [0x72; 32], [0x73; 32]];
+    const WALLET_KEY: [u8; 32] = [0x74; 32];
+    /// Blocks between `stop` and the first block a `withdraw` may be mined in, minus one.
+    const WITHDRAW_WAIT: u64 = 3;
+
+    fn address_of(key: &[u8; 32]) -> Address {
+        let secret = SecretKey::from_byte_array(*key).unwrap();
+        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1))
+    }
+
+    fn s(path: &Path) -> &str {
+        path.to_str().unwrap()
+    }
+
+    struct Net {
+        dir: tempfile::TempDir,
+        binary: PathBuf,
+        genesis: PathBuf,
+        password: PathBuf,
+    }
+
+    impl Net {
+        /// Three leaders, signer limit 2 (slot 0 a leader, slot 1 a staker picked by the
+        /// VRF), period 2 s, a withdraw wait of 3 blocks; the wallet funded.
+        fn create() -> Net {
+            let dir = tempfile::tempdir().unwrap();
+            let binary = common::copy_binary(dir.path());
+            let password = dir.path().join("pw.txt");
+            std::fs::write(&password, "staking test\n").unwrap();
+            let file = dir.path().join("key.txt");
+            for (i, key) in LEADER_KEYS.iter().chain([&WALLET_KEY]).enumerate() {
+                std::fs::write(&file, hex::encode(key)).unwrap();
+                let datadir = dir.path().join(if i < 3 {
+                    format!("v{i}")
+                } else {
+                    "n4".to_owned()
+                });
+                spectrum(&[
+                    "account",
+                    "import",
+                    s(&file),
+                    "--lightkdf",
+                    "--datadir",
+                    s(&datadir),
+                    "--password",
+                    s(&password),
+                ]);
+            }
+            let genesis = dir.path().join("staking.json");
+            let leaders = LEADER_KEYS.map(|k| address_of(&k).to_string()).join(",");
+            let alloc = format!("{}=100000000000000000000", address_of(&WALLET_KEY));
+            spectrum(&[
+                "genesis",
+                "new",
+                "--name",
+                "staking",
+                "--chain-id",
+                "4444",
+                "--period",
+                "2",
+                "--signer-limit",
+                "2",
+                "--epoch",
+                "1000",
+                "--validators",
+                &leaders,
+                "--withdraw-wait",
+                &WITHDRAW_WAIT.to_string(),
+                "--alloc",
+                &alloc,
+                "--out",
+                s(&genesis),
+            ]);
+            Net {
+                dir,
+                binary,
+                genesis,
+                password,
+            }
+        }
+
+        fn start(&self, datadir: &str, bootnodes: &[&Node], extra: &[&str]) -> Node {
+            let mut args: Vec<String> = [
+                "--chain",
+                s(&self.genesis),
+                "--datadir",
+                s(&self.dir.path().join(datadir)),
+                "--listen-addr",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--nodiscover",
+                "--http",
+                "--http.port",
+                "0",
+                "--mine",
+                "--password",
+                s(&self.password),
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            args.extend(extra.iter().map(|a| (*a).to_owned()));
+            if !bootnodes.is_empty() {
+                args.push("--bootnodes".into());
+                args.push(
+                    bootnodes
+                        .iter()
+                        .map(|n| n.p2p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+            let log = self.dir.path().join(format!("{datadir}.log"));
+            Node::start(&self.binary, datadir, &args, &log)
+        }
+
+        /// `spectrum validator --rpc <node> args…` with the operator's keystore (n4's).
+        fn validator(&self, rpc: &Node, args: &[&str]) -> Output {
+            Command::new(&self.binary)
+                .args([
+                    "--chain",
+                    s(&self.genesis),
+                    "--datadir",
+                    s(&self.dir.path().join("n4")),
+                ])
+                .args(["--password", s(&self.password), "validator", "--rpc"])
+                .arg(format!("http://{}", rpc.http))
+                .args(args)
+                .env_remove("RUST_LOG")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        }
+    }
+
+    fn miner_at(node: &Node, number: u64) -> Option<Address> {
+        node.block(number)
+            .map(|b| b["miner"].as_str().unwrap().parse().unwrap())
+    }
+
+    /// The fee of the transaction whose hash the command printed.
+    fn fee(node: &Node, stdout: &str) -> U256 {
+        let hash = stdout
+            .split("sent ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap();
+        let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
+        assert_eq!(receipt["status"], json!("0x1"));
+        let tx = node.result("eth_getTransactionByHash", json!([hash]));
+        quantity(&receipt["gasUsed"]) * quantity(&tx["gasPrice"])
+    }
+
+    fn balance(node: &Node, who: Address) -> U256 {
+        quantity(&node.result("eth_getBalance", json!([who, "latest"])))
+    }
+
+    fn staked(node: &Node, miner: Address) -> Option<(Address, u64)> {
+        let status = node.result("tribe_pocGetStatus", json!([]));
+        let miners: Vec<Address> = serde_json::from_value(status["MinerList"].clone()).unwrap();
+        let at = miners.iter().position(|m| *m == miner)?;
+        let owner = serde_json::from_value(status["OwnerList"][at].clone()).unwrap();
+        Some((owner, status["BlockList"][at].as_u64().unwrap()))
+    }
+
+    #[test]
+    fn a_fourth_node_stakes_is_picked_seals_then_stops_and_withdraws() {
+        let net = Net::create();
+        let wallet = address_of(&WALLET_KEY);
+        let v0 = net.start("v0", &[], &[]);
+        let v1 = net.start("v1", &[&v0], &[]);
+        let v2 = net.start("v2", &[&v0, &v1], &[]);
+        let validators = [&v0, &v1, &v2];
+
+        // The operator makes the node key beside the wallet key and runs the node (mining: it
+        // seals once the VRF gives it a slot).
+        let made = ok(net.validator(&v0, &["key", "--lightkdf"]));
+        let node_key: Address = line_value(&made, "Address:").parse().unwrap();
+        let n4 = net.start("n4", &[&v0, &v1, &v2], &["--unlock", &node_key.to_string()]);
+        wait_for("n4 in step", Duration::from_secs(60), || {
+            (n4.head() >= 3 && n4.head() + 1 >= v0.head()).then_some(())
+        });
+        let owner = [
+            "--node",
+            &node_key.to_string(),
+            "--from",
+            &wallet.to_string(),
+        ];
+        let run = |command: &str| {
+            let mut args = vec![command];
+            args.extend(owner);
+            net.validator(&n4, &args)
+        };
+
+        // No Anmap on our chains: bind says so and sends nothing.
+        let error = failed(run("bind"));
+        assert!(error.contains("has no Anmap contract"), "{error}");
+
+        // Deposit through n4's RPC; every node sees the stake.
+        let before = balance(&n4, wallet);
+        let status = n4.result("tribe_getStatus", json!([]));
+        assert!(
+            !status
+                .to_string()
+                .to_lowercase()
+                .contains(&format!("{node_key:#x}")),
+            "not a signer yet: {status}"
+        );
+        let out = ok(run("deposit"));
+        assert!(out.contains("deposit: mined in block"), "{out}");
+        for node in validators {
+            wait_for("the stake everywhere", Duration::from_secs(30), || {
+                (staked(node, node_key) == Some((wallet, 0))).then_some(())
+            });
+        }
+        assert_eq!(
+            balance(&n4, wallet),
+            before - U256::from(ONE_COIN) - fee(&n4, &out)
+        );
+
+        // Picked by the VRF, n4 seals a block every node accepts.
+        let (number, hash) = wait_for(
+            "a block sealed by n4 on every node",
+            Duration::from_secs(90),
+            || {
+                let head = v0.head();
+                let number = (1..=head)
+                    .rev()
+                    .take(20)
+                    .find(|n| miner_at(&v0, *n) == Some(node_key))?;
+                let hash = v0.hash_at(number)?;
+                validators
+                    .iter()
+                    .chain([&&n4])
+                    .all(|n| n.hash_at(number) == Some(hash))
+                    .then_some((number, hash))
+            },
+        );
+        assert!(n4.log_contains("sealed block"));
+        // Its role over RPC: a signer in the set its block was sealed under (read at the parent).
+        let parent = v0.hash_at(number - 1).unwrap();
+        let status = v0.result("tribe_getStatus", json!([parent]));
+        let signers: Vec<Address> = status["signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["address"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert!(signers.contains(&node_key), "{status}");
+        assert!(
+            !status["leaders"]
+                .to_string()
+                .to_lowercase()
+                .contains(&format!("{node_key:#x}"))
+        );
+        let _ = hash;
+
+        // Stop, wait, withdraw: the stake comes back.
+        ok(run("stop"));
+        let (_, stop_block) = wait_for("the stop everywhere", Duration::from_secs(30), || {
+            staked(&v0, node_key).filter(|(_, stop)| *stop > 0)
+        });
+        let first = stop_block + WITHDRAW_WAIT + 1;
+        wait_for("the withdraw wait", Duration::from_secs(90), || {
+            (n4.head() >= first).then_some(())
+        });
+        let before = balance(&n4, wallet);
+        let out = ok(run("withdraw"));
+        assert!(out.contains("withdraw: mined in block"), "{out}");
+        assert!(
+            balance(&n4, wallet)
+                > before + U256::from(ONE_COIN) - U256::from(10u64).pow(U256::from(15u64))
+        );
+        assert_eq!(staked(&n4, node_key), None);
+        wait_for("the withdraw everywhere", Duration::from_secs(30), || {
+            validators
+                .iter()
+                .all(|n| staked(n, node_key).is_none())
+                .then_some(())
+        });
+    }
+}

@@ -1,7 +1,15 @@
-//! `spectrum validator …` against a real `spectrum --dev` process: the node key is made with
-//! `validator key`, the wallet is a funded dev account imported into the same keystore, and
-//! every staking step (deposit, stop, withdraw) goes through the command, with balances and
-//! POC state checked over JSON-RPC after each, and the failures explained in words.
+//! `spectrum validator …` end to end, with real processes:
+//!
+//! - on a `spectrum --dev` process: the node key made with `validator key`, a funded dev
+//!   account imported beside it, deposit / stop / withdraw through the commands, balances and
+//!   POC state checked over JSON-RPC after each, failures (already staked, still waiting, no
+//!   stake) explained in words and not sent, `--print-unsigned` sending nothing;
+//! - the double-signing guard on a two-leader network: a second live node with the same key,
+//!   and a validator restarted from an old copy of its datadir, both refuse to seal (and
+//!   `tribe_missedSlots` names the slots the other leader filled meanwhile);
+//! - a fourth node on a three-leader network (signer limit 2): its operator makes the key,
+//!   deposits, runs it, it is picked by the VRF and seals a block every node accepts, then stops
+//!   and withdraws after the wait (3 blocks in this genesis).
 
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -227,6 +227,10 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    // ---- validator operations (commands/validator) ----
+    /// Operate a validator over a node's JSON-RPC: node key, status, bind, stake (deposit,
+    /// start, stop, withdraw).
+    Validator(crate::commands::validator::args::ValidatorArgs),
 }
 
 #[derive(Debug, Args)]

@@ -242,6 +242,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         Some(p2p) => Some(start_network(&executor, p2p, &chain, &pool).await?),
         None => None,
     };
+    let seal_guard = producer.as_ref().map(|p| {
+        let record = p.record.clone();
+        Arc::new(move || record.conflict().map(|c| c.to_string())) as spectrum_rpc::SealGuardView
+    });
     if let Some(producer) = producer {
         start_producer(
             &executor,
@@ -269,6 +273,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             min_gas_price: gas_price,
             validator: validator_address,
             client_version,
+            seal_guard,
         };
         let handle = spectrum_rpc::start(rpc, ctx).await?;
         if let Some(addr) = handle.http_addr() {

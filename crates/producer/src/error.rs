@@ -71,6 +71,9 @@ pub enum ProducerError {
         /// Its hash.
         signed_hash: B256,
     },
+    /// A block signed with our key that we did not seal: sealing stops (see `guard.rs`).
+    #[error("refusing to seal: {0}")]
+    SealConflict(crate::SealConflict),
     /// The record of the last signed block could not be written: nothing is sealed without it.
     #[error(transparent)]
     SealRecord(#[from] SealRecordError),

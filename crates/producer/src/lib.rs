@@ -17,6 +17,7 @@
 
 mod build;
 mod error;
+mod guard;
 mod plan;
 mod record;
 mod service;
@@ -34,6 +35,7 @@ pub use build::{
     BuildRequest, BuiltBlock, CHIEF_UPDATE_GAS, CHIEF_UPDATE_GAS_PRICE, Candidate, Skipped,
 };
 pub use error::ProducerError;
+pub use guard::SealConflict;
 pub use plan::SlotPlan;
 pub use record::{LastSealed, SealRecord, SealRecordError};
 pub use service::{ProducerConfig, ProducerService, ProductionMode, TransactionSource};

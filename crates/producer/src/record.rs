@@ -57,6 +57,9 @@ pub enum SealRecordError {
 pub struct SealRecord {
     path: PathBuf,
     last: Mutex<Option<LastSealed>>,
+    /// A block signed with this key that this process did not seal (see `guard.rs`): set
+    /// once, sealing stops until the node restarts.
+    pub(crate) conflict: Mutex<Option<crate::SealConflict>>,
 }
 
 impl SealRecord {
@@ -71,6 +74,7 @@ impl SealRecord {
         Ok(Self {
             path: path.to_owned(),
             last: Mutex::new(last),
+            conflict: Mutex::new(None),
         })
     }
 

@@ -105,7 +105,21 @@ impl ProducerService {
         let mut last_block = tokio::time::Instant::now();
         tracing::info!(signer = %self.signer, mode = ?self.config.mode, "block production started");
         self.announce_record();
+        // The double-signing guard (guard.rs): what we caught up on, then every new head.
+        self.config
+            .record
+            .scan_canonical(self.chain.provider().as_ref(), self.signer);
+        let _watcher = AbortOnDrop(tokio::spawn(watch_own_key(
+            self.chain.subscribe(),
+            self.config.record.clone(),
+            self.signer,
+        )));
         loop {
+            if let Some(conflict) = self.config.record.conflict() {
+                tracing::warn!(%conflict, "refusing to seal");
+                wait_for_head(&mut heads, ALREADY_SIGNED_REMINDER).await;
+                continue;
+            }
             let plan = match self.current_plan() {
                 Ok(plan) => plan,
                 Err(ProducerError::NotAuthorised { number, .. }) => {
@@ -267,6 +281,21 @@ fn build_and_insert(
     if number.checked_add(1) != Some(plan.number) {
         return Ok(None); // the head moved meanwhile: re-plan
     }
+    // The parent may be a block signed with our key elsewhere that the watcher has not seen
+    // yet: building on it would sign the next height beside that node.
+    let parent = chain
+        .provider()
+        .header(&head)?
+        .ok_or(ProducerError::UnknownParent(head))?;
+    let signer_address =
+        spectrum_primitives::public_key_to_address(&signer.key.public_key(secp256k1::SECP256K1));
+    if let Some(conflict) = signer
+        .record
+        .observe(&parent, signer_address)
+        .or_else(|| signer.record.conflict())
+    {
+        return Err(ProducerError::SealConflict(conflict));
+    }
     let timestamp = plan.earliest.max(unix_now());
     let built = producer.build(BuildRequest {
         parent: head,
@@ -316,6 +345,35 @@ fn build_and_insert(
         other => {
             tracing::debug!(?other, "our block did not become the head");
             Ok(None)
+        }
+    }
+}
+
+/// Aborts the task when dropped (the watcher ends with the producer).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Checks every block that becomes canonical for our key (guard.rs). A lagging receiver
+/// skipped some heads: it goes on with the next (the parent check before sealing remains).
+async fn watch_own_key(
+    mut heads: broadcast::Receiver<Arc<spectrum_chain::CanonicalChange>>,
+    record: Arc<SealRecord>,
+    signer: alloy_primitives::Address,
+) {
+    loop {
+        match heads.recv().await {
+            Ok(change) => {
+                for header in &change.added {
+                    record.observe(header, signer);
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
         }
     }
 }

@@ -333,3 +333,53 @@ fn a_validator_restarted_from_an_old_database_never_seals_a_height_it_signed() {
     );
     run.stop();
 }
+
+/// A validator started from an old copy of its whole datadir: its record is old too. The blocks
+/// signed with its key that it caught up on (here already in its database when production
+/// starts) are above that record: the guard finds them, records the highest, refuses to seal,
+/// and after a restart finds nothing more to refuse (the record now covers them).
+#[test]
+fn an_old_copy_of_the_record_is_caught_by_the_blocks_signed_with_our_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = DataDir(dir.path().join("validator"));
+    let mut run = Run::start(&datadir, Vec::new());
+    let first = run.next_sealed();
+    let mut last = run.next_sealed();
+    while last.number() < first.number() + 2 {
+        last = run.next_sealed();
+    }
+    run.stop();
+    // Every block sealed is canonical in the database; the record goes back to the first.
+    let head = head_of(&datadir);
+    std::fs::write(
+        datadir.record(),
+        format!("{} {}\n", first.number(), first.hash()),
+    )
+    .unwrap();
+
+    let spec = Arc::new(ChainSpec::dev());
+    let chain = tribe_chain(open_store(&datadir.db(), &spec), spec);
+    let signer = spectrum_primitives::public_key_to_address(
+        &secret(dev::DEV_VALIDATOR_KEY).public_key(secp256k1::SECP256K1),
+    );
+    let record = SealRecord::open(&datadir.record()).unwrap();
+    let conflict = record
+        .scan_canonical(chain.provider().as_ref(), signer)
+        .expect("blocks signed with our key above the record");
+    assert_eq!(conflict.number, first.number() + 1);
+    assert_eq!(record.conflict(), Some(conflict));
+    let highest = chain.provider().header_by_number(head).unwrap().unwrap();
+    assert_eq!(
+        record.last(),
+        Some(LastSealed {
+            number: head,
+            hash: highest.hash()
+        }),
+        "the record now holds the highest block signed with our key"
+    );
+    let restarted = SealRecord::open(&datadir.record()).unwrap();
+    assert_eq!(
+        restarted.scan_canonical(chain.provider().as_ref(), signer),
+        None
+    );
+}

@@ -200,7 +200,11 @@ pub(crate) fn module(
             Namespace::Net => register(&mut module, crate::misc::NET_METHODS)?,
             Namespace::Web3 => register(&mut module, crate::misc::WEB3_METHODS)?,
             Namespace::Txpool => register(&mut module, crate::txpool::METHODS)?,
-            Namespace::Tribe => register(&mut module, crate::tribe::METHODS)?,
+            Namespace::Tribe => {
+                register(&mut module, crate::tribe::METHODS)?;
+                // Our validator extensions (tribe_nextSlots, tribe_missedSlots).
+                register(&mut module, crate::tribe_slots::METHODS)?;
+            }
         }
     }
     let names: Vec<&'static str> = namespaces.iter().map(|n| n.name()).collect();

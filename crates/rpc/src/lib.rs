@@ -48,6 +48,7 @@ mod pubsub;
 mod server;
 mod state;
 mod tribe;
+mod tribe_slots;
 mod txpool;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -242,7 +243,14 @@ pub struct RpcContext {
     /// The address this node seals with, if it is a validator (`eth_coinbase`,
     /// `tribe_getMiner`, the `signerLevel` of `tribe_getStatus`).
     pub validator: Option<Address>,
+    // ---- validator operations ----
+    /// Why this validator refuses to seal (the double-signing guard), asked on each
+    /// `tribe_getStatus`; `None` on a node that does not seal.
+    pub seal_guard: Option<SealGuardView>,
 }
+
+/// The double-signing guard's refusal, if any, in words (see `RpcContext::seal_guard`).
+pub type SealGuardView = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// Why the servers could not start.
 #[derive(Debug, thiserror::Error)]

@@ -106,6 +106,9 @@ struct Status {
     leader_limit: Option<Dec>,
     signer_limit: Option<Dec>,
     version: String,
+    /// Our extension: why this validator refuses to seal (double-signing guard), if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seal_guard: Option<String>,
 }
 
 fn status_at(api: &Api, values: &[Value]) -> ApiResult<ChiefStatus> {
@@ -125,6 +128,7 @@ fn get_status(api: &Api, values: &[Value]) -> ApiResult<Box<RawValue>> {
         leader_limit: status.leader_limit.map(Dec),
         signer_limit: status.signer_limit.map(Dec),
         version: status.version.clone(),
+        seal_guard: api.ctx.seal_guard.as_ref().and_then(|guard| guard()),
     })
 }
 

@@ -122,7 +122,7 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// The password for a new key file: `--password FILE`, or typed twice on a terminal.
-fn new_password(password_file: Option<&Path>) -> eyre::Result<String> {
+pub(crate) fn new_password(password_file: Option<&Path>) -> eyre::Result<String> {
     match password_file {
         Some(path) => Ok(read_password_file(path)?),
         None => typed_twice("Password: "),
@@ -130,7 +130,10 @@ fn new_password(password_file: Option<&Path>) -> eyre::Result<String> {
 }
 
 /// The current password of `address`: `--password FILE`, or typed once on a terminal.
-fn current_password(password_file: Option<&Path>, address: Address) -> eyre::Result<String> {
+pub(crate) fn current_password(
+    password_file: Option<&Path>,
+    address: Address,
+) -> eyre::Result<String> {
     match password_file {
         Some(path) => Ok(read_password_file(path)?),
         None => typed(&format!("Password of {address}: ")),

@@ -7,6 +7,7 @@ mod genesis;
 mod import;
 mod init;
 mod node;
+pub mod validator;
 
 use eyre::WrapErr;
 use spectrum_chainspec::{ChainSelector, ChainSpec};
@@ -48,6 +49,12 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
         Some(Command::Account { command }) => account::run(
             &require(datadir, "account")?,
             &command,
+            cli.validator_key.password.as_deref(),
+        ),
+        Some(Command::Validator(args)) => validator::run(
+            &spec,
+            datadir.as_ref(),
+            &args,
             cli.validator_key.password.as_deref(),
         ),
         None => node::run(spec, datadir, &cli),

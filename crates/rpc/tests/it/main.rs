@@ -13,3 +13,4 @@ mod pool;
 mod reference;
 mod safety;
 mod transport;
+mod tribe_slots;

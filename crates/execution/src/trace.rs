@@ -188,7 +188,12 @@ fn run(
     let sender = evm.inner.ctx.tx.caller;
     let mut handler = SpectrumHandler::new(flags);
     let result = if traced {
-        handler.inspect_run(evm)
+        let result = handler.inspect_run(evm);
+        // geth's call frames show the transaction's gas limit at the top, not what is left
+        // after intrinsic gas.
+        let gas_limit = evm.inner.ctx.tx.gas_limit;
+        evm.inner.inspector.0.set_transaction_gas_limit(gas_limit);
+        result
     } else {
         handler.run(evm)
     };

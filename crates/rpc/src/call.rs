@@ -30,7 +30,7 @@ pub(crate) const METHODS: &[Method<Value>] = &[
 use spectrum_txpool::TX_GAS;
 
 /// The call request `args` describes, with the gas limit capped.
-fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
+pub(crate) fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
     let gas_price = match args.gas_price {
         Some(price) => u128::try_from(price).map_err(|_| invalid(0, "gasPrice above 2^128"))?,
         None => 0,

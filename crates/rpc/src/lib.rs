@@ -37,6 +37,7 @@ mod api;
 mod blocks;
 mod call;
 mod chain_events;
+mod debug;
 pub mod error;
 mod filters;
 mod heavy;
@@ -75,6 +76,9 @@ pub enum Namespace {
     Txpool,
     /// Read-only `tribe_*`.
     Tribe,
+    /// `debug_*`: tracers and raw encodings. Not in [`Namespace::ALL`]: off unless asked for
+    /// (`--http.api debug`) or on `--dev`.
+    Debug,
 }
 
 impl Namespace {
@@ -96,6 +100,7 @@ impl Namespace {
             Self::Web3 => "web3",
             Self::Txpool => "txpool",
             Self::Tribe => "tribe",
+            Self::Debug => "debug",
         }
     }
 }
@@ -106,10 +111,11 @@ impl std::str::FromStr for Namespace {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
+            .chain([Namespace::Debug])
             .find(|n| n.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe \
+                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe, debug \
                      (key and admin namespaces are not served over RPC)"
                 )
             })

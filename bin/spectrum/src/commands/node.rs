@@ -197,13 +197,22 @@ fn rpc_config(cli: &Cli) -> RpcConfig {
     RpcConfig {
         http: (cli.dev || rpc.http).then(|| SocketAddr::new(rpc.http_addr, rpc.http_port)),
         ws: (cli.dev || rpc.ws).then(|| SocketAddr::new(rpc.ws_addr, rpc.ws_port)),
-        http_apis: rpc.http_api.clone(),
-        ws_apis: rpc.ws_api.clone(),
+        http_apis: with_dev_apis(cli.dev, &rpc.http_api),
+        ws_apis: with_dev_apis(cli.dev, &rpc.ws_api),
         http_cors: rpc.http_corsdomain.clone(),
         http_vhosts: rpc.http_vhosts.clone(),
         ws_origins: rpc.ws_origins.clone(),
         limits,
     }
+}
+
+/// `--dev` adds the `debug` namespace (tracers) to the namespaces asked for.
+fn with_dev_apis(dev: bool, apis: &[spectrum_rpc::Namespace]) -> Vec<spectrum_rpc::Namespace> {
+    let mut apis = apis.to_vec();
+    if dev && !apis.contains(&spectrum_rpc::Namespace::Debug) {
+        apis.push(spectrum_rpc::Namespace::Debug);
+    }
+    apis
 }
 
 /// What anvil prints: the funded accounts with their keys, and where to connect.

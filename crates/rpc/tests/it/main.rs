@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod call;
+mod debug;
 mod envelope;
 mod events;
 mod harness;

@@ -195,6 +195,7 @@ pub(crate) fn module(
                 register(&mut module, crate::call::METHODS)?;
                 register(&mut module, crate::filters::METHODS)?;
                 register(&mut module, crate::misc::ETH_METHODS)?;
+                register(&mut module, crate::proof::METHODS)?;
                 crate::pubsub::register(&mut module)?;
             }
             Namespace::Net => register(&mut module, crate::misc::NET_METHODS)?,

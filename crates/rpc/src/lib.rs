@@ -45,6 +45,7 @@ pub mod http;
 mod misc;
 mod network;
 pub mod params;
+mod proof;
 mod pubsub;
 mod server;
 mod state;

@@ -11,6 +11,7 @@ mod envelope;
 mod events;
 mod harness;
 mod pool;
+mod proof;
 mod reference;
 mod safety;
 mod transport;

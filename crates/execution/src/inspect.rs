@@ -73,7 +73,8 @@ impl<'a, I: Inspector<Ctx<'a>, EthInterpreter>> InspectorEvmTr for SpectrumEvm<'
         let Some(meter) = self.meter.as_mut() else {
             return self.inner.inspect_frame_init(frame_input);
         };
-        let decision = meter.frame_start(&frame_input, &mut self.inner.ctx, &self.inner.precompiles)?;
+        let decision =
+            meter.frame_start(&frame_input, &mut self.inner.ctx, &self.inner.precompiles)?;
         let outcome = self.inner.inspect_frame_init(frame_input)?;
         meter.frame_started(decision, &outcome);
         Ok(outcome)
@@ -117,7 +118,8 @@ impl<'a, I: Inspector<Ctx<'a>, EthInterpreter>> InspectorEvmTr for SpectrumEvm<'
         {
             meter.observe_metered(&action);
         }
-        let mut next = frame.process_next_action::<_, ContextDbError<Self::Context>>(ctx, action)?;
+        let mut next =
+            frame.process_next_action::<_, ContextDbError<Self::Context>>(ctx, action)?;
         if let ItemOrResult::Result(result) = &mut next {
             frame_end(ctx, inspector, &frame.input, result);
             frame.set_finished(true);

@@ -11,11 +11,11 @@
 use std::time::Instant;
 
 use alloy_primitives::Address;
-pub use alloy_rpc_types_trace::geth::{GethDebugTracingOptions, GethTrace};
 use alloy_rpc_types_trace::geth::{
     CallConfig, FourByteFrame, GethDebugBuiltInTracerType, GethDebugTracerType,
     GethDefaultTracingOptions, NoopFrame, PreStateConfig,
 };
+pub use alloy_rpc_types_trace::geth::{GethDebugTracingOptions, GethTrace};
 use revm::{
     context_interface::{
         JournalTr,

@@ -44,6 +44,7 @@ mod heavy;
 pub mod http;
 mod misc;
 mod network;
+mod overrides;
 pub mod params;
 mod proof;
 mod pubsub;

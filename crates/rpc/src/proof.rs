@@ -119,7 +119,12 @@ fn get_proof(api: &Api, values: &[Value]) -> ApiResult<Value> {
         let proof = if storage_root == EMPTY_ROOT_HASH {
             Vec::new()
         } else {
-            prove(state, TrieTable::Storage, hashed_address.as_slice(), keccak256(key))?
+            prove(
+                state,
+                TrieTable::Storage,
+                hashed_address.as_slice(),
+                keccak256(key),
+            )?
         };
         storage.push(json!({
             "key": key,

@@ -48,7 +48,10 @@ fn options(values: &[Value], index: usize) -> ApiResult<GethDebugTracingOptions>
 
 /// When a trace started now must stop: the node's budget, shortened by the request's
 /// `timeout`; `None` when neither sets one.
-fn deadline(api: &Api, options: &GethDebugTracingOptions) -> ApiResult<(Option<Instant>, Duration)> {
+fn deadline(
+    api: &Api,
+    options: &GethDebugTracingOptions,
+) -> ApiResult<(Option<Instant>, Duration)> {
     let node = api.limits.evm_timeout;
     let asked = options
         .timeout

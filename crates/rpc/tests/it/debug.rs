@@ -70,7 +70,9 @@ fn revert_as_geth_traces_it() {
     let storage = sstore["storage"].as_object().unwrap();
     assert_eq!(storage.len(), 1);
     assert!(
-        storage.values().all(|v| v.as_str().unwrap().ends_with("02")),
+        storage
+            .values()
+            .all(|v| v.as_str().unwrap().ends_with("02")),
         "{sstore}"
     );
 
@@ -80,7 +82,10 @@ fn revert_as_geth_traces_it() {
         json!([tx["hash"], {"disableStack": true, "disableStorage": true}]),
     );
     let logs = bare["structLogs"].as_array().unwrap();
-    assert!(logs.iter().all(|l| l.get("stack").is_none() && l.get("storage").is_none()));
+    assert!(
+        logs.iter()
+            .all(|l| l.get("stack").is_none() && l.get("storage").is_none())
+    );
 }
 
 /// Features.deployChild(salt, 0x111) with 7777 wei in block 60: a CALL with one CREATE2 child
@@ -230,7 +235,10 @@ fn every_tracer_on_every_reference_transaction() {
         "debug_traceBlockByHash",
         json!([head["hash"], {"tracer": "noopTracer"}]),
     );
-    assert_eq!(by_hash.as_array().unwrap().len(), head["txCount"].as_u64().unwrap() as usize);
+    assert_eq!(
+        by_hash.as_array().unwrap().len(),
+        head["txCount"].as_u64().unwrap() as usize
+    );
 }
 
 #[test]
@@ -254,7 +262,10 @@ fn trace_call_and_bad_requests() {
         "debug_traceTransaction",
         json!([tx, {"tracer": "function() { return 1; }"}]),
     );
-    assert_eq!((code, message.as_str()), (-32000, "JavaScript tracers are not supported"));
+    assert_eq!(
+        (code, message.as_str()),
+        (-32000, "JavaScript tracers are not supported")
+    );
     let (code, message, _) = node().error(
         "debug_traceTransaction",
         json!(["0x0000000000000000000000000000000000000000000000000000000000000001"]),

@@ -10,6 +10,7 @@ mod debug;
 mod envelope;
 mod events;
 mod harness;
+mod overrides;
 mod pool;
 mod proof;
 mod reference;

@@ -80,7 +80,13 @@ fn proofs_verify_against_the_head_state_root() {
     let proof = shared().result("eth_getProof", json!([FEATURES, slots, "latest"]));
     let storage_root = verify_account(root, FEATURES.parse().unwrap(), &proof);
     assert_ne!(storage_root, spectrum_primitives::EMPTY_ROOT_HASH);
-    assert_eq!(proof["balance"], format!("{:#x}", U256::from_str_radix(state[FEATURES]["balance"].as_str().unwrap(), 10).unwrap()));
+    assert_eq!(
+        proof["balance"],
+        format!(
+            "{:#x}",
+            U256::from_str_radix(state[FEATURES]["balance"].as_str().unwrap(), 10).unwrap()
+        )
+    );
     let entries = proof["storageProof"].as_array().unwrap();
     assert_eq!(entries.len(), slots.len());
     for entry in entries {
@@ -100,7 +106,9 @@ fn proofs_verify_against_the_head_state_root() {
     let root_of_user = verify_account(root, USER1.parse().unwrap(), &user);
     assert_eq!(root_of_user, spectrum_primitives::EMPTY_ROOT_HASH);
     verify_slot(root_of_user, &user["storageProof"][0]);
-    let nobody: Address = "0x00000000000000000000000000000000000c0ffe".parse().unwrap();
+    let nobody: Address = "0x00000000000000000000000000000000000c0ffe"
+        .parse()
+        .unwrap();
     let absent = shared().result("eth_getProof", json!([nobody, [], "latest"]));
     assert_eq!(absent["nonce"], "0x0");
     verify_account(root, nobody, &absent);

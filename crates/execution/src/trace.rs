@@ -85,7 +85,7 @@ impl Tracer {
         let config = options.tracer_config.clone();
         let bad = |e: serde_json::Error| TraceError::Tracer(format!("tracerConfig: {e}"));
         match &options.tracer {
-            None => Ok(Self::Struct(options.config.clone())),
+            None => Ok(Self::Struct(options.config)),
             Some(GethDebugTracerType::BuiltInTracer(kind)) => match kind {
                 GethDebugBuiltInTracerType::CallTracer => {
                     Ok(Self::Call(config.into_call_config().map_err(bad)?))
@@ -138,7 +138,7 @@ impl Tracer {
         Ok(match self {
             Self::Struct(options) => {
                 let output = result.output().cloned().unwrap_or_default();
-                GethTrace::Default(builder.geth_traces(gas_used, output, options.clone()))
+                GethTrace::Default(builder.geth_traces(gas_used, output, *options))
             }
             Self::Call(config) => {
                 GethTrace::CallTracer(builder.geth_call_traces(*config, gas_used))

@@ -20,6 +20,7 @@ use crate::{
     api::{Api, Method, heavy},
     call::{go_duration, parse_duration},
     error::{ApiResult, internal, server_error},
+    overrides::{Overridden, StateOverrides, block_overrides},
     params::{self, BlockId, at_most, invalid, optional, required},
     state::state_at,
 };
@@ -187,7 +188,22 @@ fn trace_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let args = params::call_args(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
     let options = options(values, 2)?;
+    // geth's TraceCallConfig: the tracer options plus `stateOverrides` and `blockOverrides`.
+    let extra = |name: &str| {
+        optional(values, 2)
+            .and_then(|o| o.get(name))
+            .filter(|v| !v.is_null())
+    };
+    let overrides = extra("stateOverrides")
+        .map(|v| StateOverrides::parse(v, 2))
+        .transpose()?
+        .unwrap_or_default();
     let (header, state) = state_at(api, block)?;
+    let header = match extra("blockOverrides") {
+        Some(value) => block_overrides(&header, value, 2)?,
+        None => header,
+    };
+    let state = Overridden::new(&*state, &overrides);
     let gas = args
         .gas
         .unwrap_or(api.limits.gas_cap)
@@ -196,7 +212,7 @@ fn trace_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
     let (deadline, budget) = deadline(api, &options)?;
     let trace = api
         .executor
-        .trace_call(header.header(), &*state, &request, &options, deadline)
+        .trace_call(header.header(), &state, &request, &options, deadline)
         .map_err(|e| trace_error(e, budget))?;
     serde_json::to_value(trace).map_err(internal)
 }

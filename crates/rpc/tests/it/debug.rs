@@ -296,3 +296,31 @@ fn raw_encodings_match_the_chain_file() {
     let raw = node().result("debug_getRawTransaction", json!([tx.hash()]));
     assert_eq!(raw, format!("0x{}", hex::encode(alloy_rlp::encode(tx))));
 }
+
+#[test]
+fn trace_call_with_overrides_and_a_deadline() {
+    // geth's TraceCallConfig: code and block number overridden.
+    let target = "0x00000000000000000000000000000000000c0de5";
+    let trace = node().result(
+        "debug_traceCall",
+        json!([
+            {"to": target},
+            "latest",
+            {"tracer": "callTracer",
+             "stateOverrides": {target: {"code": "0x4360005260206000f3"}},
+             "blockOverrides": {"number": "0x1000"}}
+        ]),
+    );
+    assert_eq!(trace["output"], format!("{:#066x}", 0x1000));
+
+    // Init code that jumps to itself until its 50M gas run out: stopped at the request's
+    // shorter budget.
+    let (code, message, _) = node().error(
+        "debug_traceCall",
+        json!([{"data": "0x5b600056"}, "latest", {"tracer": "callTracer", "timeout": "10ms"}]),
+    );
+    assert_eq!(
+        (code, message.as_str()),
+        (-32000, "execution timeout (trace aborted after 10ms)")
+    );
+}

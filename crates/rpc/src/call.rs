@@ -197,7 +197,7 @@ fn affordable_gas(
     Ok(Some(u64::try_from(gas).unwrap_or(u64::MAX)))
 }
 
-fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
+pub(crate) fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 4)?;
     let args = params::call_args(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;

@@ -38,6 +38,7 @@ mod blocks;
 mod call;
 mod chain_events;
 mod debug;
+mod dev;
 pub mod error;
 mod filters;
 mod heavy;
@@ -214,6 +215,9 @@ pub struct RpcConfig {
     pub ws_origins: Vec<String>,
     /// Size and count limits.
     pub limits: RpcLimits,
+    /// `--dev` only: keys of the accounts the node signs `eth_sendTransaction` for and lists
+    /// in `eth_accounts` (the well-known dev keys). Empty elsewhere.
+    pub dev_signers: Vec<secp256k1::SecretKey>,
 }
 
 impl Default for RpcConfig {
@@ -227,6 +231,7 @@ impl Default for RpcConfig {
             http_vhosts: vec!["localhost".to_owned()],
             ws_origins: Vec::new(),
             limits: RpcLimits::default(),
+            dev_signers: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod call;
 mod debug;
+mod dev;
 mod envelope;
 mod events;
 mod harness;

@@ -106,7 +106,8 @@ pub struct RpcArgs {
     /// WS-RPC listening port.
     #[arg(long = "ws.port", default_value_t = 8546, value_name = "PORT")]
     pub ws_port: u16,
-    /// APIs offered over HTTP (comma-separated: eth, net, web3, txpool, tribe).
+    /// APIs offered over HTTP (comma-separated: eth, net, web3, txpool, tribe; debug is off
+    /// unless listed here, or --dev).
     #[arg(
         long = "http.api",
         value_delimiter = ',',

@@ -97,3 +97,36 @@ fn dev_chain_mines_a_transfer_signed_with_a_printed_key() {
         (quantity(&node.result("eth_blockNumber", json!([]))) > now).then_some(())
     });
 }
+
+/// `--dev` signs for its printed accounts (`eth_accounts`, `eth_sendTransaction`, as
+/// Hardhat's and anvil's nodes do) and serves the `debug` tracers.
+#[test]
+fn dev_node_signs_for_its_accounts_and_traces() {
+    let node = DevNode::start(&[]);
+    let listed: Vec<Address> =
+        serde_json::from_value(node.result("eth_accounts", json!([]))).unwrap();
+    assert_eq!(listed, node.accounts);
+
+    let recipient = Address::repeat_byte(0x78);
+    let hash = node.result(
+        "eth_sendTransaction",
+        json!([{"from": node.accounts[1], "to": recipient, "value": "0x3039"}]),
+    );
+    let receipt = wait_for("the receipt", Duration::from_secs(20), || {
+        let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
+        (!receipt.is_null()).then_some(receipt)
+    });
+    assert_eq!(receipt["status"], json!("0x1"));
+    assert_eq!(
+        quantity(&node.result("eth_getBalance", json!([recipient, "latest"]))),
+        U256::from(0x3039u64)
+    );
+
+    let trace = node.result(
+        "debug_traceTransaction",
+        json!([hash, {"tracer": "callTracer"}]),
+    );
+    assert_eq!(trace["type"], json!("CALL"));
+    assert_eq!(trace["value"], json!("0x3039"));
+    assert_eq!(trace["gasUsed"], json!("0x5208"));
+}

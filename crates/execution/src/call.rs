@@ -115,6 +115,28 @@ impl BlockExecutor {
         request: &CallRequest,
         deadline: Option<Instant>,
     ) -> Result<CallOutcome, ExecutionError> {
+        let (mut evm, flags) = self.call_evm(header, state, request)?;
+        let guard = deadline.map(|deadline| {
+            deadline::install(&mut evm.inner.instruction);
+            DeadlineGuard::set(deadline)
+        });
+        let result = SpectrumHandler::new(flags).run(&mut evm);
+        // Discard the journal: a call changes nothing.
+        let _ = evm.inner.ctx.journaled_state.finalize();
+        if guard.as_ref().is_some_and(DeadlineGuard::expired) {
+            return Err(ExecutionError::CallTimeout);
+        }
+        let result = result.map_err(|e| evm_error(0, e, request.from))?;
+        Ok(outcome(result))
+    }
+
+    /// The EVM `request` runs on, its transaction set, and the transaction's flags.
+    pub(crate) fn call_evm<'a>(
+        &self,
+        header: &Header,
+        state: &'a dyn StateProvider,
+        request: &CallRequest,
+    ) -> Result<(SpectrumEvm<'a>, TxFlags), ExecutionError> {
         let rules = self.resolved().at(header.number)?;
         let chief = rules.spectrum.as_ref().map(|s| s.chief.clone());
         let mut env = block_env(header, header.beneficiary);
@@ -147,18 +169,7 @@ impl BlockExecutor {
         if let Some(meter) = evm.meter.as_mut() {
             meter.reset();
         }
-        let guard = deadline.map(|deadline| {
-            deadline::install(&mut evm.inner.instruction);
-            DeadlineGuard::set(deadline)
-        });
-        let result = SpectrumHandler::new(flags).run(&mut evm);
-        // Discard the journal: a call changes nothing.
-        let _ = evm.inner.ctx.journaled_state.finalize();
-        if guard.as_ref().is_some_and(DeadlineGuard::expired) {
-            return Err(ExecutionError::CallTimeout);
-        }
-        let result = result.map_err(|e| evm_error(0, e, request.from))?;
-        Ok(outcome(result))
+        Ok((evm, flags))
     }
 }
 

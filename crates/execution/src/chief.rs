@@ -177,7 +177,19 @@ impl ChiefMeter {
         table: &InstructionTable<EthInterpreter, H>,
         host: &mut H,
     ) -> InterpreterAction {
+        self.run_unmetered_with(interpreter, table, host, &mut ())
+    }
+
+    /// [`Self::run_unmetered`] with `hook` called around each instruction (a traced run).
+    pub(crate) fn run_unmetered_with<H: revm::interpreter::Host, S: StepHook<H>>(
+        &self,
+        interpreter: &mut revm::interpreter::Interpreter<EthInterpreter>,
+        table: &InstructionTable<EthInterpreter, H>,
+        host: &mut H,
+        hook: &mut S,
+    ) -> InterpreterAction {
         let error = loop {
+            hook.before(interpreter, host);
             let opcode = interpreter.bytecode.opcode();
             interpreter.bytecode.relative_jump(1);
             let Some(instruction) = table.get(usize::from(opcode)).copied() else {
@@ -204,6 +216,7 @@ impl ChiefMeter {
                 self.patch_action(interpreter);
                 result
             };
+            hook.after(interpreter, host);
             if let Err(error) = result {
                 break error;
             }
@@ -238,6 +251,28 @@ impl ChiefMeter {
             None => {}
         }
     }
+}
+
+/// What a traced run does around each unmetered instruction ([`ChiefMeter::run_unmetered_with`]).
+pub(crate) trait StepHook<H> {
+    /// Before an instruction.
+    fn before(
+        &mut self,
+        interpreter: &mut revm::interpreter::Interpreter<EthInterpreter>,
+        host: &mut H,
+    );
+    /// After it.
+    fn after(
+        &mut self,
+        interpreter: &mut revm::interpreter::Interpreter<EthInterpreter>,
+        host: &mut H,
+    );
+}
+
+/// No hook: block execution and calls.
+impl<H> StepHook<H> for () {
+    fn before(&mut self, _: &mut revm::interpreter::Interpreter<EthInterpreter>, _: &mut H) {}
+    fn after(&mut self, _: &mut revm::interpreter::Interpreter<EthInterpreter>, _: &mut H) {}
 }
 
 /// The stipend a CALL-family request carries.

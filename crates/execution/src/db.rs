@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use revm::{
-    Database,
+    Database, DatabaseRef,
     bytecode::Bytecode,
     database_interface::DBErrorMarker,
     primitives::AddressMap,
@@ -314,6 +314,47 @@ impl Database for BlockState<'_> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        Ok(self.base.block_hash(number)?.unwrap_or_default())
+    }
+}
+
+/// Reads without caching: the prestate tracer reads the state before a traced transaction.
+impl DatabaseRef for BlockState<'_> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        Ok(self.account(&address)?.map(|a| a.info()))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self
+            .codes
+            .get(&code_hash)
+            .or(self.code_cache.get(&code_hash))
+        {
+            return Ok(code.clone());
+        }
+        let code = self
+            .base
+            .code(&code_hash)?
+            .ok_or(DbError::MissingCode(code_hash))?;
+        Ok(Bytecode::new_legacy(code))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        if let Some(value) = self.storage.get(&address).and_then(|s| s.get(&index)) {
+            return Ok(*value);
+        }
+        if self.wiped.contains(&address) {
+            return Ok(U256::ZERO);
+        }
+        Ok(self.base.storage(&address, &B256::from(index))?)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
         Ok(self.base.block_hash(number)?.unwrap_or_default())
     }
 }

@@ -26,11 +26,12 @@ pub(crate) type Ctx<'a> = Context<BlockEnv, TxEnv, CfgEnv, BlockState<'a>, Journ
 
 type Instructions<'a> = EthInstructions<EthInterpreter, Ctx<'a>>;
 type Frame = EthFrame<EthInterpreter>;
-type Inner<'a> = Evm<Ctx<'a>, (), Instructions<'a>, EthPrecompiles, Frame>;
+pub(crate) type Inner<'a, I> = Evm<Ctx<'a>, I, Instructions<'a>, EthPrecompiles, Frame>;
 
-/// revm's EVM plus, on Spectrum, the chief metering state.
-pub(crate) struct SpectrumEvm<'a> {
-    pub(crate) inner: Inner<'a>,
+/// revm's EVM plus, on Spectrum, the chief metering state. `I` is the inspector of a traced
+/// run (`trace.rs`); block execution and calls have none.
+pub(crate) struct SpectrumEvm<'a, I = ()> {
+    pub(crate) inner: Inner<'a, I>,
     /// `Some` under Spectrum's rules.
     pub(crate) meter: Option<ChiefMeter>,
 }
@@ -63,9 +64,24 @@ impl<'a> SpectrumEvm<'a> {
         }
     }
 
+    /// The same EVM with `inspector` (a traced run, [`crate::trace`]).
+    pub(crate) fn with_inspector<J>(self, inspector: J) -> SpectrumEvm<'a, J> {
+        SpectrumEvm {
+            inner: self.inner.with_inspector(inspector),
+            meter: self.meter,
+        }
+    }
+}
+
+impl<'a, I> SpectrumEvm<'a, I> {
     /// The block state, to commit a transaction's changes or apply rewards.
     pub(crate) fn state_mut(&mut self) -> &mut BlockState<'a> {
         &mut self.inner.ctx.journaled_state.database
+    }
+
+    /// The block state (the state before the transaction not yet committed).
+    pub(crate) fn state_ref(&self) -> &BlockState<'a> {
+        &self.inner.ctx.journaled_state.database
     }
 
     /// Gives the block state back.
@@ -74,7 +90,7 @@ impl<'a> SpectrumEvm<'a> {
     }
 }
 
-impl<'a> EvmTr for SpectrumEvm<'a> {
+impl<'a, I> EvmTr for SpectrumEvm<'a, I> {
     type Context = Ctx<'a>;
     type Instructions = Instructions<'a>;
     type Precompiles = EthPrecompiles;
@@ -122,7 +138,7 @@ impl<'a> EvmTr for SpectrumEvm<'a> {
         let Some(meter) = self.meter.as_mut() else {
             return self.inner.frame_run();
         };
-        let Inner {
+        let Evm {
             ctx,
             instruction,
             frame_stack,

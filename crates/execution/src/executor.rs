@@ -373,7 +373,7 @@ pub(crate) fn block_env(header: &Header, fee_recipient: Address) -> BlockEnv {
     }
 }
 
-fn tx_env(tx: &TransactionSigned, sender: Address, gas_limit: u64) -> TxEnv {
+pub(crate) fn tx_env(tx: &TransactionSigned, sender: Address, gas_limit: u64) -> TxEnv {
     let fields = tx.tx();
     TxEnv {
         tx_type: 0,

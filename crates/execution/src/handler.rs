@@ -22,7 +22,15 @@ use revm::{
     interpreter::InitialAndFloorGas,
 };
 
-use crate::{db::DbError, evm::SpectrumEvm};
+use revm::{
+    inspector::{Inspector, InspectorHandler},
+    interpreter::interpreter::EthInterpreter,
+};
+
+use crate::{
+    db::DbError,
+    evm::{Ctx, SpectrumEvm},
+};
 
 /// revm's error type for our database.
 pub(crate) type EvmError = EVMError<DbError, InvalidTransaction>;
@@ -37,12 +45,12 @@ pub(crate) struct TxFlags {
 }
 
 /// The handler for one transaction.
-pub(crate) struct SpectrumHandler<'a> {
+pub(crate) struct SpectrumHandler<'a, I = ()> {
     flags: TxFlags,
-    _evm: PhantomData<fn() -> SpectrumEvm<'a>>,
+    _evm: PhantomData<fn() -> SpectrumEvm<'a, I>>,
 }
 
-impl SpectrumHandler<'_> {
+impl<I> SpectrumHandler<'_, I> {
     pub(crate) fn new(flags: TxFlags) -> Self {
         Self {
             flags,
@@ -56,7 +64,7 @@ fn overflow(what: &str) -> EvmError {
 }
 
 /// Credits `amount` to `address` in the journal.
-fn credit(evm: &mut SpectrumEvm<'_>, address: Address, amount: U256) -> Result<(), EvmError> {
+fn credit<I>(evm: &mut SpectrumEvm<'_, I>, address: Address, amount: U256) -> Result<(), EvmError> {
     let mut account = evm.ctx().journal_mut().load_account_mut(address)?.data;
     if account.incr_balance(amount) {
         Ok(())
@@ -72,8 +80,8 @@ fn wei(gas: u64, price: u128) -> Result<U256, EvmError> {
         .ok_or_else(|| overflow("gas × price"))
 }
 
-impl<'a> Handler for SpectrumHandler<'a> {
-    type Evm = SpectrumEvm<'a>;
+impl<'a, I> Handler for SpectrumHandler<'a, I> {
+    type Evm = SpectrumEvm<'a, I>;
     type Error = EvmError;
     type HaltReason = HaltReason;
 
@@ -170,4 +178,12 @@ impl<'a> Handler for SpectrumHandler<'a> {
         };
         credit(evm, recipient, wei(used, price)?)
     }
+}
+
+/// Traced runs (`trace.rs`): revm's inspection loop over the same hooks.
+impl<'a, I> InspectorHandler for SpectrumHandler<'a, I>
+where
+    I: Inspector<Ctx<'a>, EthInterpreter>,
+{
+    type IT = EthInterpreter;
 }

@@ -41,10 +41,12 @@ mod error;
 mod evm;
 mod executor;
 mod handler;
+mod inspect;
 mod instructions;
 mod rewards;
 mod rules;
 pub mod state_root;
+mod trace;
 
 pub use call::{CallOutcome, CallRequest};
 pub use error::{ExecutionError, TxError};
@@ -52,6 +54,7 @@ pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,
 };
 pub use rules::{EthereumFork, ExecutionRules};
+pub use trace::{GethDebugTracingOptions, GethTrace, MAX_TRACE_BYTES, TraceError};
 
 #[cfg(test)]
 mod tests;

@@ -31,6 +31,8 @@ pub(crate) struct Api {
     pub(crate) subscriptions: AtomicUsize,
     /// `eth_gasPrice` of the head it was computed at.
     pub(crate) gas_price_cache: Mutex<Option<(B256, U256)>>,
+    /// The accounts this node signs for (`--dev` only; `dev.rs`).
+    pub(crate) dev: crate::dev::DevSigners,
 }
 
 impl Api {
@@ -52,6 +54,7 @@ impl Api {
             heavy,
             subscriptions: AtomicUsize::new(0),
             gas_price_cache: Mutex::new(None),
+            dev: crate::dev::DevSigners::default(),
         }
     }
 
@@ -186,6 +189,7 @@ pub(crate) fn module(
     api: Arc<Api>,
     namespaces: &[Namespace],
 ) -> Result<RpcModule<Api>, RegisterMethodError> {
+    let dev = !api.dev.is_empty();
     let mut module = RpcModule::from_arc(api);
     for namespace in namespaces {
         match namespace {
@@ -195,6 +199,10 @@ pub(crate) fn module(
                 register(&mut module, crate::call::METHODS)?;
                 register(&mut module, crate::filters::METHODS)?;
                 register(&mut module, crate::misc::ETH_METHODS)?;
+                register(&mut module, crate::proof::METHODS)?;
+                if dev {
+                    register(&mut module, crate::dev::METHODS)?;
+                }
                 crate::pubsub::register(&mut module)?;
             }
             Namespace::Net => register(&mut module, crate::misc::NET_METHODS)?,
@@ -205,6 +213,7 @@ pub(crate) fn module(
                 // Our validator extensions (tribe_nextSlots, tribe_missedSlots).
                 register(&mut module, crate::tribe_slots::METHODS)?;
             }
+            Namespace::Debug => register(&mut module, crate::debug::METHODS)?,
         }
     }
     let names: Vec<&'static str> = namespaces.iter().map(|n| n.name()).collect();

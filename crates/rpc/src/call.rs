@@ -17,6 +17,7 @@ use crate::{
     api::{Api, Method, heavy},
     blocks::hex_u64,
     error::{ApiResult, internal, reverted, server_error},
+    overrides::{Overridden, StateOverrides, block_overrides},
     params::{self, BlockId, CallArgs, at_most, invalid, optional, required},
     state::state_at,
 };
@@ -30,7 +31,7 @@ pub(crate) const METHODS: &[Method<Value>] = &[
 use spectrum_txpool::TX_GAS;
 
 /// The call request `args` describes, with the gas limit capped.
-fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
+pub(crate) fn request(args: &CallArgs, gas: u64) -> ApiResult<CallRequest> {
     let gas_price = match args.gas_price {
         Some(price) => u128::try_from(price).map_err(|_| invalid(0, "gasPrice above 2^128"))?,
         None => 0,
@@ -122,24 +123,40 @@ fn run(
 }
 
 fn eth_call(api: &Api, values: &[Value]) -> ApiResult<Value> {
-    at_most(values, 3)?;
+    at_most(values, 4)?;
     let args = params::call_args(required(values, 0)?, 0)?;
+    let mut overrides = None;
     let block = match optional(values, 2) {
         // Spectrum: a block hash as third parameter picks the state, whatever the second says.
         Some(Value::String(_)) => BlockId::Hash {
             hash: params::hash(required(values, 2)?, 2)?,
             require_canonical: false,
         },
-        Some(Value::Object(_)) => return Err(invalid(2, "state overrides are not supported")),
-        Some(_) => return Err(invalid(2, "expected a block hash")),
-        None => params::block_id(values.get(1), 1)?,
+        // geth: a state override set (`overrides.rs`).
+        Some(value @ Value::Object(_)) => {
+            overrides = Some(StateOverrides::parse(value, 2)?);
+            params::block_id(values.get(1), 1)?
+        }
+        Some(Value::Null) | None => params::block_id(values.get(1), 1)?,
+        Some(_) => {
+            return Err(invalid(
+                2,
+                "expected a block hash or a state override object",
+            ));
+        }
     };
     let (header, state) = state_at(api, block)?;
+    let header = match optional(values, 3) {
+        Some(Value::Null) | None => header,
+        Some(value) => block_overrides(&header, value, 3)?,
+    };
+    let overrides = overrides.unwrap_or_default();
+    let state = Overridden::new(&*state, &overrides);
     let gas = args
         .gas
         .unwrap_or(api.limits.gas_cap)
         .min(api.limits.gas_cap);
-    let outcome = run(api, &header, &*state, &request(&args, gas)?, deadline(api))
+    let outcome = run(api, &header, &state, &request(&args, gas)?, deadline(api))
         .map_err(|e| call_error(api, e))?;
     outcome_result(outcome).map(|output| Value::String(output.to_string()))
 }
@@ -180,12 +197,21 @@ fn affordable_gas(
     Ok(Some(u64::try_from(gas).unwrap_or(u64::MAX)))
 }
 
-fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
-    at_most(values, 2)?;
+pub(crate) fn estimate_gas(api: &Api, values: &[Value]) -> ApiResult<Value> {
+    at_most(values, 4)?;
     let args = params::call_args(required(values, 0)?, 0)?;
     let block = params::block_id(values.get(1), 1)?;
+    let overrides = match optional(values, 2) {
+        Some(Value::Null) | None => StateOverrides::default(),
+        Some(value) => StateOverrides::parse(value, 2)?,
+    };
     let (header, state) = state_at(api, block)?;
-    let state: &dyn StateProvider = &*state;
+    let header = match optional(values, 3) {
+        Some(Value::Null) | None => header,
+        Some(value) => block_overrides(&header, value, 3)?,
+    };
+    let state = Overridden::new(&*state, &overrides);
+    let state: &dyn StateProvider = &state;
     // One budget for the whole search, not one per attempt.
     let deadline = deadline(api);
     let mut hi = match args.gas {

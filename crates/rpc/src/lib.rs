@@ -37,13 +37,17 @@ mod api;
 mod blocks;
 mod call;
 mod chain_events;
+mod debug;
+mod dev;
 pub mod error;
 mod filters;
 mod heavy;
 pub mod http;
 mod misc;
 mod network;
+mod overrides;
 pub mod params;
+mod proof;
 mod pubsub;
 mod server;
 mod state;
@@ -76,6 +80,9 @@ pub enum Namespace {
     Txpool,
     /// Read-only `tribe_*`.
     Tribe,
+    /// `debug_*`: tracers and raw encodings. Not in [`Namespace::ALL`]: off unless asked for
+    /// (`--http.api debug`) or on `--dev`.
+    Debug,
 }
 
 impl Namespace {
@@ -97,6 +104,7 @@ impl Namespace {
             Self::Web3 => "web3",
             Self::Txpool => "txpool",
             Self::Tribe => "tribe",
+            Self::Debug => "debug",
         }
     }
 }
@@ -107,10 +115,11 @@ impl std::str::FromStr for Namespace {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
+            .chain([Namespace::Debug])
             .find(|n| n.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe \
+                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe, debug \
                      (key and admin namespaces are not served over RPC)"
                 )
             })
@@ -207,6 +216,9 @@ pub struct RpcConfig {
     pub ws_origins: Vec<String>,
     /// Size and count limits.
     pub limits: RpcLimits,
+    /// `--dev` only: keys of the accounts the node signs `eth_sendTransaction` for and lists
+    /// in `eth_accounts` (the well-known dev keys). Empty elsewhere.
+    pub dev_signers: Vec<secp256k1::SecretKey>,
 }
 
 impl Default for RpcConfig {
@@ -220,6 +232,7 @@ impl Default for RpcConfig {
             http_vhosts: vec!["localhost".to_owned()],
             ws_origins: Vec::new(),
             limits: RpcLimits::default(),
+            dev_signers: Vec::new(),
         }
     }
 }

@@ -228,10 +228,11 @@ fn fee_history(api: &Api, values: &[Value]) -> ApiResult<Value> {
     Ok(answer)
 }
 
-fn accounts(_: &Api, values: &[Value]) -> ApiResult<Value> {
+fn accounts(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 0)?;
-    // The node holds no user keys: wallets sign and send raw transactions.
-    Ok(json!([]))
+    // The node holds no user keys (wallets sign and send raw transactions), except the dev
+    // accounts' on `--dev` (`dev.rs`).
+    Ok(json!(api.dev.addresses()))
 }
 
 fn coinbase(api: &Api, values: &[Value]) -> ApiResult<Value> {

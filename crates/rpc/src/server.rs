@@ -108,7 +108,9 @@ async fn serve(
 
 /// Starts the configured servers over `ctx` (on the current tokio runtime).
 pub async fn start(config: RpcConfig, ctx: RpcContext) -> Result<RpcHandle, RpcError> {
-    let api = Arc::new(Api::new(ctx, config.limits.clone()));
+    let mut api = Api::new(ctx, config.limits.clone());
+    api.dev = crate::dev::DevSigners::new(&config.dev_signers);
+    let api = Arc::new(api);
     let http = match config.http {
         Some(addr) => Some(serve(&api, &config, addr, false).await?),
         None => None,

@@ -197,13 +197,44 @@ fn rpc_config(cli: &Cli) -> RpcConfig {
     RpcConfig {
         http: (cli.dev || rpc.http).then(|| SocketAddr::new(rpc.http_addr, rpc.http_port)),
         ws: (cli.dev || rpc.ws).then(|| SocketAddr::new(rpc.ws_addr, rpc.ws_port)),
-        http_apis: rpc.http_api.clone(),
-        ws_apis: rpc.ws_api.clone(),
-        http_cors: rpc.http_corsdomain.clone(),
+        http_apis: with_dev_apis(cli.dev, &rpc.http_api),
+        ws_apis: with_dev_apis(cli.dev, &rpc.ws_api),
+        http_cors: dev_cors(cli.dev, &rpc.http_corsdomain),
         http_vhosts: rpc.http_vhosts.clone(),
         ws_origins: rpc.ws_origins.clone(),
         limits,
+        dev_signers: if cli.dev { dev_signers() } else { Vec::new() },
     }
+}
+
+/// `--dev` opens CORS to any origin (browser dApps on any local port) unless
+/// `--http.corsdomain` says otherwise; other networks keep the default (none).
+fn dev_cors(dev: bool, asked: &[String]) -> Vec<String> {
+    if dev && asked.is_empty() {
+        vec!["*".to_owned()]
+    } else {
+        asked.to_vec()
+    }
+}
+
+/// The well-known dev keys the `--dev` node signs `eth_sendTransaction` with.
+fn dev_signers() -> Vec<secp256k1::SecretKey> {
+    dev::DEV_ACCOUNTS
+        .iter()
+        .filter_map(|(_, key)| {
+            let bytes: [u8; 32] = alloy_primitives::hex::decode(key).ok()?.try_into().ok()?;
+            secp256k1::SecretKey::from_byte_array(bytes).ok()
+        })
+        .collect()
+}
+
+/// `--dev` adds the `debug` namespace (tracers) to the namespaces asked for.
+fn with_dev_apis(dev: bool, apis: &[spectrum_rpc::Namespace]) -> Vec<spectrum_rpc::Namespace> {
+    let mut apis = apis.to_vec();
+    if dev && !apis.contains(&spectrum_rpc::Namespace::Debug) {
+        apis.push(spectrum_rpc::Namespace::Debug);
+    }
+    apis
 }
 
 /// What anvil prints: the funded accounts with their keys, and where to connect.

@@ -6,10 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod call;
+mod debug;
+mod dev;
 mod envelope;
 mod events;
 mod harness;
+mod overrides;
 mod pool;
+mod proof;
 mod reference;
 mod safety;
 mod transport;

@@ -9,7 +9,10 @@ use secp256k1::SecretKey;
 use spectrum_node::P2pConfig;
 use spectrum_sync::CatchUp;
 
-use crate::cli::Cli;
+use spectrum_chainspec::ChainSelector;
+use spectrum_node::devp2p::Devp2pSettings;
+
+use crate::cli::{Bootnode, Cli};
 
 /// The node key file in the datadir of a node that does not seal (hex, as geth's `nodekey`).
 const NODE_KEY_FILE: &str = "nodekey";
@@ -67,7 +70,7 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
         node_key,
         listen_addr: args.listen_addr,
         port: args.port.unwrap_or(spectrum_network::DEFAULT_PORT),
-        bootnodes: args.bootnodes.clone(),
+        bootnodes: libp2p_bootnodes(cli),
         max_peers: args.maxpeers,
         discovery: !args.nodiscover,
         mdns: args.mdns,
@@ -75,8 +78,63 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
             has_bootnodes: !args.bootnodes.is_empty(),
             stall_limit: Duration::from_secs(args.catchup_timeout),
         },
+        devp2p: devp2p_settings(cli),
     }
 }
+
+// devp2p (the reference node's wire)
+
+fn libp2p_bootnodes(cli: &Cli) -> Vec<spectrum_network::Multiaddr> {
+    cli.network
+        .bootnodes
+        .iter()
+        .filter_map(|b| match b {
+            Bootnode::Libp2p(addr) => Some(addr.clone()),
+            Bootnode::Enode(_) => None,
+        })
+        .collect()
+}
+
+/// devp2p's settings: `enode://` bootnodes given, else the chain's compiled-in ones (the
+/// reference's, mainnet and testnet); port 44944 as the reference unless told (0 with
+/// `--port 0`, so that test nodes never collide).
+fn devp2p_settings(cli: &Cli) -> Option<Devp2pSettings> {
+    let args = &cli.network;
+    if args.no_devp2p {
+        return None;
+    }
+    let mut bootnodes: Vec<_> = args
+        .bootnodes
+        .iter()
+        .filter_map(|b| match b {
+            Bootnode::Enode(node) => Some(node.clone()),
+            Bootnode::Libp2p(_) => None,
+        })
+        .collect();
+    if bootnodes.is_empty() {
+        bootnodes = match &cli.global.chain {
+            ChainSelector::Builtin("mainnet") => {
+                spectrum_devp2p::enode::parse_all(spectrum_devp2p::MAINNET_BOOTNODES)
+            }
+            ChainSelector::Builtin("testnet") => {
+                spectrum_devp2p::enode::parse_all(spectrum_devp2p::TESTNET_BOOTNODES)
+            }
+            _ => Vec::new(),
+        };
+    }
+    let port = args
+        .devp2p_port
+        .unwrap_or(if args.port == Some(0) { 0 } else { DEVP2P_PORT });
+    Some(Devp2pSettings {
+        port,
+        bootnodes,
+        discovery: !args.nodiscover,
+        max_peers: usize::try_from(args.maxpeers).unwrap_or(usize::MAX),
+    })
+}
+
+/// The reference node's default port.
+const DEVP2P_PORT: u16 = 44944;
 
 #[cfg(test)]
 mod tests {

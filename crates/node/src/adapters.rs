@@ -88,7 +88,11 @@ impl spectrum_rpc::NetworkInfo for RpcNetworkView {
         let devp2p = self.devp2p.as_ref().and_then(|(_, p)| *p.borrow());
         // Either wire catching up means the node is; the further target is reported.
         match (*self.progress.borrow(), devp2p) {
-            (Some(a), Some(b)) => Some(if b.highest_block > a.highest_block { b } else { a }),
+            (Some(a), Some(b)) => Some(if b.highest_block > a.highest_block {
+                b
+            } else {
+                a
+            }),
             (a, b) => a.or(b),
         }
     }

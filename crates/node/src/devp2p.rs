@@ -127,7 +127,12 @@ pub(crate) async fn start(
     };
     executor.spawn(
         "devp2p dialer",
-        dial_loop(handle.clone(), settings.bootnodes.clone(), discovery, settings.max_peers),
+        dial_loop(
+            handle.clone(),
+            settings.bootnodes.clone(),
+            discovery,
+            settings.max_peers,
+        ),
     );
     Ok(StartedDevp2p { handle, sync })
 }
@@ -168,8 +173,13 @@ async fn dial_loop(
             }
             let handle = handle.clone();
             tokio::spawn(async move {
-                if let Err(error) = handle.dial(&node).await {
-                    tracing::debug!(node = %node, %error, "devp2p dial failed");
+                match handle.dial(&node).await {
+                    // Another network or genesis: worth an operator's attention.
+                    Err(error @ spectrum_devp2p::SessionError::Status(_)) => {
+                        tracing::info!(node = %node, %error, "devp2p dial failed: peer refused");
+                    }
+                    Err(error) => tracing::debug!(node = %node, %error, "devp2p dial failed"),
+                    Ok(_) => {}
                 }
             });
         }
@@ -220,7 +230,9 @@ async fn send_pool_transactions(pool: Arc<Pool>, handle: Devp2pHandle, sources: 
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return,
         };
-        let Some(pooled) = pool.get(&hash) else { continue };
+        let Some(pooled) = pool.get(&hash) else {
+            continue;
+        };
         let from = sources.lock().ok().and_then(|s| s.get(&hash).copied());
         for peer in handle.peers() {
             if Some(peer.id) != from {

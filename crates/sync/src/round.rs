@@ -446,10 +446,7 @@ fn import_batch<P: std::fmt::Display>(
             }
             Err(error) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "invalid block from peer");
-                return Err(peer_error(
-                    peer,
-                    format!("invalid block {number}: {error}"),
-                ));
+                return Err(peer_error(peer, format!("invalid block {number}: {error}")));
             }
             Err(error) => {
                 return Err(RoundError::Local(format!(

@@ -1,8 +1,8 @@
 //! Announcing our new head to devp2p peers as the reference does: the whole block (NewBlock
 //! with its total difficulty) to √peers, its hash (NewBlockHashes) to the rest, skipping peers
-//! known to have it. Also keeps our eth Status current. Only heads that grow the chain by a
-//! block or two are announced: blocks imported in bulk by a sync round are not (as geth's
-//! downloader does not broadcast), the last one becomes our Status head.
+//! known to have it. Also keeps our eth Status current. Only fresh heads (at most a minute old)
+//! that grow the chain by a block or two are announced: blocks imported by a sync round are
+//! not (as geth's downloader does not broadcast); the last one becomes our Status head.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -11,10 +11,11 @@ use std::{
 
 use alloy_primitives::B256;
 use spectrum_chain::Blockchain;
-use spectrum_devp2p::{
-    Devp2pHandle, EthMessage, NewBlock, PeerId, Status, eth::BlockHashNumber,
-};
+use spectrum_devp2p::{Devp2pHandle, EthMessage, NewBlock, PeerId, Status, eth::BlockHashNumber};
 use tokio::sync::{broadcast::error::RecvError, watch};
+
+/// A head older than this (by its timestamp) is not announced: it came from a sync round.
+const FRESH_SECS: u64 = 60;
 
 /// Hashes remembered per peer.
 const KNOWN_PER_PEER: usize = 1024;
@@ -44,7 +45,9 @@ impl KnownBlocks {
 
     /// Whether `peer` has `hash`.
     pub fn has(&self, peer: &PeerId, hash: &B256) -> bool {
-        self.lock().get(peer).is_some_and(|(_, set)| set.contains(hash))
+        self.lock()
+            .get(peer)
+            .is_some_and(|(_, set)| set.contains(hash))
     }
 
     /// Forgets a peer that left.
@@ -75,7 +78,9 @@ pub async fn announce_blocks(
         };
         let Some(head) = change.head() else { continue };
         let hash = head.hash();
-        let bulk = change.added.len() > 2;
+        // A sync round imports old blocks one by one: only a fresh head is news to peers.
+        let age = chain.clock().now().saturating_sub(head.timestamp);
+        let bulk = change.added.len() > 2 || age > FRESH_SECS;
         let block = tokio::task::spawn_blocking({
             let chain = Arc::clone(&chain);
             move || {
@@ -86,7 +91,9 @@ pub async fn announce_blocks(
             }
         })
         .await;
-        let Ok(Some((td, block))) = block else { continue };
+        let Ok(Some((td, block))) = block else {
+            continue;
+        };
         status.send_modify(|s| {
             s.head = hash;
             s.total_difficulty = td;

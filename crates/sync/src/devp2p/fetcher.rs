@@ -10,8 +10,7 @@ use std::{
 
 use alloy_primitives::B256;
 use spectrum_devp2p::{
-    DisconnectReason, Devp2pHandle, EthMessage, GetBlockHeaders, HashOrNumber as WireOrigin,
-    PeerId,
+    Devp2pHandle, DisconnectReason, EthMessage, GetBlockHeaders, HashOrNumber as WireOrigin, PeerId,
 };
 use spectrum_network::{HashOrNumber, HeadersRequest, Penalty, RequestError};
 use spectrum_primitives::{BlockBody, SealedHeader};
@@ -91,10 +90,7 @@ impl Devp2pFetcher {
     }
 
     fn slot(&self, peer: PeerId, kind: Kind) -> Arc<tokio::sync::Mutex<()>> {
-        lock(&self.slots)
-            .entry((peer, kind))
-            .or_default()
-            .clone()
+        lock(&self.slots).entry((peer, kind)).or_default().clone()
     }
 
     async fn request(

@@ -380,7 +380,11 @@ impl Devp2pSync {
         }));
     }
 
-    fn on_round_finished(&mut self, peer: PeerId, result: Result<RoundSummary, RoundError<PeerId>>) {
+    fn on_round_finished(
+        &mut self,
+        peer: PeerId,
+        result: Result<RoundSummary, RoundError<PeerId>>,
+    ) {
         match result {
             Ok(summary) => {
                 debug!(%peer, imported = summary.imported, head = summary.head, "devp2p sync round done");

@@ -42,7 +42,10 @@ fn found<T>(result: Result<Option<T>, ProviderError>) -> Option<T> {
     })
 }
 
-fn headers(db: &dyn ChainReader, request: &GetBlockHeaders) -> Vec<spectrum_primitives::SealedHeader> {
+fn headers(
+    db: &dyn ChainReader,
+    request: &GetBlockHeaders,
+) -> Vec<spectrum_primitives::SealedHeader> {
     let Some((head, _)) = found(db.head()) else {
         return Vec::new();
     };
@@ -62,7 +65,10 @@ fn headers(db: &dyn ChainReader, request: &GetBlockHeaders) -> Vec<spectrum_prim
 }
 
 /// Contract code by hash from the head's state; trie nodes are not addressable by hash here.
-fn node_data(db: &dyn ChainReader, hashes: &[alloy_primitives::B256]) -> Vec<alloy_primitives::Bytes> {
+fn node_data(
+    db: &dyn ChainReader,
+    hashes: &[alloy_primitives::B256],
+) -> Vec<alloy_primitives::Bytes> {
     let Some(state) = found(db.latest().map(Some)) else {
         return Vec::new();
     };

@@ -1,0 +1,308 @@
+//! spectrum-rs and the reference node `smc` on one devnet, over devp2p (issue 15 §5): real
+//! processes on 127.0.0.1 with ephemeral ports and temp datadirs, killed on drop; every wait is
+//! a condition with a deadline.
+//!
+//! - `spectrum_syncs_from_smc_and_smc_syncs_from_spectrum`: smc (`--devnet --devmaster
+//!   --devreset`: blocks 0-56 restored, then one block every few seconds) is spectrum-rs's only
+//!   bootnode (`enode://`); spectrum-rs syncs the whole chain over devp2p, every block hash and
+//!   state root equal to smc's over JSON-RPC, and follows new blocks. Then a second smc
+//!   (full sync through its config file, not mining, spectrum-rs its only peer) syncs from
+//!   spectrum-rs as far as smc's own rules let it sync its devnet (block 4: errata E5).
+//! - `another_genesis_is_refused_both_ways`: a spectrum-rs node on another chain gets no
+//!   devp2p peer from smc's enode, and smc lists no peer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use common::{Node, quantity_u64, spectrum, wait_for};
+use serde_json::{Value, json};
+
+const SMC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/reference-node/smc"
+);
+const DEADLINE: Duration = Duration::from_secs(90);
+/// The devnet's last block that smc's own header rules accept on sync (errata E5).
+const LAST_VALID_DEVNET_BLOCK: u64 = 4;
+
+/// A free port for TCP and UDP on 127.0.0.1 (the OS picks; released for the process).
+fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// One smc process on the devnet, killed on drop.
+struct Smc {
+    child: Child,
+    dir: tempfile::TempDir,
+    rpc_port: u16,
+    p2p_port: u16,
+}
+
+impl Drop for Smc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.path().join("smc.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!(
+                "---- last smc log lines ----\n{}",
+                lines[lines.len().saturating_sub(40)..].join("\n")
+            );
+        }
+    }
+}
+
+impl Smc {
+    /// `mining`: `--devmaster --devreset` (the devnet snapshot, then sealing); else an empty
+    /// devnet node in full sync mode.
+    fn start(mining: bool) -> Self {
+        assert!(
+            Path::new(SMC).exists(),
+            "reference node {SMC} not found: ../shared must sit beside the clone"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (rpc_port, p2p_port) = (free_port(), free_port());
+        let mut cmd = Command::new(SMC);
+        cmd.env("HOME", dir.path().join("home"))
+            .args(["--devnet", "--nat", "none", "--nodiscover"])
+            .arg("--datadir")
+            .arg(dir.path().join("devnet"))
+            .args(["--port", &p2p_port.to_string()])
+            .args(["--netrestrict", "127.0.0.1/32"])
+            .args(["--rpc", "--rpcaddr", "127.0.0.1"])
+            .args(["--rpcport", &rpc_port.to_string()])
+            .args(["--rpcapi", "eth,net,web3,admin", "--ipcdisable"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("smc.log")).unwrap());
+        if mining {
+            cmd.args(["--devmaster", "--devreset"]);
+        } else {
+            // smc 1.1.0 has no --syncmode flag: its config file sets full sync (its default,
+            // fast sync, needs state trie nodes by hash, which spectrum-rs does not serve).
+            let config = dir.path().join("full-sync.toml");
+            std::fs::write(&config, "[Eth]\nSyncMode = \"full\"\n").unwrap();
+            cmd.arg("--config").arg(config);
+        }
+        let smc = Self {
+            child: cmd.spawn().expect("spawn smc"),
+            dir,
+            rpc_port,
+            p2p_port,
+        };
+        wait_for("smc's RPC", DEADLINE, || {
+            smc.try_rpc("net_version", json!([]))
+        });
+        smc
+    }
+
+    /// One JSON-RPC call over HTTP/1.0 (so the Go server never chunks the reply).
+    fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let request = format!(
+            "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let (_, json) = response.split_once("\r\n\r\n")?;
+        let value: Value = serde_json::from_str(json).ok()?;
+        value.get("result").cloned()
+    }
+
+    fn rpc(&self, method: &str, params: Value) -> Value {
+        self.try_rpc(method, params)
+            .unwrap_or_else(|| panic!("smc RPC {method} failed"))
+    }
+
+    fn enode(&self) -> String {
+        let info = self.rpc("admin_nodeInfo", json!([]));
+        let id = info["id"].as_str().unwrap();
+        format!("enode://{id}@127.0.0.1:{}", self.p2p_port)
+    }
+
+    fn head(&self) -> u64 {
+        quantity_u64(&self.rpc("eth_blockNumber", json!([])))
+    }
+
+    /// `(hash, stateRoot)` of canonical block `number`, if it has one.
+    fn block(&self, number: u64) -> Option<(String, String)> {
+        block_ids(&self.rpc(
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), false]),
+        ))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("smc.log")).unwrap_or_default()
+    }
+
+    fn peer_count(&self) -> usize {
+        self.rpc("admin_peers", json!([]))
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+}
+
+fn block_ids(block: &Value) -> Option<(String, String)> {
+    Some((
+        block.get("hash")?.as_str()?.to_owned(),
+        block.get("stateRoot")?.as_str()?.to_owned(),
+    ))
+}
+
+fn spectrum_block(node: &Node, number: u64) -> Option<(String, String)> {
+    block_ids(&node.block(number)?)
+}
+
+/// A spectrum-rs node on `chain` whose only bootnode is `enode` (no libp2p peers, no
+/// discovery), on ephemeral ports.
+fn start_spectrum(dir: &Path, chain: &str, enode: &str) -> Node {
+    let datadir = dir.join("spectrum");
+    let args: Vec<String> = [
+        "--chain",
+        chain,
+        "--datadir",
+        datadir.to_str().unwrap(),
+        "--listen-addr",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--nodiscover",
+        "--http",
+        "--http.port",
+        "0",
+        "--bootnodes",
+        enode,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    Node::start(
+        Path::new(env!("CARGO_BIN_EXE_spectrum")),
+        "spectrum",
+        &args,
+        &dir.join("spectrum.log"),
+    )
+}
+
+#[test]
+fn spectrum_syncs_from_smc_and_smc_syncs_from_spectrum() {
+    let smc = Smc::start(true);
+    // The restored snapshot (0-56) plus a block of smc's own.
+    wait_for("smc's first own block", DEADLINE, || {
+        (smc.head() >= 57).then_some(())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_spectrum(dir.path(), "devnet", &smc.enode());
+    let enode = node.enode.clone().expect("spectrum prints its enode");
+    assert!(enode.starts_with("enode://"), "{enode}");
+
+    // (a) the whole chain over devp2p, block for block equal to smc's.
+    let target = smc.head();
+    wait_for("spectrum-rs to sync smc's chain", DEADLINE, || {
+        (node.head() >= target).then_some(())
+    });
+    assert_eq!(node.peer_count(), 1, "net_peerCount counts the devp2p peer");
+    for number in 0..=target {
+        assert_eq!(
+            spectrum_block(&node, number),
+            smc.block(number),
+            "block {number}: hash and state root"
+        );
+    }
+    // ... and follows: blocks smc seals after the sync arrive as NewBlock/NewBlockHashes.
+    let next = node.head() + 2;
+    wait_for("spectrum-rs to follow smc", DEADLINE, || {
+        let ours = spectrum_block(&node, next)?;
+        (Some(&ours) == smc.block(next).as_ref()).then_some(())
+    });
+    assert_eq!(
+        node.result("eth_protocolVersion", json!([])),
+        json!("0x3f"),
+        "eth/63"
+    );
+
+    // (c) an smc in full sync mode with spectrum-rs as its only peer syncs our chain.
+    let follower = Smc::start(false);
+    assert_eq!(follower.head(), 0);
+    let added = follower.rpc("admin_addPeer", json!([enode]));
+    assert_eq!(added, json!(true));
+    // smc's full sync validates every header, and its own devnet snapshot (blocks 5-56,
+    // restored by --devreset without validation) breaks its gas-limit rule (errata E5): a
+    // syncing smc takes blocks 1-4 from us and then refuses block 5 by that rule, whoever
+    // serves it. So it syncs exactly to block 4, each block equal to ours.
+    wait_for("smc to sync from spectrum-rs", DEADLINE, || {
+        (follower.head() >= LAST_VALID_DEVNET_BLOCK).then_some(())
+    });
+    for number in 0..=LAST_VALID_DEVNET_BLOCK {
+        assert_eq!(
+            follower.block(number),
+            spectrum_block(&node, number),
+            "block {number}"
+        );
+    }
+    wait_for("smc's verdict on block 5", DEADLINE, || {
+        follower
+            .log()
+            .contains("verifyHeader err return number=5,err=invalid gas limit")
+            .then_some(())
+    });
+    assert_eq!(follower.head(), LAST_VALID_DEVNET_BLOCK);
+    // (smc then drops us as the deliverer of a block it refuses, as it would any peer.)
+}
+
+#[test]
+fn another_genesis_is_refused_both_ways() {
+    let smc = Smc::start(true);
+    let dir = tempfile::tempdir().unwrap();
+    // A dev chain: another genesis and chain id than smc's devnet.
+    let genesis = dir.path().join("other.json");
+    spectrum(&[
+        "genesis",
+        "new",
+        "--name",
+        "other",
+        "--chain-id",
+        "4243",
+        "--validators",
+        "0x1111111111111111111111111111111111111111",
+        "--out",
+        genesis.to_str().unwrap(),
+    ]);
+    let node = start_spectrum(dir.path(), genesis.to_str().unwrap(), &smc.enode());
+    // Our dial reaches smc and is refused at the Status exchange: the refusal is logged.
+    wait_for("the refusal of smc's Status", DEADLINE, || {
+        node.log_contains("devp2p dial failed").then_some(())
+    });
+    // smc dials us: it refuses our Status (and we its).
+    let added = smc.rpc("admin_addPeer", json!([node.enode.clone().unwrap()]));
+    assert_eq!(added, json!(true));
+    wait_for("smc's dial to be refused", DEADLINE, || {
+        node.log_contains("devp2p connection refused").then_some(())
+    });
+    assert_eq!(node.peer_count(), 0);
+    assert_eq!(smc.peer_count(), 0);
+}

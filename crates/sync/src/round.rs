@@ -84,6 +84,9 @@ pub struct RoundSummary {
     pub head: u64,
 }
 
+/// A batch import running on a blocking thread.
+type Import<P> = JoinHandle<Result<Batch, RoundError<P>>>;
+
 struct Batch {
     blocks: u64,
     gas: u64,
@@ -322,7 +325,7 @@ impl<N: BlockFetcher> Ctx<N> {
 
         let mut parent = ancestor;
         let mut imported = 0u64;
-        let mut in_flight: Option<(JoinHandle<Result<Batch, RoundError<N::Peer>>>, u64)> = None;
+        let mut in_flight: Option<(Import<N::Peer>, u64)> = None;
         while let Some(start) = parent.number.checked_add(1) {
             let headers = self
                 .headers(

@@ -22,10 +22,13 @@ const KNOWN_PER_PEER: usize = 1024;
 
 /// The blocks each devp2p peer is known to have (sent us, or was sent).
 #[derive(Debug, Clone, Default)]
-pub struct KnownBlocks(Arc<Mutex<HashMap<PeerId, (VecDeque<B256>, HashSet<B256>)>>>);
+pub struct KnownBlocks(Arc<Mutex<KnownMap>>);
+
+/// Per peer: hashes in arrival order (to forget the oldest) and as a set.
+type KnownMap = HashMap<PeerId, (VecDeque<B256>, HashSet<B256>)>;
 
 impl KnownBlocks {
-    fn lock(&self) -> MutexGuard<'_, HashMap<PeerId, (VecDeque<B256>, HashSet<B256>)>> {
+    fn lock(&self) -> MutexGuard<'_, KnownMap> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -30,6 +30,7 @@ enum Kind {
 }
 
 type Waiters = HashMap<(PeerId, Kind), oneshot::Sender<EthMessage>>;
+type Slots = HashMap<(PeerId, Kind), Arc<tokio::sync::Mutex<()>>>;
 
 /// Downloads from devp2p peers (a [`BlockFetcher`]) and keeps the ban list.
 #[derive(Clone)]
@@ -37,7 +38,7 @@ pub struct Devp2pFetcher {
     handle: Devp2pHandle,
     waiters: Arc<Mutex<Waiters>>,
     /// One request of a kind at a time per peer.
-    slots: Arc<Mutex<HashMap<(PeerId, Kind), Arc<tokio::sync::Mutex<()>>>>>,
+    slots: Arc<Mutex<Slots>>,
     banned: Arc<Mutex<HashMap<PeerId, Instant>>>,
 }
 

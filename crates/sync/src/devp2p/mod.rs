@@ -309,11 +309,10 @@ impl Devp2pSync {
             return;
         }
         match self.blocking(move |chain| chain.insert_block(block)).await {
-            Some(Ok(outcome)) => {
-                if let InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. } = outcome {
-                    info!(number, %hash, "imported devp2p block");
-                }
+            Some(Ok(InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. })) => {
+                info!(number, %hash, "imported devp2p block");
             }
+            Some(Ok(_)) => {}
             Some(Err(error)) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "devp2p NewBlock invalid");
                 self.fetcher().ban(peer, DisconnectReason::SubprotocolError);

@@ -107,7 +107,7 @@ fn devp2p_settings(cli: &Cli) -> Option<Devp2pSettings> {
         .bootnodes
         .iter()
         .filter_map(|b| match b {
-            Bootnode::Enode(node) => Some(node.clone()),
+            Bootnode::Enode(node) => Some(*node),
             Bootnode::Libp2p(_) => None,
         })
         .collect();

@@ -5,7 +5,9 @@
 //! - `spectrum_syncs_from_smc_and_smc_syncs_from_spectrum`: smc (`--devnet --devmaster
 //!   --devreset`: blocks 0-56 restored, then one block every few seconds) is spectrum-rs's only
 //!   bootnode (`enode://`); spectrum-rs syncs the whole chain over devp2p, every block hash and
-//!   state root equal to smc's over JSON-RPC, and follows new blocks. Then a second smc
+//!   state root equal to smc's over JSON-RPC, and follows new blocks. A transaction sent to
+//!   spectrum-rs's RPC is mined by smc; one sent to smc reaches spectrum-rs's pool and a block
+//!   it imports. Then a second smc
 //!   (full sync through its config file, not mining, spectrum-rs its only peer) syncs from
 //!   spectrum-rs as far as smc's own rules let it sync its devnet (block 4: errata E5).
 //! - `another_genesis_is_refused_both_ways`: a spectrum-rs node on another chain gets no
@@ -166,6 +168,43 @@ impl Smc {
     }
 }
 
+/// The devnet's funded accounts (shared/testdata/spectrum-devnet/gen.py K1, K2).
+const USER1_KEY: &str = "21161610bc2dde673c45e36f1373df28db2396adf1d8e4b0f2c5ef6781719375";
+const USER2_KEY: &str = "85014f716eb68f9ffc1690fe95fe16cab7b87b418b16c655b082bca6ddf462b9";
+const DEVNET_CHAIN_ID: u64 = 4;
+
+/// A signed transfer from `key` (its next nonce as smc sees it) at smc's gas price, raw hex.
+fn signed_transfer(smc: &Smc, key: &str) -> String {
+    let key = secp256k1::SecretKey::from_byte_array(
+        alloy_primitives::hex::decode(key).unwrap().try_into().unwrap(),
+    )
+    .unwrap();
+    let from = spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1));
+    let nonce = quantity_u64(&smc.rpc("eth_getTransactionCount", json!([from, "pending"])));
+    let gas_price = u128::try_from(common::quantity(&smc.rpc("eth_gasPrice", json!([])))).unwrap();
+    let tx = spectrum_primitives::TxLegacy {
+        chain_id: Some(DEVNET_CHAIN_ID),
+        nonce,
+        gas_price,
+        gas_limit: 21_000,
+        to: alloy_primitives::TxKind::Call(alloy_primitives::Address::repeat_byte(0x77)),
+        value: alloy_primitives::U256::from(1_000u64),
+        input: Default::default(),
+    };
+    let signed = spectrum_primitives::sign_transaction(tx, &key);
+    format!("0x{}", alloy_primitives::hex::encode(alloy_rlp::encode(&signed)))
+}
+
+/// Sends a transfer through spectrum-rs's RPC; returns its hash.
+fn transfer(smc: &Smc, node: &Node, key: &str) -> Value {
+    node.result("eth_sendRawTransaction", json!([signed_transfer(smc, key)]))
+}
+
+/// Sends a transfer through smc's RPC; returns its hash.
+fn send_to_smc(smc: &Smc, key: &str) -> Value {
+    smc.rpc("eth_sendRawTransaction", json!([signed_transfer(smc, key)]))
+}
+
 fn block_ids(block: &Value) -> Option<(String, String)> {
     Some((
         block.get("hash")?.as_str()?.to_owned(),
@@ -243,6 +282,29 @@ fn spectrum_syncs_from_smc_and_smc_syncs_from_spectrum() {
         node.result("eth_protocolVersion", json!([])),
         json!("0x3f"),
         "eth/63"
+    );
+
+    // (b) transactions both ways: one sent to our RPC is mined by smc, one sent to smc reaches
+    // our pool and then a block.
+    let ours_tx = transfer(&smc, &node, USER1_KEY);
+    let mined = wait_for("smc to mine the transaction sent to spectrum-rs", DEADLINE, || {
+        let receipt = smc.rpc("eth_getTransactionReceipt", json!([ours_tx]));
+        (!receipt.is_null()).then_some(receipt)
+    });
+    assert_eq!(mined["status"], json!("0x1"));
+    let theirs_tx = send_to_smc(&smc, USER2_KEY);
+    wait_for("smc's transaction in spectrum-rs's pool", DEADLINE, || {
+        let tx = node.result("eth_getTransactionByHash", json!([theirs_tx]));
+        (!tx.is_null()).then_some(())
+    });
+    let receipt = wait_for("smc's transaction in a block spectrum-rs imported", DEADLINE, || {
+        let receipt = node.result("eth_getTransactionReceipt", json!([theirs_tx]));
+        (!receipt.is_null()).then_some(receipt)
+    });
+    assert_eq!(receipt["status"], json!("0x1"));
+    assert_eq!(
+        receipt["blockHash"],
+        smc.rpc("eth_getTransactionReceipt", json!([theirs_tx]))["blockHash"]
     );
 
     // (c) an smc in full sync mode with spectrum-rs as its only peer syncs our chain.

@@ -10,6 +10,9 @@
 //!   it imports. Then a second smc
 //!   (full sync through its config file, not mining, spectrum-rs its only peer) syncs from
 //!   spectrum-rs as far as smc's own rules let it sync its devnet (block 4: errata E5).
+//! - `spectrum_and_smc_find_each_other_through_a_discovery_bootnode`: smc as a discovery
+//!   bootnode only; a mining smc and spectrum-rs, each told only the bootnode, connect and
+//!   spectrum-rs syncs from the miner.
 //! - `another_genesis_is_refused_both_ways`: a spectrum-rs node on another chain gets no
 //!   devp2p peer from smc's enode, and smc lists no peer.
 
@@ -74,6 +77,12 @@ impl Smc {
     /// `mining`: `--devmaster --devreset` (the devnet snapshot, then sealing); else an empty
     /// devnet node in full sync mode.
     fn start(mining: bool) -> Self {
+        Self::start_with(mining, None)
+    }
+
+    /// `discovery`: `None` = `--nodiscover`; `Some(bootnodes)` = discovery on, from those
+    /// (none if empty).
+    fn start_with(mining: bool, discovery: Option<&str>) -> Self {
         assert!(
             Path::new(SMC).exists(),
             "reference node {SMC} not found: ../shared must sit beside the clone"
@@ -82,7 +91,7 @@ impl Smc {
         let (rpc_port, p2p_port) = (free_port(), free_port());
         let mut cmd = Command::new(SMC);
         cmd.env("HOME", dir.path().join("home"))
-            .args(["--devnet", "--nat", "none", "--nodiscover"])
+            .args(["--devnet", "--nat", "none"])
             .arg("--datadir")
             .arg(dir.path().join("devnet"))
             .args(["--port", &p2p_port.to_string()])
@@ -93,6 +102,15 @@ impl Smc {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("smc.log")).unwrap());
+        match discovery {
+            None => {
+                cmd.arg("--nodiscover");
+            }
+            Some("") => {}
+            Some(bootnodes) => {
+                cmd.args(["--bootnodes", bootnodes]);
+            }
+        }
         if mining {
             cmd.args(["--devmaster", "--devreset"]);
         } else {
@@ -176,7 +194,10 @@ const DEVNET_CHAIN_ID: u64 = 4;
 /// A signed transfer from `key` (its next nonce as smc sees it) at smc's gas price, raw hex.
 fn signed_transfer(smc: &Smc, key: &str) -> String {
     let key = secp256k1::SecretKey::from_byte_array(
-        alloy_primitives::hex::decode(key).unwrap().try_into().unwrap(),
+        alloy_primitives::hex::decode(key)
+            .unwrap()
+            .try_into()
+            .unwrap(),
     )
     .unwrap();
     let from = spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1));
@@ -192,7 +213,10 @@ fn signed_transfer(smc: &Smc, key: &str) -> String {
         input: Default::default(),
     };
     let signed = spectrum_primitives::sign_transaction(tx, &key);
-    format!("0x{}", alloy_primitives::hex::encode(alloy_rlp::encode(&signed)))
+    format!(
+        "0x{}",
+        alloy_primitives::hex::encode(alloy_rlp::encode(&signed))
+    )
 }
 
 /// Sends a transfer through spectrum-rs's RPC; returns its hash.
@@ -219,8 +243,13 @@ fn spectrum_block(node: &Node, number: u64) -> Option<(String, String)> {
 /// A spectrum-rs node on `chain` whose only bootnode is `enode` (no libp2p peers, no
 /// discovery), on ephemeral ports.
 fn start_spectrum(dir: &Path, chain: &str, enode: &str) -> Node {
+    start_spectrum_with(dir, chain, enode, false)
+}
+
+/// As [`start_spectrum`], with devp2p discovery on when `discovery` (starting from `enode`).
+fn start_spectrum_with(dir: &Path, chain: &str, enode: &str, discovery: bool) -> Node {
     let datadir = dir.join("spectrum");
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "--chain",
         chain,
         "--datadir",
@@ -239,6 +268,9 @@ fn start_spectrum(dir: &Path, chain: &str, enode: &str) -> Node {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    if discovery {
+        args.retain(|a| a != "--nodiscover");
+    }
     Node::start(
         Path::new(env!("CARGO_BIN_EXE_spectrum")),
         "spectrum",
@@ -287,20 +319,28 @@ fn spectrum_syncs_from_smc_and_smc_syncs_from_spectrum() {
     // (b) transactions both ways: one sent to our RPC is mined by smc, one sent to smc reaches
     // our pool and then a block.
     let ours_tx = transfer(&smc, &node, USER1_KEY);
-    let mined = wait_for("smc to mine the transaction sent to spectrum-rs", DEADLINE, || {
-        let receipt = smc.rpc("eth_getTransactionReceipt", json!([ours_tx]));
-        (!receipt.is_null()).then_some(receipt)
-    });
+    let mined = wait_for(
+        "smc to mine the transaction sent to spectrum-rs",
+        DEADLINE,
+        || {
+            let receipt = smc.rpc("eth_getTransactionReceipt", json!([ours_tx]));
+            (!receipt.is_null()).then_some(receipt)
+        },
+    );
     assert_eq!(mined["status"], json!("0x1"));
     let theirs_tx = send_to_smc(&smc, USER2_KEY);
     wait_for("smc's transaction in spectrum-rs's pool", DEADLINE, || {
         let tx = node.result("eth_getTransactionByHash", json!([theirs_tx]));
         (!tx.is_null()).then_some(())
     });
-    let receipt = wait_for("smc's transaction in a block spectrum-rs imported", DEADLINE, || {
-        let receipt = node.result("eth_getTransactionReceipt", json!([theirs_tx]));
-        (!receipt.is_null()).then_some(receipt)
-    });
+    let receipt = wait_for(
+        "smc's transaction in a block spectrum-rs imported",
+        DEADLINE,
+        || {
+            let receipt = node.result("eth_getTransactionReceipt", json!([theirs_tx]));
+            (!receipt.is_null()).then_some(receipt)
+        },
+    );
     assert_eq!(receipt["status"], json!("0x1"));
     assert_eq!(
         receipt["blockHash"],
@@ -367,4 +407,36 @@ fn another_genesis_is_refused_both_ways() {
     });
     assert_eq!(node.peer_count(), 0);
     assert_eq!(smc.peer_count(), 0);
+}
+
+#[test]
+fn spectrum_and_smc_find_each_other_through_a_discovery_bootnode() {
+    // A non-mining smc as the discovery bootnode; the mining smc and spectrum-rs are each told
+    // only the bootnode.
+    let bootnode = Smc::start_with(false, Some(""));
+    let boot_enode = bootnode.enode();
+    let miner = Smc::start_with(true, Some(&boot_enode));
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_spectrum_with(dir.path(), "devnet", &boot_enode, true);
+    // spectrum-rs learns the miner from the bootnode's table and connects to it (or the miner
+    // finds spectrum-rs the same way): a session between the two, never statically configured.
+    wait_for("spectrum-rs and the miner connected", DEADLINE, || {
+        let peers = miner.rpc("admin_peers", json!([]));
+        peers
+            .as_array()?
+            .iter()
+            .any(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("spectrum-rs/"))
+            })
+            .then_some(())
+    });
+    // ...and syncs from it.
+    let target = miner.head();
+    wait_for(
+        "spectrum-rs to sync from the discovered miner",
+        DEADLINE,
+        || (node.head() >= target).then_some(()),
+    );
 }

@@ -1,8 +1,9 @@
 //! Announcing our new head to devp2p peers as the reference does: the whole block (NewBlock
 //! with its total difficulty) to √peers, its hash (NewBlockHashes) to the rest, skipping peers
 //! known to have it. Also keeps our eth Status current. Only fresh heads (at most a minute old)
-//! that grow the chain by a block or two are announced: blocks imported by a sync round are
-//! not (as geth's downloader does not broadcast); the last one becomes our Status head.
+//! that grow the chain by a block or two go out whole: blocks imported by a sync round do not
+//! (as geth's downloader does not broadcast); the latest old head goes out by hash at most
+//! once a second, so that peers behind us learn there is more; each head becomes our Status.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -16,6 +17,9 @@ use tokio::sync::{broadcast::error::RecvError, watch};
 
 /// A head older than this (by its timestamp) is not announced: it came from a sync round.
 const FRESH_SECS: u64 = 60;
+
+/// How often an old head is announced by hash.
+const STALE_HEAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Hashes remembered per peer.
 const KNOWN_PER_PEER: usize = 1024;
@@ -73,15 +77,27 @@ pub async fn announce_blocks(
     status: watch::Sender<Status>,
 ) {
     let mut changes = chain.subscribe();
+    // An old head (a sync round's) waiting to be announced by hash, at most once a second.
+    let mut stale: Option<(B256, u64)> = None;
+    let mut tick = tokio::time::interval(STALE_HEAD_INTERVAL);
     loop {
-        let change = match changes.recv().await {
-            Ok(change) => change,
-            Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return,
+        let change = tokio::select! {
+            change = changes.recv() => match change {
+                Ok(change) => change,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            },
+            _ = tick.tick() => {
+                if let Some((hash, number)) = stale.take() {
+                    announce_hash(&handle, &known, hash, number);
+                }
+                continue;
+            }
         };
         let Some(head) = change.head() else { continue };
-        let hash = head.hash();
-        // A sync round imports old blocks one by one: only a fresh head is news to peers.
+        let (hash, number) = (head.hash(), head.number);
+        // A sync round imports old blocks one by one: only a fresh head goes out whole; an
+        // old one only by hash, the latest once a second (so peers behind us still learn it).
         let age = chain.clock().now().saturating_sub(head.timestamp);
         let bulk = change.added.len() > 2 || age > FRESH_SECS;
         let block = tokio::task::spawn_blocking({
@@ -101,8 +117,26 @@ pub async fn announce_blocks(
             s.head = hash;
             s.total_difficulty = td;
         });
-        if let Some(block) = block {
-            announce(&handle, &known, block, td);
+        match block {
+            Some(block) => {
+                stale = None;
+                announce(&handle, &known, block, td);
+            }
+            None => stale = Some((hash, number)),
+        }
+    }
+}
+
+/// Announces an old head by hash to the peers that lack it.
+fn announce_hash(handle: &Devp2pHandle, known: &KnownBlocks, hash: B256, number: u64) {
+    for peer in handle.peers() {
+        if !known.has(&peer.id, &hash)
+            && handle.send(
+                &peer.id,
+                EthMessage::NewBlockHashes(vec![BlockHashNumber { hash, number }]),
+            )
+        {
+            known.saw(peer.id, hash);
         }
     }
 }

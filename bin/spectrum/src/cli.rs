@@ -194,7 +194,8 @@ pub struct NetworkArgs {
     pub catchup_timeout: u64,
     // devp2p (the reference node's wire)
     /// devp2p listening port (TCP for RLPx, UDP for discovery), beside libp2p's --port; 0
-    /// picks a free one [default: 44944 as the reference node; 0 when --port is 0].
+    /// picks a free one [default: 44944 as the reference node; a free one when --port is
+    /// given]; the node prints its `ENODE: enode://…` at start.
     #[arg(long = "devp2p.port", value_name = "PORT")]
     pub devp2p_port: Option<u16>,
     /// No devp2p at all: talk to spectrum-rs nodes over libp2p only.

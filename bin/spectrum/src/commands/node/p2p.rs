@@ -96,8 +96,8 @@ fn libp2p_bootnodes(cli: &Cli) -> Vec<spectrum_network::Multiaddr> {
 }
 
 /// devp2p's settings: `enode://` bootnodes given, else the chain's compiled-in ones (the
-/// reference's, mainnet and testnet); port 44944 as the reference unless told (0 with
-/// `--port 0`, so that test nodes never collide).
+/// reference's, mainnet and testnet); port 44944 as the reference unless told, a free one when
+/// `--port` is given without `--devp2p.port` (several nodes on one host never collide).
 fn devp2p_settings(cli: &Cli) -> Option<Devp2pSettings> {
     let args = &cli.network;
     if args.no_devp2p {
@@ -122,9 +122,11 @@ fn devp2p_settings(cli: &Cli) -> Option<Devp2pSettings> {
             _ => Vec::new(),
         };
     }
+    // With --port given (several nodes on one host, tests), a free port: never a clash on
+    // the reference default.
     let port = args
         .devp2p_port
-        .unwrap_or(if args.port == Some(0) { 0 } else { DEVP2P_PORT });
+        .unwrap_or(if args.port.is_some() { 0 } else { DEVP2P_PORT });
     Some(Devp2pSettings {
         port,
         bootnodes,
@@ -141,6 +143,61 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("spectrum").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn devp2p_defaults_follow_the_chain_and_the_reference_port() {
+        let mainnet = devp2p_settings(&parse(&[])).unwrap();
+        assert_eq!(mainnet.port, 44944);
+        assert_eq!(
+            mainnet.bootnodes.len(),
+            6,
+            "the reference's mainnet bootnodes"
+        );
+        assert!(mainnet.discovery);
+        let testnet = devp2p_settings(&parse(&["--chain", "testnet"])).unwrap();
+        assert_eq!(testnet.bootnodes.len(), 1);
+        let devnet = devp2p_settings(&parse(&["--chain", "devnet"])).unwrap();
+        assert!(devnet.bootnodes.is_empty());
+        assert_eq!(devp2p_settings(&parse(&["--port", "0"])).unwrap().port, 0);
+        assert_eq!(
+            devp2p_settings(&parse(&["--port", "0", "--devp2p.port", "30303"]))
+                .unwrap()
+                .port,
+            30303
+        );
+        assert!(devp2p_settings(&parse(&["--nodevp2p"])).is_none());
+        assert!(
+            !devp2p_settings(&parse(&["--nodiscover"]))
+                .unwrap()
+                .discovery
+        );
+    }
+
+    #[test]
+    fn bootnodes_take_enode_urls_beside_multiaddrs() {
+        let enode = spectrum_devp2p::MAINNET_BOOTNODES[0];
+        let multiaddr =
+            "/ip4/127.0.0.1/tcp/60303/p2p/12D3KooWGzXTVn5HfqkGbm4g3zmcLYH9WNM5MJ4ChtXdHJdxDPox";
+        let cli = parse(&["--bootnodes", &format!("{enode},{multiaddr}")]);
+        let settings = devp2p_settings(&cli).unwrap();
+        assert_eq!(
+            settings.bootnodes.len(),
+            1,
+            "given enodes replace the built-in ones"
+        );
+        assert_eq!(settings.bootnodes[0].to_string(), enode);
+        assert_eq!(libp2p_bootnodes(&cli).len(), 1);
+        let bad = {
+            use clap::Parser;
+            Cli::try_parse_from(["spectrum", "--bootnodes", "enode://nothex@1.2.3.4:1"])
+        };
+        assert!(bad.is_err(), "a malformed enode is refused at parse time");
+    }
 
     #[test]
     fn node_key_is_created_once_private_and_then_reused() {

@@ -169,11 +169,13 @@ pub struct NetworkArgs {
     /// by contrast, listens on 127.0.0.1 unless told otherwise).
     #[arg(long = "listen-addr", default_value = "0.0.0.0", value_name = "IP")]
     pub listen_addr: IpAddr,
-    /// Comma-separated multiaddrs of peers to connect to at start and whenever the node has
-    /// too few peers (`/ip4/1.2.3.4/tcp/60303/p2p/<peer id>`, as printed at start). With
-    /// --dev, giving them turns networking on.
-    #[arg(long, value_delimiter = ',', value_name = "MULTIADDRS", value_parser = parse_multiaddr)]
-    pub bootnodes: Vec<spectrum_network::Multiaddr>,
+    /// Comma-separated peers to connect to at start and whenever the node has too few peers:
+    /// libp2p multiaddrs (`/ip4/1.2.3.4/tcp/60303/p2p/<peer id>`, as printed at start) for
+    /// spectrum-rs nodes and/or `enode://<id>@<ip>:<port>` URLs for the reference node's devp2p
+    /// network (replacing the chain's compiled-in devp2p bootnodes). With --dev, giving them
+    /// turns networking on.
+    #[arg(long, value_delimiter = ',', value_name = "ADDRS", value_parser = parse_bootnode)]
+    pub bootnodes: Vec<Bootnode>,
     /// Most peers connected at once (inbound and outbound together).
     #[arg(long, default_value_t = spectrum_network::DEFAULT_MAX_PEERS, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -191,6 +193,35 @@ pub struct NetworkArgs {
     #[arg(long = "catchup-timeout", default_value_t = 60, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub catchup_timeout: u64,
+    // devp2p (the reference node's wire)
+    /// devp2p listening port (TCP for RLPx, UDP for discovery), beside libp2p's --port; 0
+    /// picks a free one [default: 44944 as the reference node; a free one when --port is
+    /// given]; the node prints its `ENODE: enode://…` at start.
+    #[arg(long = "devp2p.port", value_name = "PORT")]
+    pub devp2p_port: Option<u16>,
+    /// No devp2p at all: talk to spectrum-rs nodes over libp2p only.
+    #[arg(long = "nodevp2p")]
+    pub no_devp2p: bool,
+}
+
+/// A `--bootnodes` entry: a libp2p multiaddr or a devp2p `enode://` URL.
+#[derive(Debug, Clone)]
+pub enum Bootnode {
+    /// A spectrum-rs node over libp2p.
+    Libp2p(spectrum_network::Multiaddr),
+    /// A devp2p node (the reference node smc or spectrum-rs's devp2p side).
+    Enode(spectrum_devp2p::NodeRecord),
+}
+
+fn parse_bootnode(value: &str) -> Result<Bootnode, String> {
+    let value = value.trim();
+    if value.starts_with("enode://") {
+        return value
+            .parse()
+            .map(Bootnode::Enode)
+            .map_err(|e| format!("{e}"));
+    }
+    parse_multiaddr(value).map(Bootnode::Libp2p)
 }
 
 fn parse_multiaddr(value: &str) -> Result<spectrum_network::Multiaddr, String> {

@@ -182,8 +182,18 @@ impl Shared {
         let id = info.id;
         self.peers().insert(id, (info.clone(), tx.clone()));
         let _ = self.events.send(PeerEvent::Connected(info)).await;
-        tokio::spawn(write_loop(writer, rx));
-        let (reason, error, remote) = self.read_loop(id, reader, tx.clone()).await;
+        // The writer reports when it ended the session (our Disconnect, a write failure): the
+        // reader stops then too, rather than holding the slot until the peer closes the socket
+        // or the read timeout passes.
+        let (ended_tx, ended_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(write_loop(writer, rx, ended_tx));
+        let (reason, error, remote) = tokio::select! {
+            ended = self.read_loop(id, reader, tx.clone()) => ended,
+            Ok(reason) = ended_rx => {
+                let ended = P2pError::Disconnected(reason);
+                (reason, Arc::new(ended.into()), true)
+            }
+        };
         self.peers().remove(&id);
         let _ = tx.send(if remote {
             Command::Close
@@ -241,6 +251,7 @@ impl Shared {
 async fn write_loop(
     mut writer: SessionWriter<TcpStream>,
     mut rx: mpsc::UnboundedReceiver<Command>,
+    ended: tokio::sync::oneshot::Sender<DisconnectReason>,
 ) {
     let mut ping = tokio::time::interval(PING_INTERVAL);
     ping.tick().await;
@@ -252,6 +263,7 @@ async fn write_loop(
                 Some(Command::Close) => return,
                 Some(Command::Disconnect(reason)) => {
                     writer.disconnect(reason).await;
+                    let _ = ended.send(reason);
                     return;
                 }
                 None => {
@@ -262,6 +274,7 @@ async fn write_loop(
             _ = ping.tick() => writer.ping().await,
         };
         if result.is_err() {
+            let _ = ended.send(DisconnectReason::NetworkError);
             return;
         }
     }

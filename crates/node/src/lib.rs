@@ -21,6 +21,7 @@
 //! ```
 
 mod adapters;
+pub mod devp2p;
 pub mod tasks;
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,9 @@ pub struct P2pConfig {
     pub mdns: bool,
     /// How a validator waits to catch up before sealing.
     pub catch_up: CatchUp,
+    // devp2p (the reference node's wire), beside libp2p.
+    /// devp2p with its settings; `None` = libp2p only.
+    pub devp2p: Option<devp2p::Devp2pSettings>,
 }
 
 /// Why the node could not start.
@@ -109,6 +113,12 @@ pub enum LaunchError {
     /// The JSON-RPC servers did not start.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// The devp2p listener or discovery socket did not bind.
+    #[error("cannot start devp2p")]
+    Devp2p(#[source] std::io::Error),
+    /// The node key is not a valid secp256k1 key.
+    #[error("the node key is not a valid secp256k1 key")]
+    Devp2pKey,
 }
 
 /// A running node.
@@ -119,9 +129,22 @@ pub struct NodeHandle {
     network: Option<NetworkHandle>,
     chain: Arc<Blockchain>,
     pool: Arc<Pool>,
+    devp2p: Option<spectrum_devp2p::Devp2pHandle>,
 }
 
 impl NodeHandle {
+    /// The node's `enode://` URL, when devp2p runs.
+    pub fn enode(&self) -> Option<spectrum_devp2p::NodeRecord> {
+        self.devp2p
+            .as_ref()
+            .map(spectrum_devp2p::Devp2pHandle::local_enode)
+    }
+
+    /// The devp2p handle, when devp2p runs.
+    pub fn devp2p(&self) -> Option<&spectrum_devp2p::Devp2pHandle> {
+        self.devp2p.as_ref()
+    }
+
     /// The bound HTTP JSON-RPC address.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.rpc.as_ref().and_then(RpcHandle::http_addr)
@@ -246,6 +269,20 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         let record = p.record.clone();
         Arc::new(move || record.conflict().map(|c| c.to_string())) as spectrum_rpc::SealGuardView
     });
+    let devp2p = match p2p.as_ref().and_then(|p| Some((p, p.devp2p.as_ref()?))) {
+        Some((p2p, settings)) => Some(
+            devp2p::start(
+                &executor,
+                settings,
+                p2p.node_key,
+                p2p.listen_addr,
+                &chain,
+                &pool,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     if let Some(producer) = producer {
         start_producer(
             &executor,
@@ -267,6 +304,9 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
                 Some(network) => Arc::new(RpcNetworkView {
                     network: network.network.clone(),
                     progress: network.sync.progress(),
+                    devp2p: devp2p
+                        .as_ref()
+                        .map(|d| (d.handle.clone(), d.sync.progress())),
                 }),
                 None => Arc::new(spectrum_rpc::NoNetwork),
             },
@@ -297,6 +337,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         network,
         chain,
         pool,
+        devp2p: devp2p.map(|d| d.handle),
     })
 }
 

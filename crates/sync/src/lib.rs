@@ -12,6 +12,9 @@
 //! Also [`ChainDataView`], the chain as the network serves it. It reads chain data only through
 //! the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
 //!
+//! The devp2p bridge ([`devp2p`]) runs the same rounds and block checks against the
+//! reference node's wire: both wires feed one import path.
+//!
 //! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
 //! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
 //! difficulty happen inside the chain crate: sync only inserts the heavier branch's blocks.
@@ -39,6 +42,8 @@
 mod catch_up;
 mod chain_view;
 mod checks;
+pub mod devp2p;
+mod fetch;
 mod progress;
 mod round;
 mod service;
@@ -48,6 +53,7 @@ use std::time::Duration;
 pub use catch_up::{CatchUp, wait_until_in_step};
 pub use chain_view::ChainDataView;
 pub use checks::{HeaderChecks, body_matches};
+pub use fetch::BlockFetcher;
 pub use progress::SyncProgress;
 pub use round::{FalseClaim, RoundError, RoundSummary};
 pub use service::{SyncHandle, spawn_sync, sync_service};

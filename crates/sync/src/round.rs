@@ -10,6 +10,8 @@ use spectrum_consensus::TribeError;
 use spectrum_network::{
     ChainStatus, HashOrNumber, HeadersRequest, NetworkHandle, PeerId, Penalty, RequestError,
 };
+
+use crate::fetch::BlockFetcher;
 use spectrum_primitives::{SealedBlock, SealedHeader};
 use tokio::{sync::watch, task::JoinHandle};
 use tracing::{debug, warn};
@@ -24,9 +26,9 @@ use crate::{
 const MAX_ANCESTOR_STEPS: usize = 64;
 
 /// What a round needs, shared with the service.
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<N: BlockFetcher = NetworkHandle> {
     pub(crate) chain: Arc<Blockchain>,
-    pub(crate) network: NetworkHandle,
+    pub(crate) network: N,
     pub(crate) checks: HeaderChecks,
     pub(crate) config: SyncConfig,
     pub(crate) progress: watch::Sender<Option<SyncProgress>>,
@@ -35,12 +37,12 @@ pub(crate) struct Ctx {
 
 /// Why a round ended early.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoundError {
+pub enum RoundError<P = PeerId> {
     /// The peer failed us (no answer, a bad answer, an invalid block); try another.
     #[error("peer {peer}: {reason}")]
     Peer {
         /// The peer.
-        peer: PeerId,
+        peer: P,
         /// What went wrong.
         reason: String,
     },
@@ -54,7 +56,7 @@ pub enum RoundError {
     )]
     FalseClaim {
         /// The peer.
-        peer: PeerId,
+        peer: P,
         /// What it claimed and what it showed (boxed: errors travel by value).
         claim: Box<FalseClaim>,
     },
@@ -82,23 +84,26 @@ pub struct RoundSummary {
     pub head: u64,
 }
 
+/// A batch import running on a blocking thread.
+type Import<P> = JoinHandle<Result<Batch, RoundError<P>>>;
+
 struct Batch {
     blocks: u64,
     gas: u64,
 }
 
-impl Ctx {
-    fn peer_error(peer: PeerId, reason: impl Into<String>) -> RoundError {
-        RoundError::Peer {
-            peer,
-            reason: reason.into(),
-        }
+fn peer_error<P>(peer: P, reason: impl Into<String>) -> RoundError<P> {
+    RoundError::Peer {
+        peer,
+        reason: reason.into(),
     }
+}
 
+impl<N: BlockFetcher> Ctx<N> {
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Blockchain) -> T + Send + 'static,
-    ) -> Result<T, RoundError> {
+    ) -> Result<T, RoundError<N::Peer>> {
         let chain = Arc::clone(&self.chain);
         tokio::task::spawn_blocking(move || f(&chain))
             .await
@@ -106,7 +111,7 @@ impl Ctx {
     }
 
     /// Our head's total difficulty.
-    async fn local_td(&self) -> Result<U256, RoundError> {
+    async fn local_td(&self) -> Result<U256, RoundError<N::Peer>> {
         self.blocking(|chain| chain.provider().head_total_difficulty())
             .await?
             .map(|head| head.map_or(U256::ZERO, |head| head.total_difficulty))
@@ -115,9 +120,9 @@ impl Ctx {
 
     async fn headers(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         request: HeadersRequest,
-    ) -> Result<Vec<SealedHeader>, RoundError> {
+    ) -> Result<Vec<SealedHeader>, RoundError<N::Peer>> {
         self.network
             .request_headers(peer, request)
             .await
@@ -128,9 +133,9 @@ impl Ctx {
     /// of the two heads, 192 headers at a time.
     async fn find_ancestor(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         target: &ChainStatus,
-    ) -> Result<SealedHeader, RoundError> {
+    ) -> Result<SealedHeader, RoundError<N::Peer>> {
         let peer_head = target.head_number;
         let local_head = self.blocking(|chain| chain.provider().head()).await?;
         let (local_head, _) = local_head
@@ -173,21 +178,21 @@ impl Ctx {
                 self.network
                     .penalise(peer, Penalty::IncompatibleChain)
                     .await;
-                return Err(Self::peer_error(peer, "no common block"));
+                return Err(peer_error(peer, "no common block"));
             }
             start = start.saturating_sub(amount);
         }
-        Err(Self::peer_error(peer, "common ancestor too deep"))
+        Err(peer_error(peer, "common ancestor too deep"))
     }
 
     /// Checks a batch of headers against its parent and each other; the first failure
     /// penalises the peer.
     async fn check_headers(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         parent: &SealedHeader,
         headers: &[SealedHeader],
-    ) -> Result<(), RoundError> {
+    ) -> Result<(), RoundError<N::Peer>> {
         let now = crate::header_time_limit(&self.chain);
         let mut previous = parent;
         for header in headers {
@@ -201,7 +206,7 @@ impl Ctx {
                 ) {
                     self.network.penalise(peer, Penalty::InvalidBlock).await;
                 }
-                return Err(Self::peer_error(
+                return Err(peer_error(
                     peer,
                     format!("header {} {}: {error}", header.number, header.hash()),
                 ));
@@ -215,9 +220,9 @@ impl Ctx {
     /// match its header.
     async fn bodies(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         headers: Vec<SealedHeader>,
-    ) -> Result<Vec<SealedBlock>, RoundError> {
+    ) -> Result<Vec<SealedBlock>, RoundError<N::Peer>> {
         let mut blocks = Vec::with_capacity(headers.len());
         let mut pending = headers.into_iter().peekable();
         while pending.peek().is_some() {
@@ -235,14 +240,14 @@ impl Ctx {
                     .map_err(|e| request_failed(peer, "bodies", e))?;
                 if bodies.is_empty() {
                     self.network.penalise(peer, Penalty::BadResponse).await;
-                    return Err(Self::peer_error(peer, "no bodies for its own headers"));
+                    return Err(peer_error(peer, "no bodies for its own headers"));
                 }
                 for (header, body) in chunk.iter().skip(offset).zip(bodies) {
                     if !body_matches(header, &body) {
                         // The header's hash commits to the body: a mismatch is never an
                         // accident of timing, so it costs as much as an invalid block.
                         self.network.penalise(peer, Penalty::InvalidBlock).await;
-                        return Err(Self::peer_error(
+                        return Err(peer_error(
                             peer,
                             format!("body of block {} does not match its header", header.number),
                         ));
@@ -260,21 +265,21 @@ impl Ctx {
 
     fn spawn_import(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         blocks: Vec<SealedBlock>,
-    ) -> JoinHandle<Result<Batch, RoundError>> {
+    ) -> JoinHandle<Result<Batch, RoundError<N::Peer>>> {
         let chain = Arc::clone(&self.chain);
         tokio::task::spawn_blocking(move || import_batch(&chain, peer, blocks))
     }
 
     async fn finish_import(
         &self,
-        peer: PeerId,
-        import: JoinHandle<Result<Batch, RoundError>>,
+        peer: N::Peer,
+        import: JoinHandle<Result<Batch, RoundError<N::Peer>>>,
         progress: &mut SyncProgress,
         last: u64,
         imported: &mut u64,
-    ) -> Result<(), RoundError> {
+    ) -> Result<(), RoundError<N::Peer>> {
         let result = import
             .await
             .map_err(|e| RoundError::Local(format!("import task: {e}")))?;
@@ -301,9 +306,9 @@ impl Ctx {
     /// Syncs from `peer` up to its head.
     pub(crate) async fn run(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         target: ChainStatus,
-    ) -> Result<RoundSummary, RoundError> {
+    ) -> Result<RoundSummary, RoundError<N::Peer>> {
         let ancestor = self.find_ancestor(peer, &target).await?;
         let head = self
             .blocking(|chain| chain.provider().head())
@@ -320,7 +325,7 @@ impl Ctx {
 
         let mut parent = ancestor;
         let mut imported = 0u64;
-        let mut in_flight: Option<(JoinHandle<Result<Batch, RoundError>>, u64)> = None;
+        let mut in_flight: Option<(Import<N::Peer>, u64)> = None;
         while let Some(start) = parent.number.checked_add(1) {
             let headers = self
                 .headers(
@@ -357,10 +362,10 @@ impl Ctx {
     /// and would stall us: every round would pick it again and get nothing.
     async fn check_claim(
         &self,
-        peer: PeerId,
+        peer: N::Peer,
         target: &ChainStatus,
         last: &SealedHeader,
-    ) -> Result<(), RoundError> {
+    ) -> Result<(), RoundError<N::Peer>> {
         let hash = last.hash();
         let reached = self
             .blocking(move |chain| chain.provider().total_difficulty(&hash))
@@ -379,7 +384,12 @@ impl Ctx {
 
     /// Penalises `peer` for announcing `target` and delivering a chain that reaches only
     /// `reached`.
-    async fn false_claim(&self, peer: PeerId, target: &ChainStatus, reached: U256) -> RoundError {
+    async fn false_claim(
+        &self,
+        peer: N::Peer,
+        target: &ChainStatus,
+        reached: U256,
+    ) -> RoundError<N::Peer> {
         warn!(%peer, claimed = %target.total_difficulty, head = target.head_number, %reached,
             "peer's chain does not reach the total difficulty it announced");
         self.network.penalise(peer, Penalty::FalseClaim).await;
@@ -395,20 +405,20 @@ impl Ctx {
 
 /// Verifies a reverse header answer: numbers `start, start-1, …`, each the parent of the one
 /// before it.
-async fn check_descending(
-    peer: PeerId,
+async fn check_descending<P>(
+    peer: P,
     start: u64,
     headers: &[SealedHeader],
-) -> Result<(), RoundError> {
+) -> Result<(), RoundError<P>> {
     if headers.is_empty() {
-        return Err(Ctx::peer_error(peer, format!("no header at {start}")));
+        return Err(peer_error(peer, format!("no header at {start}")));
     }
     let mut expected = Some(start);
     let mut child: Option<&SealedHeader> = None;
     for header in headers {
         let linked = child.is_none_or(|c| c.parent_hash == header.hash());
         if Some(header.number) != expected || !linked {
-            return Err(Ctx::peer_error(peer, "reverse headers do not link"));
+            return Err(peer_error(peer, "reverse headers do not link"));
         }
         expected = header.number.checked_sub(1);
         child = Some(header);
@@ -416,17 +426,17 @@ async fn check_descending(
     Ok(())
 }
 
-fn request_failed(peer: PeerId, what: &str, error: RequestError) -> RoundError {
-    Ctx::peer_error(peer, format!("{what} request: {error}"))
+fn request_failed<P>(peer: P, what: &str, error: RequestError) -> RoundError<P> {
+    peer_error(peer, format!("{what} request: {error}"))
 }
 
 /// Inserts blocks in order; stops at the first failure. An invalid block is the peer's fault,
 /// a database failure ours.
-fn import_batch(
+fn import_batch<P: std::fmt::Display>(
     chain: &Blockchain,
-    peer: PeerId,
+    peer: P,
     blocks: Vec<SealedBlock>,
-) -> Result<Batch, RoundError> {
+) -> Result<Batch, RoundError<P>> {
     let mut batch = Batch { blocks: 0, gas: 0 };
     for block in blocks {
         let (number, hash) = (block.number(), block.hash());
@@ -439,10 +449,7 @@ fn import_batch(
             }
             Err(error) if error.is_invalid_block() => {
                 warn!(%peer, number, %hash, %error, "invalid block from peer");
-                return Err(Ctx::peer_error(
-                    peer,
-                    format!("invalid block {number}: {error}"),
-                ));
+                return Err(peer_error(peer, format!("invalid block {number}: {error}")));
             }
             Err(error) => {
                 return Err(RoundError::Local(format!(

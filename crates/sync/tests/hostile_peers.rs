@@ -398,3 +398,164 @@ async fn a_block_within_the_future_drift_is_not_the_relays_fault() {
         );
     }
 }
+
+// ---- devp2p (issue 15): the same rounds and checks over the reference node's wire ----
+
+/// A node running devp2p beside nothing else: its service, the sync bridge and the
+/// announcer over `store`'s chain. Returns the handle and the fetcher (its ban list).
+async fn devp2p_node(
+    store: &Store,
+) -> (
+    spectrum_devp2p::Devp2pHandle,
+    spectrum_sync::devp2p::Devp2pFetcher,
+) {
+    use spectrum_sync::devp2p::{Devp2pFetcher, KnownBlocks, announce_blocks, devp2p_sync_service};
+    let head = store.db.head_total_difficulty().unwrap().unwrap();
+    let (status_tx, status_rx) =
+        tokio::sync::watch::channel(devp2p_status(store, head.hash, head.total_difficulty));
+    let (handle, events) = spectrum_devp2p::Devp2pService::start(spectrum_devp2p::Devp2pConfig {
+        local: spectrum_devp2p::LocalNode::new(spectrum_devp2p::crypto::random_secret_key(), 0),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_peers: 10,
+        status: status_rx,
+    })
+    .await
+    .unwrap();
+    let fetcher = Devp2pFetcher::new(handle.clone());
+    let known = KnownBlocks::default();
+    let (_progress, service) = devp2p_sync_service(
+        store.chain.clone(),
+        fetcher.clone(),
+        events,
+        known.clone(),
+        None,
+        SyncConfig::default(),
+    );
+    tokio::spawn(service);
+    tokio::spawn(announce_blocks(
+        store.chain.clone(),
+        handle.clone(),
+        known,
+        status_tx,
+    ));
+    (handle, fetcher)
+}
+
+fn devp2p_status(store: &Store, head: B256, td: U256) -> spectrum_devp2p::Status {
+    spectrum_devp2p::Status {
+        protocol_version: 63,
+        network_id: store.spec.network_id,
+        total_difficulty: td,
+        head,
+        genesis: store.genesis_hash(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devp2p_sync_serving_and_a_ban_for_an_invalid_new_block() {
+    use spectrum_devp2p::{DisconnectReason, EthMessage, NewBlock, P2pError, SessionError};
+    let started = std::time::Instant::now();
+    let blocks = chain_file(MULTI);
+    let server = Store::devnet();
+    server.import(&blocks[..=30]);
+    let client = Store::devnet();
+    let (server_handle, _) = devp2p_node(&server).await;
+    let (client_handle, client_fetcher) = devp2p_node(&client).await;
+
+    // The client dials the server: the round (ancestor, headers, bodies, import) runs over
+    // devp2p through the server's serving of GetBlockHeaders/GetBlockBodies.
+    client_handle
+        .dial(&server_handle.local_enode())
+        .await
+        .unwrap();
+    wait_until("the client to sync over devp2p", || {
+        client.head() == server.head()
+    })
+    .await;
+    assert_eq!(client.head().0, 30);
+    eprintln!("[{:?}] synced over devp2p", started.elapsed());
+
+    // A peer sends a NewBlock that fails the header rules (difficulty 2^128, its seal not
+    // redone) on top of the client's head: disconnected with 0x10, banned, nothing stored.
+    let hostile = spectrum_devp2p::LocalNode::new(spectrum_devp2p::crypto::random_secret_key(), 0);
+    let (head, _) = client.head();
+    let td = client
+        .db
+        .head_total_difficulty()
+        .unwrap()
+        .unwrap()
+        .total_difficulty;
+    let status = devp2p_status(&client, client.head().1, td);
+    let mut session =
+        spectrum_devp2p::session::dial(&hostile, &client_handle.local_enode(), &status)
+            .await
+            .unwrap();
+    let bad = heavy_unsealed(&blocks[31]);
+    assert_eq!(bad.header.parent_hash, client.head().1);
+    session
+        .send(&EthMessage::NewBlock(Box::new(NewBlock {
+            total_difficulty: huge(),
+            block: bad.clone().unseal(),
+        })))
+        .await
+        .unwrap();
+    let ended = loop {
+        match tokio::time::timeout(DEADLINE, session.next_message())
+            .await
+            .unwrap()
+        {
+            Ok(_) => continue,
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(
+            ended,
+            SessionError::P2p(P2pError::Disconnected(DisconnectReason::SubprotocolError))
+        ),
+        "{ended:?}"
+    );
+    assert!(client_fetcher.is_banned(&hostile.id()));
+    assert!(!client.is_stored(bad.hash()));
+    assert_eq!(client.head().0, head);
+
+    eprintln!("[{:?}] hostile peer banned", started.elapsed());
+    // Banned: a new connection (once the old one is gone) is dropped at once as useless.
+    // Gone at once, though the hostile side keeps its socket open: well before the 30 s read
+    // timeout (our side stops reading once it has sent its Disconnect).
+    let gone_by = tokio::time::Instant::now() + Duration::from_secs(5);
+    while client_handle.peer_count() != 1 {
+        assert!(
+            tokio::time::Instant::now() < gone_by,
+            "the banned peer still holds its slot"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut again = spectrum_devp2p::session::dial(&hostile, &client_handle.local_enode(), &status)
+        .await
+        .unwrap();
+    let ended = loop {
+        match tokio::time::timeout(DEADLINE, again.next_message())
+            .await
+            .unwrap()
+        {
+            Ok(_) => continue,
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(
+            ended,
+            SessionError::P2p(P2pError::Disconnected(DisconnectReason::UselessPeer))
+        ),
+        "{ended:?}"
+    );
+
+    eprintln!("[{:?}] banned peer refused again", started.elapsed());
+    // New blocks on the server reach the client as NewBlock (announced, validated, imported).
+    server.import(&blocks[31..=32]);
+    wait_until("the client to follow by NewBlock", || {
+        client.head() == server.head()
+    })
+    .await;
+}

@@ -164,6 +164,9 @@ fn report_addresses(node: &NodeHandle, cli: &Cli) {
     for addr in node.p2p_addrs() {
         println!("P2P: {addr}");
     }
+    if let Some(enode) = node.enode() {
+        println!("ENODE: {enode}");
+    }
     if cli.dev {
         if node.http_addr().is_some() || node.ws_addr().is_some() {
             print_dev_banner(node.chain().spec(), node.http_addr(), node.ws_addr());

@@ -192,6 +192,8 @@ pub struct Node {
     pub p2p: String,
     /// Its log (stderr).
     pub log: PathBuf,
+    /// Its devp2p `enode://` URL, when it runs devp2p (printed before the RPC URL).
+    pub enode: Option<String>,
 }
 
 impl Node {
@@ -221,6 +223,7 @@ impl Node {
             http: SocketAddr::from(([0, 0, 0, 0], 0)),
             p2p: String::new(),
             log: log.to_owned(),
+            enode: None,
         };
         let deadline = Instant::now() + START_DEADLINE;
         let (mut http, mut p2p) = (None, None);
@@ -236,6 +239,8 @@ impl Node {
                 http = Some(url.parse().expect("an RPC address"));
             } else if let Some(addr) = line.strip_prefix("P2P: ") {
                 p2p = Some(addr.to_owned());
+            } else if let Some(enode) = line.strip_prefix("ENODE: ") {
+                node.enode = Some(enode.to_owned());
             }
         }
         node.http = http.expect("checked");

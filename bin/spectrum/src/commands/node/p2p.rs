@@ -9,7 +9,10 @@ use secp256k1::SecretKey;
 use spectrum_node::P2pConfig;
 use spectrum_sync::CatchUp;
 
-use crate::cli::Cli;
+use spectrum_chainspec::ChainSelector;
+use spectrum_node::devp2p::Devp2pSettings;
+
+use crate::cli::{Bootnode, Cli};
 
 /// The node key file in the datadir of a node that does not seal (hex, as geth's `nodekey`).
 const NODE_KEY_FILE: &str = "nodekey";
@@ -67,7 +70,7 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
         node_key,
         listen_addr: args.listen_addr,
         port: args.port.unwrap_or(spectrum_network::DEFAULT_PORT),
-        bootnodes: args.bootnodes.clone(),
+        bootnodes: libp2p_bootnodes(cli),
         max_peers: args.maxpeers,
         discovery: !args.nodiscover,
         mdns: args.mdns,
@@ -75,14 +78,126 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
             has_bootnodes: !args.bootnodes.is_empty(),
             stall_limit: Duration::from_secs(args.catchup_timeout),
         },
+        devp2p: devp2p_settings(cli),
     }
 }
+
+// devp2p (the reference node's wire)
+
+fn libp2p_bootnodes(cli: &Cli) -> Vec<spectrum_network::Multiaddr> {
+    cli.network
+        .bootnodes
+        .iter()
+        .filter_map(|b| match b {
+            Bootnode::Libp2p(addr) => Some(addr.clone()),
+            Bootnode::Enode(_) => None,
+        })
+        .collect()
+}
+
+/// devp2p's settings: `enode://` bootnodes given, else the chain's compiled-in ones (the
+/// reference's, mainnet and testnet); port 44944 as the reference unless told, a free one when
+/// `--port` is given without `--devp2p.port` (several nodes on one host never collide).
+fn devp2p_settings(cli: &Cli) -> Option<Devp2pSettings> {
+    let args = &cli.network;
+    if args.no_devp2p {
+        return None;
+    }
+    let mut bootnodes: Vec<_> = args
+        .bootnodes
+        .iter()
+        .filter_map(|b| match b {
+            Bootnode::Enode(node) => Some(*node),
+            Bootnode::Libp2p(_) => None,
+        })
+        .collect();
+    if bootnodes.is_empty() {
+        bootnodes = match &cli.global.chain {
+            ChainSelector::Builtin("mainnet") => {
+                spectrum_devp2p::enode::parse_all(spectrum_devp2p::MAINNET_BOOTNODES)
+            }
+            ChainSelector::Builtin("testnet") => {
+                spectrum_devp2p::enode::parse_all(spectrum_devp2p::TESTNET_BOOTNODES)
+            }
+            _ => Vec::new(),
+        };
+    }
+    // With --port given (several nodes on one host, tests), a free port: never a clash on
+    // the reference default.
+    let port = args
+        .devp2p_port
+        .unwrap_or(if args.port.is_some() { 0 } else { DEVP2P_PORT });
+    Some(Devp2pSettings {
+        port,
+        bootnodes,
+        discovery: !args.nodiscover,
+        max_peers: usize::try_from(args.maxpeers).unwrap_or(usize::MAX),
+    })
+}
+
+/// The reference node's default port.
+const DEVP2P_PORT: u16 = 44944;
 
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("spectrum").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn devp2p_defaults_follow_the_chain_and_the_reference_port() {
+        let mainnet = devp2p_settings(&parse(&[])).unwrap();
+        assert_eq!(mainnet.port, 44944);
+        assert_eq!(
+            mainnet.bootnodes.len(),
+            6,
+            "the reference's mainnet bootnodes"
+        );
+        assert!(mainnet.discovery);
+        let testnet = devp2p_settings(&parse(&["--chain", "testnet"])).unwrap();
+        assert_eq!(testnet.bootnodes.len(), 1);
+        let devnet = devp2p_settings(&parse(&["--chain", "devnet"])).unwrap();
+        assert!(devnet.bootnodes.is_empty());
+        assert_eq!(devp2p_settings(&parse(&["--port", "0"])).unwrap().port, 0);
+        assert_eq!(
+            devp2p_settings(&parse(&["--port", "0", "--devp2p.port", "30303"]))
+                .unwrap()
+                .port,
+            30303
+        );
+        assert!(devp2p_settings(&parse(&["--nodevp2p"])).is_none());
+        assert!(
+            !devp2p_settings(&parse(&["--nodiscover"]))
+                .unwrap()
+                .discovery
+        );
+    }
+
+    #[test]
+    fn bootnodes_take_enode_urls_beside_multiaddrs() {
+        let enode = spectrum_devp2p::MAINNET_BOOTNODES[0];
+        let multiaddr =
+            "/ip4/127.0.0.1/tcp/60303/p2p/12D3KooWGzXTVn5HfqkGbm4g3zmcLYH9WNM5MJ4ChtXdHJdxDPox";
+        let cli = parse(&["--bootnodes", &format!("{enode},{multiaddr}")]);
+        let settings = devp2p_settings(&cli).unwrap();
+        assert_eq!(
+            settings.bootnodes.len(),
+            1,
+            "given enodes replace the built-in ones"
+        );
+        assert_eq!(settings.bootnodes[0].to_string(), enode);
+        assert_eq!(libp2p_bootnodes(&cli).len(), 1);
+        let bad = {
+            use clap::Parser;
+            Cli::try_parse_from(["spectrum", "--bootnodes", "enode://nothex@1.2.3.4:1"])
+        };
+        assert!(bad.is_err(), "a malformed enode is refused at parse time");
+    }
 
     #[test]
     fn node_key_is_created_once_private_and_then_reused() {

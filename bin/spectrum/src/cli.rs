@@ -34,6 +34,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub validator_key: ValidatorKeyArgs,
+
+    // ---- operations (issue 18): metrics, logs ----
+    #[command(flatten)]
+    pub ops: OpsArgs,
 }
 
 /// Block production (validators and `--dev`).
@@ -361,4 +365,56 @@ pub struct AccountKdfArgs {
     /// for tests and small machines; easier to brute-force.
     #[arg(long)]
     pub lightkdf: bool,
+}
+
+// ---- operations (issue 18): metrics and logs ----
+
+/// Metrics and logs.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Metrics and logs")]
+pub struct OpsArgs {
+    /// Serve Prometheus metrics at http://<metrics.addr>:<metrics.port>/metrics.
+    #[arg(long)]
+    pub metrics: bool,
+    /// Metrics listening address (loopback by default: put a reverse proxy or firewall rule in
+    /// front before exposing it).
+    #[arg(long = "metrics.addr", default_value = "127.0.0.1", value_name = "IP")]
+    pub metrics_addr: IpAddr,
+    /// Metrics listening port (0 picks a free one).
+    #[arg(long = "metrics.port", default_value_t = 6060, value_name = "PORT")]
+    pub metrics_port: u16,
+    /// Log line format.
+    #[arg(
+        long = "log.format",
+        global = true,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
+    /// Also write logs to this file (rotated when it reaches --log.maxsize, keeping
+    /// --log.keep old files: FILE.1 the newest).
+    #[arg(long = "log.file", global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Size in MiB at which the log file is rotated.
+    #[arg(long = "log.maxsize", global = true, default_value_t = 100, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub log_maxsize: u64,
+    /// Rotated log files kept.
+    #[arg(
+        long = "log.keep",
+        global = true,
+        default_value_t = 5,
+        value_name = "N"
+    )]
+    pub log_keep: u32,
+}
+
+/// `--log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }

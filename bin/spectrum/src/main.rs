@@ -13,7 +13,10 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
-    logging::init(cli.global.verbosity);
+    if let Err(error) = logging::init(cli.global.verbosity, &cli.ops) {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
     if let Err(error) = commands::run(cli) {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

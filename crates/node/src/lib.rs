@@ -21,6 +21,7 @@
 //! ```
 
 mod adapters;
+pub mod observe;
 pub mod tasks;
 #[cfg(test)]
 mod tests;
@@ -45,6 +46,7 @@ use spectrum_txpool::{Pool, PoolConfig, TxPool};
 use tokio::sync::mpsc;
 
 use crate::adapters::{ChainBlocks, ChainState, PoolSource, RpcNetworkView};
+pub use crate::observe::OpsConfig;
 pub use crate::tasks::{CriticalTaskEnded, TaskExecutor, TaskExit, TaskManager};
 
 /// Everything [`launch`] needs: the binary builds it from the command line.
@@ -65,6 +67,10 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// `web3_clientVersion`.
     pub client_version: String,
+
+    // ---- operations (issue 18): metrics exporter, status line ----
+    /// Metrics and the status line.
+    pub ops: OpsConfig,
 }
 
 /// The network side of [`NodeConfig`].
@@ -109,6 +115,9 @@ pub enum LaunchError {
     /// The JSON-RPC servers did not start.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// The metrics exporter did not start.
+    #[error(transparent)]
+    Metrics(#[from] spectrum_metrics::ServeError),
 }
 
 /// A running node.
@@ -119,9 +128,15 @@ pub struct NodeHandle {
     network: Option<NetworkHandle>,
     chain: Arc<Blockchain>,
     pool: Arc<Pool>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl NodeHandle {
+    /// The bound metrics address (`--metrics`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// The bound HTTP JSON-RPC address.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.rpc.as_ref().and_then(RpcHandle::http_addr)
@@ -199,7 +214,9 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         p2p,
         rpc,
         client_version,
+        ops,
     } = config;
+    let observer_clock = clock.clone();
     let tasks = TaskManager::new();
     let executor = tasks.executor();
     let validator =
@@ -281,6 +298,19 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     } else {
         None
     };
+    let metrics_addr = observe::start(
+        &executor,
+        &ops,
+        observe::Observed {
+            chain: chain.clone(),
+            pool: pool.clone(),
+            network: network.as_ref().map(|n| n.network.clone()),
+            progress: network.as_ref().map(|n| n.sync.progress()),
+            validator: validator_address,
+            clock: observer_clock,
+        },
+    )
+    .await?;
     let (network, sync) = match network {
         Some(started) => (Some(started.network), Some(started.sync)),
         None => (None, None),
@@ -292,6 +322,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         network,
         chain,
         pool,
+        metrics_addr,
     })
 }
 
@@ -381,6 +412,7 @@ fn start_producer(
             let network = started.network.clone();
             executor.spawn_critical("block relay", async move {
                 while let Some(block) = produced.recv().await {
+                    spectrum_metrics::get().validator_sealed_blocks.inc();
                     tracing::debug!(number = block.number(), hash = %block.hash(), "gossiping our block");
                     network.broadcast_block(&block).await;
                 }
@@ -390,7 +422,9 @@ fn start_producer(
             executor.spawn_critical("block producer", service.run(pending));
             // Without a network, sealed blocks stay here.
             executor.spawn("sealed block drain", async move {
-                while produced.recv().await.is_some() {}
+                while produced.recv().await.is_some() {
+                    spectrum_metrics::get().validator_sealed_blocks.inc();
+                }
             });
         }
     }

@@ -49,6 +49,8 @@ mod server;
 mod state;
 mod tribe;
 mod txpool;
+// ---- operations (issue 18) ----
+mod metered;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 

@@ -231,6 +231,20 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+
+    // ---- operations (issue 18) ----
+    /// Print the effective configuration (defaults, --config FILE and flags) as a config file.
+    Dumpconfig,
+    /// Print the version, the git commit and the build profile.
+    Version,
+    /// Print the selected chain's genesis as JSON (the file `--chain` takes).
+    Dumpgenesis,
+    /// Delete the chain database of the datadir (keys and node key are kept).
+    Removedb {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +261,12 @@ pub struct ExportArgs {
 pub enum DbCommand {
     /// Per-table key counts and sizes, and the head.
     Stats,
+    /// Write a consistent copy of the database to DIR (a new directory; hard links on the same
+    /// filesystem). The node must be stopped: RocksDB lets one process open the database.
+    Checkpoint {
+        /// The new directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +393,10 @@ pub struct AccountKdfArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Metrics and logs")]
 pub struct OpsArgs {
+    /// Read flags from this TOML file (keys are the long flag names: `"http.port" = 8545`);
+    /// flags on the command line override it. `spectrum dumpconfig` prints one.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Serve Prometheus metrics at http://<metrics.addr>:<metrics.port>/metrics.
     #[arg(long)]
     pub metrics: bool,

@@ -5,14 +5,23 @@
 
 mod cli;
 mod commands;
+mod config_file;
 mod datadir;
 mod logging;
 mod progress;
 
-use clap::Parser;
-
 fn main() {
-    let cli = cli::Cli::parse();
+    let (cli, matches) = match config_file::parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            std::process::exit(1);
+        }
+    };
+    if matches!(cli.command, Some(cli::Command::Dumpconfig)) {
+        print!("{}", config_file::dump(&matches));
+        return;
+    }
     if let Err(error) = logging::init(cli.global.verbosity, &cli.ops) {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -406,6 +406,23 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
     // Only GET /metrics is served.
     assert_eq!(get(m1, "/").0, "HTTP/1.1 404 Not Found");
 
+    // A checkpoint needs the node stopped: said in one line while it runs.
+    let backup = net.dir.path().join("backup");
+    let (ok, _, err) = run(&[
+        "db",
+        "checkpoint",
+        path_str(&backup),
+        "--chain",
+        path_str(&net.genesis),
+        "--datadir",
+        path_str(&net.dir.path().join("v1")),
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("is in use (a running node holds its lock): stop the node first"),
+        "{err}"
+    );
+
     // The status line: text on v1's stderr, JSON in v2's rotated file (and its stderr).
     wait_for("a status line in each log", Duration::from_secs(20), || {
         let text = std::fs::read_to_string(&v1.log).ok()?;
@@ -431,4 +448,156 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
     ] {
         assert!(status.get(field).is_some(), "status has {field}: {status}");
     }
+}
+
+/// `spectrum ARGS` (no RUST_LOG): (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spectrum"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn config_file_flags_override_it_and_dumpconfig_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("node.toml");
+    std::fs::write(
+        &file,
+        "http = true\n\"http.api\" = [\"eth\", \"net\"]\nmaxpeers = 7\n[metrics]\nport = 7070\n",
+    )
+    .unwrap();
+    let (ok, dump, err) = run(&["--config", path_str(&file), "--maxpeers", "9", "dumpconfig"]);
+    assert!(ok, "{err}");
+    for line in [
+        "http = true",
+        "\"http.api\" = [\"eth\", \"net\"]",
+        "\"metrics.port\" = 7070",
+    ] {
+        assert!(
+            dump.lines().any(|l| l == line),
+            "{line} from the file in:\n{dump}"
+        );
+    }
+    assert!(
+        dump.lines().any(|l| l == "maxpeers = 9"),
+        "the flag wins:\n{dump}"
+    );
+
+    // The dump, fed back, is the same configuration.
+    let dumped = dir.path().join("dumped.toml");
+    std::fs::write(&dumped, &dump).unwrap();
+    let (ok, again, err) = run(&["--config", path_str(&dumped), "dumpconfig"]);
+    assert!(ok, "{err}");
+    assert_eq!(again, dump);
+
+    // An unknown key, and a value of the wrong type: one line naming the key.
+    std::fs::write(&file, "\"http.prot\" = 8545\n").unwrap();
+    let (ok, _, err) = run(&["--config", path_str(&file), "dumpconfig"]);
+    assert!(!ok);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "Error: config file {}: unknown key `http.prot`",
+            file.display()
+        )
+    );
+    std::fs::write(&file, "mine = \"yes\"\n").unwrap();
+    let (ok, _, err) = run(&["--config", path_str(&file), "dumpconfig"]);
+    assert!(!ok);
+    assert!(
+        err.contains("key `mine`: expected true or false, got \"yes\""),
+        "{err}"
+    );
+    // A bad value for a known key: clap names the flag and the value.
+    std::fs::write(&file, "\"http.port\" = \"eighty\"\n").unwrap();
+    let (ok, _, err) = run(&["--config", path_str(&file), "dumpconfig"]);
+    assert!(!ok);
+    assert!(
+        err.contains("'eighty'") && err.contains("--http.port"),
+        "{err}"
+    );
+}
+
+#[test]
+fn version_dumpgenesis_removedb_and_checkpoint() {
+    let (ok, out, err) = run(&["version"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("commit:  ") && out.contains("profile: debug"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("commit:  unknown"),
+        "built in a git checkout: {out}"
+    );
+
+    // dumpgenesis prints a file that `--chain` takes back, with the same genesis hash.
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, genesis, err) = run(&["dumpgenesis", "--chain", "dev"]);
+    assert!(ok, "{err}");
+    let file = dir.path().join("dev.json");
+    std::fs::write(&file, &genesis).unwrap();
+    let datadir = dir.path().join("data");
+    let init = |chain: &str, datadir: &Path| {
+        let (ok, out, err) = run(&["init", "--chain", chain, "--datadir", path_str(datadir)]);
+        assert!(ok, "{err}");
+        out.lines()
+            .find(|l| l.starts_with("genesis hash:"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        init(path_str(&file), &datadir),
+        init("dev", &dir.path().join("data2"))
+    );
+
+    // A checkpoint of a stopped node's database opens as the same chain.
+    let backup = dir.path().join("backup");
+    let (ok, _, err) = run(&[
+        "db",
+        "checkpoint",
+        path_str(&backup),
+        "--chain",
+        "dev",
+        "--datadir",
+        path_str(&datadir),
+    ]);
+    assert!(ok, "{err}");
+    assert!(backup.join("CURRENT").exists());
+    let (ok, _, err) = run(&[
+        "db",
+        "checkpoint",
+        path_str(&backup),
+        "--chain",
+        "dev",
+        "--datadir",
+        path_str(&datadir),
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("exists: the checkpoint needs a new directory"),
+        "{err}"
+    );
+
+    // removedb removes the database and keeps the rest of the datadir.
+    std::fs::write(datadir.join("keep.txt"), "x").unwrap();
+    let (ok, _, err) = run(&[
+        "removedb",
+        "--yes",
+        "--chain",
+        "dev",
+        "--datadir",
+        path_str(&datadir),
+    ]);
+    assert!(ok, "{err}");
+    assert!(!datadir.join("db").exists());
+    assert!(datadir.join("keep.txt").exists());
 }

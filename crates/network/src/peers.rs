@@ -127,8 +127,9 @@ pub struct PeerBook {
 impl PeerBook {
     /// An empty book.
     pub fn new(scoring: ScoringConfig, limits: RequestLimits) -> Self {
-        Penalty::ALL
-            .map(|p| spectrum_metrics::declare_ban_reason(&spectrum_metrics::variant_name(&p)));
+        for p in Penalty::ALL {
+            spectrum_metrics::declare_ban_reason(&spectrum_metrics::variant_name(&p));
+        }
         Self {
             scoring,
             limits,

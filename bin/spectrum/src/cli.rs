@@ -424,6 +424,10 @@ pub struct OpsArgs {
     #[arg(long = "log.maxsize", global = true, default_value_t = 100, value_name = "MIB",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub log_maxsize: u64,
+    /// Comma-separated multiaddrs of peers always redialled when not connected (admin_addTrustedPeer
+    /// adds more at run time).
+    #[arg(long, value_delimiter = ',', value_name = "MULTIADDRS", value_parser = parse_multiaddr)]
+    pub trustedpeers: Vec<spectrum_network::Multiaddr>,
     /// Rotated log files kept.
     #[arg(
         long = "log.keep",

@@ -268,7 +268,14 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
     let v2 = net.validator(
         2,
         Some(&v1),
-        &["--log.format", "json", "--log.file", path_str(&file_log)],
+        &[
+            "--log.format",
+            "json",
+            "--log.file",
+            path_str(&file_log),
+            "--http.api",
+            "eth,net,web3,txpool,tribe,admin",
+        ],
     );
     let (m1, m2) = (metrics_addr(&v1), metrics_addr(&v2));
     wait_for(
@@ -406,6 +413,46 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
     // Only GET /metrics is served.
     assert_eq!(get(m1, "/").0, "HTTP/1.1 404 Not Found");
 
+    // admin_*: refused unless named in --http.api; on v2 it lists and drops v1.
+    assert_eq!(
+        v1.try_call("admin_peers", json!([])).unwrap()["error"]["code"],
+        json!(-32601)
+    );
+    let v1_id = v1.p2p.rsplit_once("/p2p/").unwrap().1.to_owned();
+    let v2_id = v2.p2p.rsplit_once("/p2p/").unwrap().1.to_owned();
+    assert_eq!(v2.result("admin_nodeInfo", json!([]))["id"], json!(v2_id));
+    let peers = v2.result("admin_peers", json!([]));
+    assert_eq!(peers[0]["id"], json!(v1_id), "{peers}");
+    assert_eq!(peers[0]["wire"], json!("libp2p"));
+    let refused = v2
+        .try_call("admin_addPeer", json!(["/ip4/127.0.0.1/tcp/1"]))
+        .unwrap();
+    assert_eq!(refused["error"]["code"], json!(-32602), "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no /p2p/<peer id>"),
+        "{refused}"
+    );
+    assert_eq!(v2.result("admin_removePeer", json!([v1.p2p])), json!(true));
+    let dropped = format!("peer disconnected peer={v2_id}");
+    wait_for("v1 to see v2 drop it", Duration::from_secs(20), || {
+        v1.log_contains(&dropped).then_some(())
+    });
+    assert_eq!(
+        v2.result("admin_addTrustedPeer", json!([v1.p2p])),
+        json!(true)
+    );
+    wait_for(
+        "v2 to be back with v1, trusted",
+        Duration::from_secs(30),
+        || {
+            let peers = v2.result("admin_peers", json!([]));
+            (peers[0]["id"] == json!(v1_id) && peers[0]["trusted"] == json!(true)).then_some(())
+        },
+    );
+
     // A checkpoint needs the node stopped: said in one line while it runs.
     let backup = net.dir.path().join("backup");
     let (ok, _, err) = run(&[
@@ -430,12 +477,11 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
         (text.contains(" status head=") && file.contains("\"msg\":\"status\"")).then_some(())
     });
     let file = std::fs::read_to_string(&file_log).unwrap();
-    let status: Value = file
+    let lines: Vec<Value> = file
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("every file line is JSON"))
-        .filter(|v| v["msg"] == "status")
-        .last()
-        .unwrap();
+        .collect();
+    let status = lines.iter().rev().find(|v| v["msg"] == "status").unwrap();
     assert_eq!(status["level"], "INFO");
     for field in [
         "head",

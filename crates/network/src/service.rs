@@ -274,6 +274,9 @@ impl Service {
                     debug!(%addr, %error, "dial");
                 }
             }
+            Command::Disconnect { peer } => {
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
         }
     }
 

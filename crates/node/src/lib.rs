@@ -21,6 +21,7 @@
 //! ```
 
 mod adapters;
+mod admin;
 pub mod observe;
 pub mod tasks;
 #[cfg(test)]
@@ -270,6 +271,19 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         );
     }
 
+    // admin_* and the trusted peers (issue 18): libp2p only until the devp2p wire joins.
+    let admin: Option<Arc<dyn spectrum_rpc::AdminNetwork>> = network.as_ref().map(|started| {
+        let trusted = Arc::new(Mutex::new(ops.trusted_peers.clone()));
+        executor.spawn(
+            "trusted peers",
+            admin::redial_trusted(started.network.clone(), trusted.clone()),
+        );
+        Arc::new(admin::NodeAdmin {
+            network: started.network.clone(),
+            trusted,
+            client_version: client_version.clone(),
+        }) as Arc<dyn spectrum_rpc::AdminNetwork>
+    });
     let rpc = if rpc.http.is_some() || rpc.ws.is_some() {
         let ctx = RpcContext {
             db: reader.clone(),
@@ -286,6 +300,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             min_gas_price: gas_price,
             validator: validator_address,
             client_version,
+            admin,
         };
         let handle = spectrum_rpc::start(rpc, ctx).await?;
         if let Some(addr) = handle.http_addr() {

@@ -29,6 +29,9 @@ pub struct OpsConfig {
     pub db_path: Option<PathBuf>,
     /// How often the status line is logged.
     pub status_interval: Duration,
+    /// Peers always redialled when not connected (`--trustedpeers`; `admin_addTrustedPeer`
+    /// adds more at run time).
+    pub trusted_peers: Vec<spectrum_network::Multiaddr>,
 }
 
 impl Default for OpsConfig {
@@ -37,6 +40,7 @@ impl Default for OpsConfig {
             metrics: None,
             db_path: None,
             status_interval: STATUS_INTERVAL,
+            trusted_peers: Vec::new(),
         }
     }
 }

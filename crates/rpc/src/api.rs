@@ -201,6 +201,7 @@ pub(crate) fn module(
             Namespace::Web3 => register(&mut module, crate::misc::WEB3_METHODS)?,
             Namespace::Txpool => register(&mut module, crate::txpool::METHODS)?,
             Namespace::Tribe => register(&mut module, crate::tribe::METHODS)?,
+            Namespace::Admin => register(&mut module, crate::admin::METHODS)?,
         }
     }
     let names: Vec<&'static str> = namespaces.iter().map(|n| n.name()).collect();

@@ -50,7 +50,9 @@ mod state;
 mod tribe;
 mod txpool;
 // ---- operations (issue 18) ----
+mod admin;
 mod metered;
+pub use admin::AdminNetwork;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -77,6 +79,8 @@ pub enum Namespace {
     Txpool,
     /// Read-only `tribe_*`.
     Tribe,
+    /// `admin_*` (issue 18): peer control. Never on by default, so not in [`Namespace::ALL`].
+    Admin,
 }
 
 impl Namespace {
@@ -98,6 +102,7 @@ impl Namespace {
             Self::Web3 => "web3",
             Self::Txpool => "txpool",
             Self::Tribe => "tribe",
+            Self::Admin => "admin",
         }
     }
 }
@@ -108,11 +113,12 @@ impl std::str::FromStr for Namespace {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
+            .chain([Self::Admin])
             .find(|n| n.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe \
-                     (key and admin namespaces are not served over RPC)"
+                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe, \
+                     admin (admin only when named; no key namespace is served over RPC)"
                 )
             })
     }
@@ -244,6 +250,10 @@ pub struct RpcContext {
     /// The address this node seals with, if it is a validator (`eth_coinbase`,
     /// `tribe_getMiner`, the `signerLevel` of `tribe_getStatus`).
     pub validator: Option<Address>,
+
+    // ---- operations (issue 18) ----
+    /// Peer control for `admin_*` (`None`: no network; the methods say so).
+    pub admin: Option<Arc<dyn AdminNetwork>>,
 }
 
 /// Why the servers could not start.

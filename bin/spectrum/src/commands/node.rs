@@ -194,6 +194,7 @@ fn ops_config(cli: &Cli, datadir: &DataDir) -> spectrum_node::OpsConfig {
             .metrics
             .then(|| SocketAddr::new(ops.metrics_addr, ops.metrics_port)),
         db_path: Some(datadir.db()),
+        trusted_peers: ops.trustedpeers.clone(),
         ..spectrum_node::OpsConfig::default()
     }
 }

@@ -126,6 +126,7 @@ impl Node {
             min_gas_price: U256::from(18_000_000_000u64),
             client_version: "spectrum-rs/test".to_owned(),
             validator: Some(SIGNER.parse().unwrap()),
+            admin: None,
         };
         let handle = rt.block_on(spectrum_rpc::start(config, ctx)).unwrap();
         Node {

@@ -647,3 +647,46 @@ fn version_dumpgenesis_removedb_and_checkpoint() {
     assert!(!datadir.join("db").exists());
     assert!(datadir.join("keep.txt").exists());
 }
+
+/// The Docker image's entrypoint (no Docker engine runs here, so the script is run directly
+/// against the test binary): the datadir is the volume, servers listen on the container's
+/// interfaces unless a flag says otherwise, and commands pass through.
+#[test]
+fn docker_entrypoint_sets_datadir_and_listen_addresses() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../etc/docker/entrypoint.sh"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .arg(script)
+            .args(args)
+            .env("SPECTRUM_BIN", env!("CARGO_BIN_EXE_spectrum"))
+            .env("SPECTRUM_DATADIR", dir.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dump = entry(&["--http", "dumpconfig"]);
+    for line in [
+        format!("datadir = \"{}\"", dir.path().display()),
+        "http = true".to_owned(),
+        "\"http.addr\" = \"0.0.0.0\"".to_owned(),
+        "\"metrics.addr\" = \"0.0.0.0\"".to_owned(),
+    ] {
+        assert!(dump.lines().any(|l| l == line), "{line} in:\n{dump}");
+    }
+    let dump = entry(&["--http.addr", "10.1.2.3", "dumpconfig"]);
+    assert!(
+        dump.lines().any(|l| l == "\"http.addr\" = \"10.1.2.3\""),
+        "the flag wins:\n{dump}"
+    );
+    assert!(entry(&["version"]).starts_with("spectrum "));
+}

@@ -453,6 +453,8 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
         },
     );
 
+    status_page_in_headless_chromium(&v1, &net.dir.path().join("chromium"));
+
     // A checkpoint needs the node stopped: said in one line while it runs.
     let backup = net.dir.path().join("backup");
     let (ok, _, err) = run(&[
@@ -689,4 +691,96 @@ fn docker_entrypoint_sets_datadir_and_listen_addresses() {
         "the flag wins:\n{dump}"
     );
     assert!(entry(&["version"]).starts_with("spectrum "));
+}
+
+/// Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no
+/// background connections to the closed network), a fresh profile each run.
+fn chromium(profile: &Path, args: &[&str]) -> String {
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&binary).exists(),
+        "the status page test needs Chromium ({binary}): apt-get install chromium (scripts/install-deps.sh does)"
+    );
+    let out = std::process::Command::new("timeout")
+        .arg("90")
+        .arg(&binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The status page at `/` of the HTTP RPC port, as a browser shows it: the head, peers, both
+/// validators with blocks sealed, this node's role; and a screenshot of it.
+fn status_page_in_headless_chromium(node: &Node, profile: &Path) {
+    let url = format!("http://{}/", node.http);
+    let head = node.head();
+    let dom = chromium(profile, &["--dump-dom", &url]);
+    let shown_head: u64 = dom
+        .split("id=\"head\">#")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no head on the page:\n{dom}"));
+    assert!(
+        shown_head >= head,
+        "the page shows #{shown_head}, the node was at #{head}"
+    );
+    assert!(
+        dom.contains("<meta http-equiv=\"refresh\""),
+        "it refreshes itself"
+    );
+    assert!(!dom.contains("<script"), "no JavaScript");
+    assert!(dom.contains("id=\"peers\">1<"), "one peer:\n{dom}");
+    assert!(dom.contains("id=\"role\">leader<"), "{dom}");
+    for key in &VALIDATOR_KEYS {
+        let address = address_of(key).to_checksum(None);
+        let row = dom
+            .split("<tr")
+            .skip(1)
+            .find(|r| r.contains(&address))
+            .unwrap_or_else(|| panic!("no row for {address}:\n{dom}"));
+        assert!(
+            row.contains("<td>leader</td><td>#"),
+            "{address} sealed a block: {row}"
+        );
+    }
+    // JSON-RPC still answers POST on the same port.
+    assert_eq!(
+        node.result("eth_chainId", json!([])),
+        json!(format!("0x{CHAIN_ID:x}"))
+    );
+
+    let shot = profile.with_extension("png");
+    chromium(
+        profile,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1100,700",
+            &url,
+        ],
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a screenshot of the page"
+    );
 }

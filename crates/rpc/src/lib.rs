@@ -52,6 +52,7 @@ mod txpool;
 // ---- operations (issue 18) ----
 mod admin;
 mod metered;
+mod status_page;
 pub use admin::AdminNetwork;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};

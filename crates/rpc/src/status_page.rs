@@ -4,7 +4,8 @@
 //! recent window and the stand-in (out-of-turn) blocks there, this node's validator and role,
 //! the pool, the version and uptime. It refreshes itself with `<meta http-equiv="refresh">`:
 //! no script, nothing loaded from outside the binary. The page is built on a blocking thread
-//! (it reads the database) and behind the same `Host` guard as JSON-RPC.
+//! (it reads the database) at most once a second, whatever the number of requests (a flood of
+//! page loads waits for one render and shares it), behind the same `Host` guard as JSON-RPC.
 
 use std::{
     collections::BTreeMap,
@@ -37,6 +38,31 @@ pub(crate) struct StatusPageLayer(Option<Arc<Page>>);
 pub(crate) struct Page {
     api: Arc<Api>,
     started: Instant,
+    /// The last render and when it was made; held while rendering so that renders never run
+    /// in parallel.
+    cache: tokio::sync::Mutex<Option<(Instant, Arc<str>)>>,
+}
+
+/// A render is reused this long.
+const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Page {
+    /// The page, rendered at most once per [`CACHE_FOR`].
+    async fn html(self: Arc<Self>) -> Arc<str> {
+        let mut cache = self.cache.lock().await;
+        if let Some((at, html)) = &*cache
+            && at.elapsed() < CACHE_FOR
+        {
+            return html.clone();
+        }
+        let page = self.clone();
+        let html: Arc<str> = tokio::task::spawn_blocking(move || page.render())
+            .await
+            .unwrap_or_else(|e| format!("<p>status page failed: {}</p>", escape(&e.to_string())))
+            .into();
+        *cache = Some((Instant::now(), html.clone()));
+        html
+    }
 }
 
 impl StatusPageLayer {
@@ -45,6 +71,7 @@ impl StatusPageLayer {
             Arc::new(Page {
                 api,
                 started: Instant::now(),
+                cache: tokio::sync::Mutex::new(None),
             })
         }))
     }
@@ -97,12 +124,8 @@ where
             Some(page) if wants_page(&request) => {
                 let page = page.clone();
                 Box::pin(async move {
-                    let html = tokio::task::spawn_blocking(move || page.render())
-                        .await
-                        .unwrap_or_else(|e| {
-                            format!("<p>status page failed: {}</p>", escape(&e.to_string()))
-                        });
-                    let mut response = Response::new(HttpBody::from(html));
+                    let html = page.html().await;
+                    let mut response = Response::new(HttpBody::from(html.to_string()));
                     let headers = response.headers_mut();
                     headers.insert(
                         header::CONTENT_TYPE,

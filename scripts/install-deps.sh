@@ -7,12 +7,14 @@
 #   nodejs, npm          the ethers v6 suite; asked for only when `node` or `npm` is not on PATH,
 #                        so a Node.js from another packager (which bundles its own npm and
 #                        conflicts with Debian's `npm` package) is left alone
+#   chromium             the status page test loads the page in headless Chromium (tests/ops.rs)
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 for pkg in libclang-dev libssl-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done

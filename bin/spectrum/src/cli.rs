@@ -34,6 +34,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub validator_key: ValidatorKeyArgs,
+
+    // ---- operations (issue 18): metrics, logs ----
+    #[command(flatten)]
+    pub ops: OpsArgs,
 }
 
 /// Block production (validators and `--dev`).
@@ -263,6 +267,20 @@ pub enum Command {
     /// Operate a validator over a node's JSON-RPC: node key, status, bind, stake (deposit,
     /// start, stop, withdraw).
     Validator(crate::commands::validator::args::ValidatorArgs),
+
+    // ---- operations (issue 18) ----
+    /// Print the effective configuration (defaults, --config FILE and flags) as a config file.
+    Dumpconfig,
+    /// Print the version, the git commit and the build profile.
+    Version,
+    /// Print the selected chain's genesis as JSON (the file `--chain` takes).
+    Dumpgenesis,
+    /// Delete the chain database of the datadir (keys and node key are kept).
+    Removedb {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +297,12 @@ pub struct ExportArgs {
 pub enum DbCommand {
     /// Per-table key counts and sizes, and the head.
     Stats,
+    /// Write a consistent copy of the database to DIR (a new directory; hard links on the same
+    /// filesystem). The node must be stopped: RocksDB lets one process open the database.
+    Checkpoint {
+        /// The new directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -397,4 +421,64 @@ pub struct AccountKdfArgs {
     /// for tests and small machines; easier to brute-force.
     #[arg(long)]
     pub lightkdf: bool,
+}
+
+// ---- operations (issue 18): metrics and logs ----
+
+/// Metrics and logs.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Metrics and logs")]
+pub struct OpsArgs {
+    /// Read flags from this TOML file (keys are the long flag names: `"http.port" = 8545`);
+    /// flags on the command line override it. `spectrum dumpconfig` prints one.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://<metrics.addr>:<metrics.port>/metrics.
+    #[arg(long)]
+    pub metrics: bool,
+    /// Metrics listening address (loopback by default: put a reverse proxy or firewall rule in
+    /// front before exposing it).
+    #[arg(long = "metrics.addr", default_value = "127.0.0.1", value_name = "IP")]
+    pub metrics_addr: IpAddr,
+    /// Metrics listening port (0 picks a free one).
+    #[arg(long = "metrics.port", default_value_t = 6060, value_name = "PORT")]
+    pub metrics_port: u16,
+    /// Log line format.
+    #[arg(
+        long = "log.format",
+        global = true,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
+    /// Also write logs to this file (rotated when it reaches --log.maxsize, keeping
+    /// --log.keep old files: FILE.1 the newest).
+    #[arg(long = "log.file", global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Size in MiB at which the log file is rotated.
+    #[arg(long = "log.maxsize", global = true, default_value_t = 100, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub log_maxsize: u64,
+    /// Comma-separated multiaddrs of peers always redialled when not connected (admin_addTrustedPeer
+    /// adds more at run time).
+    #[arg(long, value_delimiter = ',', value_name = "MULTIADDRS", value_parser = parse_multiaddr)]
+    pub trustedpeers: Vec<spectrum_network::Multiaddr>,
+    /// Rotated log files kept.
+    #[arg(
+        long = "log.keep",
+        global = true,
+        default_value_t = 5,
+        value_name = "N"
+    )]
+    pub log_keep: u32,
+}
+
+/// `--log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }

@@ -5,15 +5,27 @@
 
 mod cli;
 mod commands;
+mod config_file;
 mod datadir;
 mod logging;
 mod progress;
 
-use clap::Parser;
-
 fn main() {
-    let cli = cli::Cli::parse();
-    logging::init(cli.global.verbosity);
+    let (cli, matches) = match config_file::parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            std::process::exit(1);
+        }
+    };
+    if matches!(cli.command, Some(cli::Command::Dumpconfig)) {
+        print!("{}", config_file::dump(&matches));
+        return;
+    }
+    if let Err(error) = logging::init(cli.global.verbosity, &cli.ops) {
+        eprintln!("Error: {error:#}");
+        std::process::exit(1);
+    }
     if let Err(error) = commands::run(cli) {
         eprintln!("Error: {error:#}");
         std::process::exit(1);

@@ -18,6 +18,7 @@ impl Blockchain {
     ) -> Result<u64, ChainError> {
         let number = block.number();
         let hash = block.hash();
+        let mut timer = spectrum_metrics::PhaseTimer::start();
         let block = block
             .try_recover()
             .map_err(|(index, source)| ChainError::Sender {
@@ -42,6 +43,7 @@ impl Blockchain {
         self.validator
             .validate_block(&block.block, &parent, &block.senders)
             .map_err(invalid)?;
+        timer.lap("validate");
         let fee_recipient = self.fee_recipient(&block)?;
         let executor = BlockExecutor::new(self.rules.clone());
         // One snapshot of the head (the parent) for execution and the state root.
@@ -53,8 +55,10 @@ impl Blockchain {
         self.validator
             .validate_after_execution(&block.block, &parent, &output.receipts)
             .map_err(invalid)?;
+        timer.lap("execute");
         let mut changes = output.changes;
         let roots = apply_state_roots_on(&*head, &mut changes)?;
+        timer.lap("state_root");
         drop(head);
         if roots.state_root != block.header().state_root {
             return Err(ChainError::StateRoot {
@@ -70,6 +74,7 @@ impl Blockchain {
             trie: roots.trie,
             make_canonical_head: true,
         })?;
+        timer.lap("commit");
         Ok(output.gas_used)
     }
 

@@ -205,6 +205,10 @@ pub(crate) enum Command {
     Dial {
         addr: Multiaddr,
     },
+    /// admin_removePeer (issue 18).
+    Disconnect {
+        peer: PeerId,
+    },
 }
 
 /// The node's handle on the network service; cheap to clone. The service stops when every
@@ -331,6 +335,11 @@ impl NetworkHandle {
     /// Dials an address (e.g. a bootnode added at run time).
     pub async fn dial(&self, addr: Multiaddr) {
         self.send(Command::Dial { addr }).await;
+    }
+
+    /// Closes every connection to `peer` (`admin_removePeer`); it may connect again.
+    pub async fn disconnect(&self, peer: PeerId) {
+        self.send(Command::Disconnect { peer }).await;
     }
 
     async fn request_bytes(&self, peer: PeerId, bytes: Vec<u8>) -> Result<Vec<u8>, RequestError> {

@@ -38,6 +38,19 @@ pub enum Penalty {
 }
 
 impl Penalty {
+    /// Every reason: the ban counter starts at 0 for each, so that dashboards see the series.
+    pub const ALL: [Penalty; 9] = [
+        Self::InvalidBlock,
+        Self::InvalidTransactions,
+        Self::UndecodableMessage,
+        Self::RequestFlood,
+        Self::AbsurdRequest,
+        Self::BadResponse,
+        Self::Timeout,
+        Self::FalseClaim,
+        Self::IncompatibleChain,
+    ];
+
     /// Points subtracted from the peer's score.
     pub fn points(self) -> i32 {
         match self {
@@ -114,6 +127,9 @@ pub struct PeerBook {
 impl PeerBook {
     /// An empty book.
     pub fn new(scoring: ScoringConfig, limits: RequestLimits) -> Self {
+        for p in Penalty::ALL {
+            spectrum_metrics::declare_ban_reason(&spectrum_metrics::variant_name(&p));
+        }
         Self {
             scoring,
             limits,
@@ -191,6 +207,7 @@ impl PeerBook {
         if entry.score > threshold {
             return PenaltyOutcome::Penalised { score: entry.score };
         }
+        spectrum_metrics::peer_banned(&spectrum_metrics::variant_name(&penalty));
         self.ban(peer, now)
     }
 

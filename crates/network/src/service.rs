@@ -274,6 +274,9 @@ impl Service {
                     debug!(%addr, %error, "dial");
                 }
             }
+            Command::Disconnect { peer } => {
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
         }
     }
 
@@ -527,6 +530,7 @@ impl Service {
     ) {
         let limits = &self.config.request_limits.decode;
         let event = if message.topic == self.namespace.blocks_topic().hash() {
+            spectrum_metrics::gossip_received("blocks");
             match Block::decode_bounded(&message.data, limits) {
                 Ok(block) => Ok(NetworkEvent::NewBlock {
                     peer,
@@ -536,6 +540,7 @@ impl Service {
                 Err(error) => Err(error.to_string()),
             }
         } else if message.topic == self.namespace.txs_topic().hash() {
+            spectrum_metrics::gossip_received("transactions");
             let gossip = &self.config.gossip_limits;
             match decode_transactions(
                 &message.data,
@@ -685,6 +690,7 @@ impl Service {
                 return;
             }
         };
+        spectrum_metrics::request_served(&spectrum_metrics::variant_name(&request.kind()));
         match request {
             Request::Status(status) => {
                 let bytes = alloy_rlp::encode(self.local_status);

@@ -21,7 +21,9 @@
 //! ```
 
 mod adapters;
+mod admin;
 pub mod devp2p;
+pub mod observe;
 pub mod tasks;
 #[cfg(test)]
 mod tests;
@@ -46,6 +48,7 @@ use spectrum_txpool::{Pool, PoolConfig, TxPool};
 use tokio::sync::mpsc;
 
 use crate::adapters::{ChainBlocks, ChainState, PoolSource, RpcNetworkView};
+pub use crate::observe::OpsConfig;
 pub use crate::tasks::{CriticalTaskEnded, TaskExecutor, TaskExit, TaskManager};
 
 /// Everything [`launch`] needs: the binary builds it from the command line.
@@ -66,6 +69,10 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// `web3_clientVersion`.
     pub client_version: String,
+
+    // ---- operations (issue 18): metrics exporter, status line ----
+    /// Metrics and the status line.
+    pub ops: OpsConfig,
 }
 
 /// The network side of [`NodeConfig`].
@@ -119,6 +126,9 @@ pub enum LaunchError {
     /// The node key is not a valid secp256k1 key.
     #[error("the node key is not a valid secp256k1 key")]
     Devp2pKey,
+    /// The metrics exporter did not start.
+    #[error(transparent)]
+    Metrics(#[from] spectrum_metrics::ServeError),
 }
 
 /// A running node.
@@ -130,9 +140,15 @@ pub struct NodeHandle {
     chain: Arc<Blockchain>,
     pool: Arc<Pool>,
     devp2p: Option<spectrum_devp2p::Devp2pHandle>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl NodeHandle {
+    /// The bound metrics address (`--metrics`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// The node's `enode://` URL, when devp2p runs.
     pub fn enode(&self) -> Option<spectrum_devp2p::NodeRecord> {
         self.devp2p
@@ -222,7 +238,9 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         p2p,
         rpc,
         client_version,
+        ops,
     } = config;
+    let observer_clock = clock.clone();
     let tasks = TaskManager::new();
     let executor = tasks.executor();
     let validator =
@@ -294,6 +312,19 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         );
     }
 
+    // admin_* and the trusted peers (issue 18): libp2p only until the devp2p wire joins.
+    let admin: Option<Arc<dyn spectrum_rpc::AdminNetwork>> = network.as_ref().map(|started| {
+        let trusted = Arc::new(Mutex::new(ops.trusted_peers.clone()));
+        executor.spawn(
+            "trusted peers",
+            admin::redial_trusted(started.network.clone(), trusted.clone()),
+        );
+        Arc::new(admin::NodeAdmin {
+            network: started.network.clone(),
+            trusted,
+            client_version: client_version.clone(),
+        }) as Arc<dyn spectrum_rpc::AdminNetwork>
+    });
     let rpc = if rpc.http.is_some() || rpc.ws.is_some() {
         let ctx = RpcContext {
             db: reader.clone(),
@@ -314,6 +345,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             validator: validator_address,
             client_version,
             seal_guard,
+            admin,
         };
         let handle = spectrum_rpc::start(rpc, ctx).await?;
         if let Some(addr) = handle.http_addr() {
@@ -326,6 +358,19 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     } else {
         None
     };
+    let metrics_addr = observe::start(
+        &executor,
+        &ops,
+        observe::Observed {
+            chain: chain.clone(),
+            pool: pool.clone(),
+            network: network.as_ref().map(|n| n.network.clone()),
+            progress: network.as_ref().map(|n| n.sync.progress()),
+            validator: validator_address,
+            clock: observer_clock,
+        },
+    )
+    .await?;
     let (network, sync) = match network {
         Some(started) => (Some(started.network), Some(started.sync)),
         None => (None, None),
@@ -338,6 +383,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         chain,
         pool,
         devp2p: devp2p.map(|d| d.handle),
+        metrics_addr,
     })
 }
 
@@ -427,6 +473,7 @@ fn start_producer(
             let network = started.network.clone();
             executor.spawn_critical("block relay", async move {
                 while let Some(block) = produced.recv().await {
+                    spectrum_metrics::get().validator_sealed_blocks.inc();
                     tracing::debug!(number = block.number(), hash = %block.hash(), "gossiping our block");
                     network.broadcast_block(&block).await;
                 }
@@ -436,7 +483,9 @@ fn start_producer(
             executor.spawn_critical("block producer", service.run(pending));
             // Without a network, sealed blocks stay here.
             executor.spawn("sealed block drain", async move {
-                while produced.recv().await.is_some() {}
+                while produced.recv().await.is_some() {
+                    spectrum_metrics::get().validator_sealed_blocks.inc();
+                }
             });
         }
     }

@@ -32,6 +32,7 @@ async fn start(dir: &tempfile::TempDir) -> NodeHandle {
             ..RpcConfig::default()
         },
         client_version: "test".to_owned(),
+        ops: crate::OpsConfig::default(),
     })
     .await
     .unwrap()

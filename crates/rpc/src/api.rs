@@ -214,6 +214,7 @@ pub(crate) fn module(
                 register(&mut module, crate::tribe_slots::METHODS)?;
             }
             Namespace::Debug => register(&mut module, crate::debug::METHODS)?,
+            Namespace::Admin => register(&mut module, crate::admin::METHODS)?,
         }
     }
     let names: Vec<&'static str> = namespaces.iter().map(|n| n.name()).collect();

@@ -54,6 +54,11 @@ mod state;
 mod tribe;
 mod tribe_slots;
 mod txpool;
+// ---- operations (issue 18) ----
+mod admin;
+mod metered;
+mod status_page;
+pub use admin::AdminNetwork;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -83,6 +88,8 @@ pub enum Namespace {
     /// `debug_*`: tracers and raw encodings. Not in [`Namespace::ALL`]: off unless asked for
     /// (`--http.api debug`) or on `--dev`.
     Debug,
+    /// `admin_*` (issue 18): peer control. Never on by default, so not in [`Namespace::ALL`].
+    Admin,
 }
 
 impl Namespace {
@@ -105,6 +112,7 @@ impl Namespace {
             Self::Txpool => "txpool",
             Self::Tribe => "tribe",
             Self::Debug => "debug",
+            Self::Admin => "admin",
         }
     }
 }
@@ -115,12 +123,13 @@ impl std::str::FromStr for Namespace {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
-            .chain([Namespace::Debug])
+            .chain([Namespace::Debug, Namespace::Admin])
             .find(|n| n.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe, debug \
-                     (key and admin namespaces are not served over RPC)"
+                    "unknown API namespace {s:?}: this node serves eth, net, web3, txpool, tribe, \
+                     debug, admin (debug and admin only when named; no key namespace is served \
+                     over RPC)"
                 )
             })
     }
@@ -260,6 +269,10 @@ pub struct RpcContext {
     /// Why this validator refuses to seal (the double-signing guard), asked on each
     /// `tribe_getStatus`; `None` on a node that does not seal.
     pub seal_guard: Option<SealGuardView>,
+
+    // ---- operations (issue 18) ----
+    /// Peer control for `admin_*` (`None`: no network; the methods say so).
+    pub admin: Option<Arc<dyn AdminNetwork>>,
 }
 
 /// The double-signing guard's refusal, if any, in words (see `RpcContext::seal_guard`).

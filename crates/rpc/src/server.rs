@@ -96,7 +96,13 @@ async fn serve(
     };
     let server = Server::builder()
         .set_config(server_config(config, ws))
-        .set_http_middleware(tower::ServiceBuilder::new().layer(layer))
+        .set_http_middleware(tower::ServiceBuilder::new().layer(layer).layer(
+            crate::status_page::StatusPageLayer::new((!ws).then(|| api.clone())),
+        ))
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                .layer_fn(crate::metered::Metered),
+        )
         .build(addr)
         .await
         .map_err(|source| RpcError::Bind { addr, source })?;

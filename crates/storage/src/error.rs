@@ -10,6 +10,14 @@ use crate::Table;
 /// A database failure. "Not found" is never an error: readers return `Ok(None)`.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// A checkpoint (backup) could not be written.
+    #[error("cannot write a checkpoint to {}: {source}", path.display())]
+    Checkpoint {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// RocksDB's error.
+        source: rocksdb::Error,
+    },
     /// RocksDB could not open (or create) the database.
     #[error("cannot open database at {}: {source}", path.display())]
     Open {

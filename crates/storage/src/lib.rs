@@ -34,6 +34,7 @@
 //! [`LatestState`], [`HistoricalState`] and [`DbSnapshot`] implement `StateProvider` on a
 //! snapshot; the crates above open [`DbSnapshot`]s through `StateProviderFactory`.
 
+mod checkpoint;
 mod codec;
 mod commit;
 mod db;

@@ -168,6 +168,7 @@ impl TxPool for Pool {
         let hash = tx.hash();
         let result = self.add(tx);
         if let Err(error) = &result {
+            spectrum_metrics::pool_rejected(&spectrum_metrics::variant_name(error));
             match origin {
                 TxOrigin::Local => tracing::debug!(%hash, %error, "refused a local transaction"),
                 TxOrigin::External => {

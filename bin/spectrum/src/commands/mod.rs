@@ -7,6 +7,7 @@ mod genesis;
 mod import;
 mod init;
 mod node;
+mod ops;
 pub mod validator;
 
 use eyre::WrapErr;
@@ -19,6 +20,13 @@ use crate::{
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> eyre::Result<()> {
+    // Commands that need no chain spec or datadir.
+    match &cli.command {
+        Some(Command::Version) => return ops::version(),
+        Some(Command::Dumpgenesis) => return ops::dumpgenesis(&cli.global.chain),
+        Some(Command::Dumpconfig) => return Ok(()), // printed by main, which has the matches
+        _ => {}
+    }
     let chain = if cli.dev {
         ChainSelector::Builtin("dev")
     } else {
@@ -57,6 +65,11 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
             &args,
             cli.validator_key.password.as_deref(),
         ),
+        Some(Command::Db {
+            command: DbCommand::Checkpoint { dir },
+        }) => ops::checkpoint(&require(datadir, "db checkpoint")?, &dir),
+        Some(Command::Removedb { yes }) => ops::removedb(&require(datadir, "removedb")?, yes),
+        Some(Command::Version | Command::Dumpgenesis | Command::Dumpconfig) => Ok(()),
         None => node::run(spec, datadir, &cli),
     }
 }

@@ -139,6 +139,7 @@ fn node_config(
         producer,
         p2p,
         rpc: rpc_config(cli),
+        ops: ops_config(cli, datadir),
         client_version: format!(
             "spectrum-rs/v{}/{}-{}",
             env!("CARGO_PKG_VERSION"),
@@ -174,6 +175,9 @@ fn report_addresses(node: &NodeHandle, cli: &Cli) {
     } else if let Some(addr) = node.http_addr() {
         println!("HTTP JSON-RPC: http://{addr}");
     }
+    if let Some(addr) = node.metrics_addr() {
+        println!("Metrics: http://{addr}/metrics");
+    }
 }
 
 /// The record of the last block `key` signed: `<datadir>/last-sealed-<address>`, outside the
@@ -183,6 +187,19 @@ fn seal_record(datadir: &DataDir, key: &SecretKey) -> eyre::Result<SealRecord> {
         .path()
         .join(format!("last-sealed-{}", key_address(key)));
     SealRecord::open(&path).wrap_err("cannot read the record of the last sealed block")
+}
+
+/// Metrics (`--metrics`) and the status line.
+fn ops_config(cli: &Cli, datadir: &DataDir) -> spectrum_node::OpsConfig {
+    let ops = &cli.ops;
+    spectrum_node::OpsConfig {
+        metrics: ops
+            .metrics
+            .then(|| SocketAddr::new(ops.metrics_addr, ops.metrics_port)),
+        db_path: Some(datadir.db()),
+        trusted_peers: ops.trustedpeers.clone(),
+        ..spectrum_node::OpsConfig::default()
+    }
 }
 
 /// `--dev` turns HTTP and WebSocket on; otherwise `--http` / `--ws` do.

@@ -127,6 +127,7 @@ impl Node {
             client_version: "spectrum-rs/test".to_owned(),
             validator: Some(SIGNER.parse().unwrap()),
             seal_guard: None,
+            admin: None,
         };
         let handle = rt.block_on(spectrum_rpc::start(config, ctx)).unwrap();
         Node {

@@ -203,6 +203,38 @@ fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no series {series} in the scrape: {:#?}", samples.keys()))
 }
 
+/// Each signer's `spectrum_tribe_missed_slots_total` lies between what `tribe_missedSlots`
+/// reports for the heads just before and just after the scrape (the counter follows the chain
+/// events, so it may trail the head for a moment: retried until then).
+fn missed_slots_match_tribe_missed_slots(node: &Node, metrics: SocketAddr) {
+    let missed = |key: &[u8; 32], to: u64| {
+        let list = node.result("tribe_missedSlots", json!([address_of(key), 1, to]));
+        list.as_array().unwrap().len() as f64
+    };
+    wait_for(
+        "the missed-slot counters to match tribe_missedSlots",
+        Duration::from_secs(15),
+        || {
+            let head_before = node.head();
+            let samples = scrape(metrics);
+            let head_after = node.head();
+            let (mut all, mut seen) = (true, String::new());
+            for key in &VALIDATOR_KEYS {
+                let series = format!(
+                    "spectrum_tribe_missed_slots_total{{signer=\"{}\"}}",
+                    address_of(key)
+                );
+                let counted = samples.get(&series).copied().unwrap_or(0.0);
+                let (low, high) = (missed(key, head_before), missed(key, head_after));
+                seen.push_str(&format!("{series}={counted} rpc {low}..={high}; "));
+                all &= low <= counted && counted <= high;
+            }
+            eprintln!("missed slots: {seen}");
+            all.then_some(())
+        },
+    );
+}
+
 fn send_transfer(via: &Node, nonce: u64) -> Value {
     let gas_price = u128::try_from(quantity(&via.result("eth_gasPrice", json!([])))).unwrap();
     let tx = spectrum_primitives::TxLegacy {
@@ -370,17 +402,42 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
             "spectrum_txpool_rejections_total{reason=\"AlreadyKnown\"}"
         ) >= 1.0
     );
-    assert_eq!(
-        value(
-            &after,
-            "spectrum_p2p_peers{wire=\"libp2p\",direction=\"all\"}"
+    // RocksDB's figures are sampled (the first sample comes at start-up).
+    for series in [
+        "spectrum_db_compactions_running",
+        "spectrum_db_table_bytes{table=\"headers\",kind=\"sst\"}",
+        "spectrum_db_table_bytes{table=\"headers\",kind=\"live\"}",
+        "spectrum_db_pending_compaction_bytes{table=\"headers\"}",
+    ] {
+        assert!(value(&after, series) >= 0.0, "{series}");
+    }
+    // v2 dialled v1 (its bootnode): one inbound libp2p peer on v1, no devp2p peer.
+    for (series, expected) in [
+        (
+            "spectrum_p2p_peers{wire=\"libp2p\",direction=\"inbound\"}",
+            1.0,
         ),
+        (
+            "spectrum_p2p_peers{wire=\"libp2p\",direction=\"outbound\"}",
+            0.0,
+        ),
+        (
+            "spectrum_p2p_peers{wire=\"devp2p\",direction=\"inbound\"}",
+            0.0,
+        ),
+    ] {
+        assert_eq!(value(&after, series), expected, "{series}");
+    }
+    // Both validators are ChiefBase leaders: the role says so (the status page agrees).
+    assert_eq!(
+        value(&after, "spectrum_validator_role{role=\"leader\"}"),
         1.0
     );
     assert_eq!(
         value(&after, "spectrum_validator_role{role=\"signer\"}"),
-        1.0
+        0.0
     );
+    missed_slots_match_tribe_missed_slots(&v1, m1);
     assert!(value(&after, "spectrum_process_resident_memory_bytes") > 1e6);
     assert!(value(&after, "spectrum_db_size_bytes") > 0.0);
     assert!(value(&after, "spectrum_chain_head_age_seconds") < 30.0);

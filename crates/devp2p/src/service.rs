@@ -80,12 +80,15 @@ enum Command {
     Close,
 }
 
+/// A live session: what it said, its command queue, and whether it dialled us (inbound).
+type Live = (PeerInfo, mpsc::UnboundedSender<Command>, bool);
+
 struct Shared {
     config_local: LocalNode,
     max_peers: usize,
     status: watch::Receiver<Status>,
     events: mpsc::Sender<PeerEvent>,
-    peers: Mutex<HashMap<PeerId, (PeerInfo, mpsc::UnboundedSender<Command>)>>,
+    peers: Mutex<HashMap<PeerId, Live>>,
     listen_addr: SocketAddr,
 }
 
@@ -143,7 +146,7 @@ async fn accept_loop(listener: TcpListener, weak: std::sync::Weak<Shared>) {
 }
 
 impl Shared {
-    fn peers(&self) -> MutexGuard<'_, HashMap<PeerId, (PeerInfo, mpsc::UnboundedSender<Command>)>> {
+    fn peers(&self) -> MutexGuard<'_, HashMap<PeerId, Live>> {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -168,11 +171,11 @@ impl Shared {
         }
         let status = self.status.borrow().clone();
         let eth = p2p.exchange_status(&status).await?;
-        self.run(eth).await;
+        self.run(eth, true).await;
         Ok(())
     }
 
-    async fn run(self: &Arc<Self>, eth: EthSession<TcpStream>) {
+    async fn run(self: &Arc<Self>, eth: EthSession<TcpStream>, inbound: bool) {
         let EthSession {
             reader,
             writer,
@@ -180,7 +183,7 @@ impl Shared {
         } = eth;
         let (tx, rx) = mpsc::unbounded_channel();
         let id = info.id;
-        self.peers().insert(id, (info.clone(), tx.clone()));
+        self.peers().insert(id, (info.clone(), tx.clone(), inbound));
         let _ = self.events.send(PeerEvent::Connected(info)).await;
         // The writer reports when it ended the session (our Disconnect, a write failure): the
         // reader stops then too, rather than holding the slot until the peer closes the socket
@@ -301,7 +304,7 @@ impl Devp2pHandle {
         let eth = session::dial(&self.shared.config_local, node, &status).await?;
         let info = eth.info.clone();
         let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move { shared.run(eth).await });
+        tokio::spawn(async move { shared.run(eth, false).await });
         Ok(info)
     }
 
@@ -310,12 +313,12 @@ impl Devp2pHandle {
         self.shared
             .peers()
             .get(peer)
-            .is_some_and(|(_, tx)| tx.send(Command::Send(message)).is_ok())
+            .is_some_and(|(_, tx, _)| tx.send(Command::Send(message)).is_ok())
     }
 
     /// Disconnects a peer with a reason (e.g. a penalty for a bad block).
     pub fn disconnect(&self, peer: &PeerId, reason: DisconnectReason) {
-        if let Some((_, tx)) = self.shared.peers().get(peer) {
+        if let Some((_, tx, _)) = self.shared.peers().get(peer) {
             let _ = tx.send(Command::Disconnect(reason));
         }
     }
@@ -325,12 +328,19 @@ impl Devp2pHandle {
         self.shared
             .peers()
             .values()
-            .map(|(i, _)| i.clone())
+            .map(|(i, _, _)| i.clone())
             .collect()
     }
 
     /// How many live peers.
     pub fn peer_count(&self) -> usize {
         self.shared.peers().len()
+    }
+
+    /// Live peers by who dialled: `(inbound, outbound)`.
+    pub fn peer_directions(&self) -> (usize, usize) {
+        let peers = self.shared.peers();
+        let inbound = peers.values().filter(|(_, _, inbound)| *inbound).count();
+        (inbound, peers.len().saturating_sub(inbound))
     }
 }

@@ -79,6 +79,9 @@ async fn real_blocks_travel_between_two_services() {
     assert!(
         matches!(next_event(&mut b_events).await, PeerEvent::Connected(i) if i.id == a.local_enode().id)
     );
+    // Who dialled whom, as the node's peer metrics report it: (inbound, outbound).
+    assert_eq!(a.peer_directions(), (0, 1));
+    assert_eq!(b.peer_directions(), (1, 0));
 
     // Blocks 1-8 of the devnet: from block 4 each carries the chief-update transaction.
     for block in devnet_blocks(9).into_iter().skip(1) {

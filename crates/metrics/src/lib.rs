@@ -91,6 +91,12 @@ pub struct Metrics {
     // storage
     /// Bytes on disk of the database directory.
     pub db_size_bytes: Gauge,
+    /// RocksDB compactions running now.
+    pub db_compactions_running: Gauge,
+    /// Bytes per table (`table`) and kind (`live` = estimated live data, `sst` = SST files).
+    pub db_table_bytes: GaugeBy<Labels2>,
+    /// Estimated bytes compaction still has to rewrite, per table.
+    pub db_pending_compaction_bytes: GaugeBy<Label>,
     // process
     /// Resident memory of the process.
     pub process_resident_memory_bytes: Gauge,
@@ -103,6 +109,9 @@ pub struct Metrics {
     pub validator_sealed_blocks: Counter,
     /// Canonical blocks that a stand-in sealed in this validator's own slot.
     pub validator_missed_slots: Counter,
+    /// Canonical blocks sealed out of turn, by the in-turn signer that missed its slot (any
+    /// node counts them; the label set is the signer set, a handful of addresses).
+    pub tribe_missed_slots: CounterBy<Label>,
     /// The number of the next block this validator may seal (0 when it may not).
     pub validator_next_block: Gauge,
     /// Seconds until this validator's next seal, by its planned delay.
@@ -148,11 +157,15 @@ impl Metrics {
             rpc_seconds: Family::new_with_constructor(latency_histogram),
             rpc_methods: Mutex::new(HashSet::new()),
             db_size_bytes: Gauge::default(),
+            db_compactions_running: Gauge::default(),
+            db_table_bytes: Family::default(),
+            db_pending_compaction_bytes: Family::default(),
             process_resident_memory_bytes: Gauge::default(),
             process_cpu_seconds: FloatGauge::default(),
             uptime_seconds: Gauge::default(),
             validator_sealed_blocks: Counter::default(),
             validator_missed_slots: Counter::default(),
+            tribe_missed_slots: Family::default(),
             validator_next_block: Gauge::default(),
             validator_next_delay_seconds: Gauge::default(),
             validator_role: Family::default(),
@@ -264,6 +277,21 @@ impl Metrics {
             self.db_size_bytes.clone(),
         );
         r.register(
+            "db_compactions_running",
+            "RocksDB compactions running now",
+            self.db_compactions_running.clone(),
+        );
+        r.register(
+            "db_table_bytes",
+            "Bytes per table: kind=live (estimated live data) or sst (SST files)",
+            self.db_table_bytes.clone(),
+        );
+        r.register(
+            "db_pending_compaction_bytes",
+            "Estimated bytes RocksDB compaction still has to rewrite, per table",
+            self.db_pending_compaction_bytes.clone(),
+        );
+        r.register(
             "process_resident_memory_bytes",
             "Resident memory of the process",
             self.process_resident_memory_bytes.clone(),
@@ -287,6 +315,11 @@ impl Metrics {
             "validator_missed_slots",
             "Canonical blocks a stand-in sealed in this validator's slot",
             self.validator_missed_slots.clone(),
+        );
+        r.register(
+            "tribe_missed_slots",
+            "Canonical blocks sealed out of turn, by the in-turn signer that missed its slot",
+            self.tribe_missed_slots.clone(),
         );
         r.register(
             "validator_next_block",
@@ -434,12 +467,33 @@ pub fn set_peers(wire: &'static str, direction: &'static str, count: usize) {
         .set(saturating_i64(count as u64));
 }
 
+/// Sets one table's storage-engine byte counts.
+pub fn set_db_table(table: &str, live: u64, sst: u64, pending_compaction: u64) {
+    let m = get();
+    for (kind, bytes) in [("live", live), ("sst", sst)] {
+        m.db_table_bytes
+            .get_or_create(&[("table", table.to_owned()), ("kind", kind.to_owned())])
+            .set(saturating_i64(bytes));
+    }
+    m.db_pending_compaction_bytes
+        .get_or_create(&label("table", table))
+        .set(saturating_i64(pending_compaction));
+}
+
 /// Sets the pool gauge of one state.
 pub fn set_pool(state: &'static str, count: usize) {
     get()
         .pool_transactions
         .get_or_create(&label("state", state))
         .set(saturating_i64(count as u64));
+}
+
+/// Counts a slot `signer` (an address, `0x…`) missed.
+pub fn signer_missed_slot(signer: String) {
+    get()
+        .tribe_missed_slots
+        .get_or_create(&label("signer", signer))
+        .inc();
 }
 
 /// Sets the validator's role: 1 for `role`, 0 for the others.

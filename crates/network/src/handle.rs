@@ -111,6 +111,8 @@ pub(crate) struct SharedState {
     pub(crate) listen_addrs: RwLock<Vec<Multiaddr>>,
     pub(crate) peers: RwLock<HashMap<PeerId, ChainStatus>>,
     pub(crate) gossip_peers: RwLock<HashSet<PeerId>>,
+    /// Connected peers whose first connection they dialled (we listened): the rest we dialled.
+    pub(crate) inbound: RwLock<HashSet<PeerId>>,
     pub(crate) banned: RwLock<HashSet<PeerId>>,
     /// Bytes of gossip (blocks, transactions) sent to the node and not yet received by it.
     pub(crate) queued_bytes: AtomicUsize,
@@ -247,6 +249,18 @@ impl NetworkHandle {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .len()
+    }
+
+    /// Handshaken peers by the direction of their first connection: `(inbound, outbound)`.
+    pub fn peer_directions(&self) -> (usize, usize) {
+        let peers = self.shared.peers.read().unwrap_or_else(|e| e.into_inner());
+        let inbound = self
+            .shared
+            .inbound
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let count = peers.keys().filter(|id| inbound.contains(id)).count();
+        (count, peers.len().saturating_sub(count))
     }
 
     /// Peers subscribed to the block topic (a published block reaches them).

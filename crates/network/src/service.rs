@@ -390,6 +390,14 @@ impl Service {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 } else if num_established.get() == 1 {
                     trace!(peer = %peer_id, "connection established");
+                    let inbound = endpoint.is_listener();
+                    write(&self.shared.inbound, |set| {
+                        if inbound {
+                            set.insert(peer_id);
+                        } else {
+                            set.remove(&peer_id);
+                        }
+                    });
                     self.book.connected(peer_id);
                     self.send_status(peer_id);
                 }
@@ -441,6 +449,9 @@ impl Service {
             peers.remove(&peer);
         });
         write(&self.shared.gossip_peers, |peers| {
+            peers.remove(&peer);
+        });
+        write(&self.shared.inbound, |peers| {
             peers.remove(&peer);
         });
         if was_ready {

@@ -368,6 +368,11 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             progress: network.as_ref().map(|n| n.sync.progress()),
             validator: validator_address,
             clock: observer_clock,
+            devp2p: devp2p.as_ref().map(|d| d.handle.clone()),
+            chief: spectrum_tribe_state::ChiefContracts::new(
+                chain.provider().clone(),
+                chain.spec().clone(),
+            ),
         },
     )
     .await?;

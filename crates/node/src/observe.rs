@@ -15,6 +15,7 @@ use spectrum_chain::Blockchain;
 use spectrum_network::NetworkHandle;
 use spectrum_primitives::{SealedHeader, SyncProgress};
 use spectrum_producer::{BlockProducer, ProducerError};
+use spectrum_tribe_state::{ChiefContracts, ValidatorRole};
 use spectrum_txpool::{Pool, TxPool};
 use tokio::sync::watch;
 
@@ -32,6 +33,8 @@ pub struct OpsConfig {
     /// Peers always redialled when not connected (`--trustedpeers`; `admin_addTrustedPeer`
     /// adds more at run time).
     pub trusted_peers: Vec<spectrum_network::Multiaddr>,
+    /// The storage engine's compaction figures, sampled with the database size.
+    pub engine: Option<Arc<dyn spectrum_storage_api::EngineStatsSource>>,
 }
 
 impl Default for OpsConfig {
@@ -41,6 +44,7 @@ impl Default for OpsConfig {
             db_path: None,
             status_interval: STATUS_INTERVAL,
             trusted_peers: Vec::new(),
+            engine: None,
         }
     }
 }
@@ -60,6 +64,10 @@ pub(crate) struct Observed {
     pub(crate) progress: Option<watch::Receiver<Option<SyncProgress>>>,
     pub(crate) validator: Option<Address>,
     pub(crate) clock: Arc<dyn crate::Clock>,
+    /// The devp2p wire, whose peers are counted beside libp2p's.
+    pub(crate) devp2p: Option<spectrum_devp2p::Devp2pHandle>,
+    /// Chief reads: the validator's role and each signer's missed slots.
+    pub(crate) chief: ChiefContracts,
 }
 
 /// Starts the exporter (if configured) and the observer tasks; returns the exporter's address.
@@ -84,7 +92,14 @@ pub(crate) async fn start(
     executor.spawn("chain metrics", count_chain_events(observed.clone()));
     executor.spawn(
         "status",
-        sample_and_report(observed, config.db_path.clone(), config.status_interval),
+        sample_and_report(
+            observed,
+            DbSources {
+                path: config.db_path.clone(),
+                engine: config.engine.clone(),
+            },
+            config.status_interval,
+        ),
     );
     Ok(addr)
 }
@@ -117,7 +132,25 @@ async fn count_chain_events(observed: Arc<Observed>) {
             {
                 metrics.validator_missed_slots.inc();
             }
+            count_signer_missed_slot(&observed.chief, &reader, header);
         }
+    }
+}
+
+/// Counts the in-turn signer's missed slot if another signer sealed `header`, derived as
+/// `tribe_missedSlots` derives it.
+fn count_signer_missed_slot(
+    chief: &ChiefContracts,
+    reader: &Arc<dyn spectrum_storage_api::ChainReader>,
+    header: &SealedHeader,
+) {
+    let Ok(Some(parent)) = reader.header(&header.parent_hash) else {
+        return;
+    };
+    match chief.missed_slot(&parent, header) {
+        Ok(Some(missed)) => spectrum_metrics::signer_missed_slot(missed.in_turn.to_string()),
+        Ok(None) => {}
+        Err(error) => tracing::debug!(%error, number = header.number, "cannot derive the slot"),
     }
 }
 
@@ -143,6 +176,9 @@ struct Sample {
     head: u64,
     head_age: u64,
     peers: usize,
+    /// `(inbound, outbound)` peers per wire.
+    libp2p_peers: (usize, usize),
+    devp2p_peers: (usize, usize),
     pending: usize,
     queued: usize,
     progress: Option<SyncProgress>,
@@ -150,7 +186,7 @@ struct Sample {
 }
 
 /// Refreshes the gauges every second and logs the status line every `interval`.
-async fn sample_and_report(observed: Arc<Observed>, db_path: Option<PathBuf>, interval: Duration) {
+async fn sample_and_report(observed: Arc<Observed>, db: DbSources, interval: Duration) {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(SAMPLE_INTERVAL);
     let (mut last_status, mut last_db) = (None::<(Instant, u64)>, None::<Instant>);
@@ -158,16 +194,10 @@ async fn sample_and_report(observed: Arc<Observed>, db_path: Option<PathBuf>, in
         ticker.tick().await;
         let sample = sample(&observed);
         record(&sample, started);
-        if let Some(path) = &db_path
-            && last_db.is_none_or(|at| at.elapsed() >= DB_SIZE_INTERVAL)
-        {
+        if last_db.is_none_or(|at| at.elapsed() >= DB_SIZE_INTERVAL) {
             last_db = Some(Instant::now());
-            let path = path.clone();
-            if let Ok(bytes) = tokio::task::spawn_blocking(move || dir_size(&path)).await {
-                spectrum_metrics::get()
-                    .db_size_bytes
-                    .set(spectrum_metrics::saturating_i64(bytes));
-            }
+            let db = db.clone();
+            let _ = tokio::task::spawn_blocking(move || record_db(&db)).await;
         }
         if last_status.is_none_or(|(at, _)| at.elapsed() >= interval) {
             let rate = last_status.map(|(at, head)| {
@@ -189,7 +219,7 @@ fn sample(observed: &Observed) -> Sample {
     let (number, timestamp) = head.as_ref().map_or((0, 0), |h| (h.number, h.timestamp));
     let status = observed.pool.status();
     let next = match (observed.validator, &head) {
-        (Some(us), Some(head)) => Some(next_slot(&observed.chain, head, us)),
+        (Some(us), Some(head)) => Some(next_slot(observed, head, us)),
         _ => None,
     };
     Sample {
@@ -199,6 +229,14 @@ fn sample(observed: &Observed) -> Sample {
             .network
             .as_ref()
             .map_or(0, NetworkHandle::peer_count),
+        libp2p_peers: observed
+            .network
+            .as_ref()
+            .map_or((0, 0), NetworkHandle::peer_directions),
+        devp2p_peers: observed
+            .devp2p
+            .as_ref()
+            .map_or((0, 0), spectrum_devp2p::Devp2pHandle::peer_directions),
         pending: status.pending,
         queued: status.queued,
         progress: observed.progress.as_ref().and_then(|p| *p.borrow()),
@@ -207,11 +245,17 @@ fn sample(observed: &Observed) -> Sample {
 }
 
 /// Our next block and its planned delay, and our role, from the producer's plan on the head.
-fn next_slot(chain: &Blockchain, head: &SealedHeader, us: Address) -> Option<(u64, u64)> {
+fn next_slot(observed: &Observed, head: &SealedHeader, us: Address) -> Option<(u64, u64)> {
+    let chain = &observed.chain;
     let producer = BlockProducer::new(chain.provider().clone(), chain.spec().clone());
     match producer.plan(head, us) {
         Ok(plan) => {
-            spectrum_metrics::set_validator_role("signer");
+            // A leader may seal too: the chief's lists tell it apart, as the status page does.
+            let role = match observed.chief.status(head).map(|s| s.role_of(us)) {
+                Ok(ValidatorRole::Leader) => "leader",
+                _ => "signer",
+            };
+            spectrum_metrics::set_validator_role(role);
             Some((plan.number, plan.delay))
         }
         Err(ProducerError::NotAuthorised { .. }) => {
@@ -227,8 +271,13 @@ fn record(sample: &Sample, started: Instant) {
     let m = spectrum_metrics::get();
     m.head_number.set(g(sample.head));
     m.head_age_seconds.set(g(sample.head_age));
-    // The devp2p wire, once wired into the node, sets its own ("devp2p", direction) gauges here.
-    spectrum_metrics::set_peers("libp2p", "all", sample.peers);
+    for (wire, (inbound, outbound)) in [
+        ("libp2p", sample.libp2p_peers),
+        ("devp2p", sample.devp2p_peers),
+    ] {
+        spectrum_metrics::set_peers(wire, "inbound", inbound);
+        spectrum_metrics::set_peers(wire, "outbound", outbound);
+    }
     spectrum_metrics::set_pool("pending", sample.pending);
     spectrum_metrics::set_pool("queued", sample.queued);
     let distance = sync_distance(sample);
@@ -272,6 +321,38 @@ fn log_status(sample: &Sample, blocks_per_sec: Option<f64>) {
         next_slot = %next,
         "status"
     );
+}
+
+/// Where the database figures come from.
+#[derive(Clone)]
+struct DbSources {
+    path: Option<PathBuf>,
+    engine: Option<Arc<dyn spectrum_storage_api::EngineStatsSource>>,
+}
+
+/// The database's size on disk and its engine's compaction figures (blocking: walks the
+/// directory).
+fn record_db(db: &DbSources) {
+    use spectrum_metrics::saturating_i64 as g;
+    let m = spectrum_metrics::get();
+    if let Some(path) = &db.path {
+        m.db_size_bytes.set(g(dir_size(path)));
+    }
+    match db.engine.as_ref().map(|e| e.engine_stats()) {
+        Some(Ok(stats)) => {
+            m.db_compactions_running.set(g(stats.running_compactions));
+            for t in &stats.tables {
+                spectrum_metrics::set_db_table(
+                    t.table,
+                    t.live_data_bytes,
+                    t.sst_bytes,
+                    t.pending_compaction_bytes,
+                );
+            }
+        }
+        Some(Err(error)) => tracing::warn!(%error, "cannot read the database's compaction figures"),
+        None => {}
+    }
 }
 
 /// Bytes of the regular files under `path` (not following links).

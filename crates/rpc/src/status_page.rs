@@ -243,10 +243,12 @@ impl Page {
             }
         }
         let ours = api.ctx.validator;
-        let role = match ours {
-            Some(a) if leaders.contains(&a) => "leader",
-            Some(a) if status.signers.contains(&a) => "signer",
-            Some(_) => "not in the signer set: seals nothing",
+        let role = match ours.map(|a| status.role_of(a)) {
+            Some(spectrum_tribe_state::ValidatorRole::Leader) => "leader",
+            Some(spectrum_tribe_state::ValidatorRole::Signer) => "signer",
+            Some(spectrum_tribe_state::ValidatorRole::None) => {
+                "not in the signer set: seals nothing"
+            }
             None => "not a validator",
         };
         let _ = write!(

@@ -7,8 +7,7 @@
 use alloy_primitives::Address;
 use serde::Serialize;
 use serde_json::{Value, value::RawValue};
-use spectrum_consensus::{SignerSet, SignerSetProvider, recover_block_signer, role_delay};
-use spectrum_primitives::SealedHeader;
+use spectrum_tribe_state::SlotError;
 
 use crate::{
     api::{Api, Method, heavy},
@@ -35,22 +34,6 @@ fn number(values: &[Value], index: usize, what: &'static str) -> ApiResult<u64> 
     }
 }
 
-/// The signer set for block `number` read at `parent`'s state (`None` before the first chief).
-fn signer_set(
-    api: &Api,
-    parent: &SealedHeader,
-    number: u64,
-) -> ApiResult<Option<(SignerSet, bool)>> {
-    let Some(chief) = api.ctx.spec.chief_at(number) else {
-        return Ok(None);
-    };
-    let set = api
-        .chief
-        .signer_set(parent, chief)
-        .map_err(|e| server_error(e.to_string()))?;
-    Ok(Some((set, spectrum_consensus::is_chief_100(chief))))
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Slot {
@@ -63,28 +46,14 @@ struct Slot {
     delay: u64,
 }
 
-/// Who is due at `number` under `set`, and after which delay.
-fn due(api: &Api, number: u64, set: &SignerSet) -> Slot {
-    let in_turn = set
-        .slot(number)
-        .and_then(|slot| set.signer_at(slot))
-        .filter(|a| *a != Address::ZERO);
-    let signer = in_turn.or_else(|| {
-        set.signers
-            .first()
-            .copied()
-            .filter(|a| *a != Address::ZERO)
-            .or_else(|| set.rotated_leaders().first().copied())
-    });
-    let delay = match (signer, api.ctx.spec.chief_at(number)) {
-        (Some(signer), Some(chief)) => role_delay(&api.ctx.spec, chief, number, signer, set),
-        _ => 0,
-    };
-    Slot {
-        number,
-        signer,
-        in_turn: in_turn.is_some(),
-        delay,
+impl From<spectrum_tribe_state::Slot> for Slot {
+    fn from(slot: spectrum_tribe_state::Slot) -> Self {
+        Self {
+            number: slot.number,
+            signer: slot.signer,
+            in_turn: slot.in_turn,
+            delay: slot.delay,
+        }
     }
 }
 
@@ -100,10 +69,14 @@ fn next_slots(api: &Api, values: &[Value]) -> ApiResult<Box<RawValue>> {
         let Some(number) = head.number.checked_add(k) else {
             break;
         };
-        let Some((set, _)) = signer_set(api, &head, number)? else {
+        let slot = api
+            .chief
+            .slot(&head, number)
+            .map_err(|e| server_error(e.to_string()))?;
+        let Some(slot) = slot else {
             break;
         };
-        slots.push(due(api, number, &set));
+        slots.push(Slot::from(slot));
     }
     serde_json::value::to_raw_value(&slots).map_err(internal)
 }
@@ -142,12 +115,18 @@ fn missed_slots(api: &Api, values: &[Value]) -> ApiResult<Box<RawValue>> {
             .header_by_number(number)
             .map_err(internal)?
             .ok_or_else(|| internal(format!("canonical header {number} missing")))?;
-        if let Some((set, _)) = signer_set(api, &parent, number)? {
-            let slot = due(api, number, &set);
-            let sealed_by = recover_block_signer(&header).map_err(internal)?;
-            if slot.in_turn && slot.signer == Some(address) && sealed_by != address {
-                missed.push(Missed { number, sealed_by });
-            }
+        let slot = api
+            .chief
+            .missed_slot(&parent, &header)
+            .map_err(|e| match e {
+                SlotError::Chief(e) => server_error(e.to_string()),
+                e @ SlotError::Seal { .. } => internal(e),
+            })?;
+        if let Some(slot) = slot.filter(|s| s.in_turn == address) {
+            missed.push(Missed {
+                number,
+                sealed_by: slot.sealed_by,
+            });
         }
         parent = header;
     }

@@ -11,10 +11,12 @@
 //! traits), the EVM or consensus. Split from `spectrum-storage` so that crates that only read
 //! chain data do not build RocksDB and do not name the database.
 
+mod engine;
 mod memory;
 mod provider;
 mod write;
 
+pub use engine::{EngineStats, EngineStatsSource, TableEngineStats};
 pub use memory::MemoryState;
 pub use provider::{
     BlockReader, BlockWriter, BoxedSnapshot, ChainInfo, ChainReader, ChainStore, HeadTd,

@@ -269,6 +269,49 @@ impl Database {
     }
 }
 
+/// RocksDB's compaction and size properties, for the node's metrics.
+impl spectrum_storage_api::EngineStatsSource for Database {
+    fn engine_stats(
+        &self,
+    ) -> spectrum_storage_api::ProviderResult<spectrum_storage_api::EngineStats> {
+        Ok(self.compaction_stats()?)
+    }
+}
+
+impl Database {
+    /// Running compactions and, per table, live data, SST bytes and pending compaction bytes.
+    pub fn compaction_stats(&self) -> Result<spectrum_storage_api::EngineStats, StorageError> {
+        let read_err = |table: Table| move |source| StorageError::Read { table, source };
+        let running = self
+            .db
+            .property_int_value(properties::NUM_RUNNING_COMPACTIONS)
+            .map_err(read_err(Table::Meta))?
+            .unwrap_or_default();
+        let tables = Table::ALL
+            .iter()
+            .map(|table| {
+                let cf = self.cf(*table)?;
+                let int = |name| {
+                    self.db
+                        .property_int_value_cf(cf, name)
+                        .map(Option::unwrap_or_default)
+                        .map_err(read_err(*table))
+                };
+                Ok(spectrum_storage_api::TableEngineStats {
+                    table: table.name(),
+                    live_data_bytes: int(properties::ESTIMATE_LIVE_DATA_SIZE)?,
+                    sst_bytes: int(properties::TOTAL_SST_FILES_SIZE)?,
+                    pending_compaction_bytes: int(properties::ESTIMATE_PENDING_COMPACTION_BYTES)?,
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(spectrum_storage_api::EngineStats {
+            running_compactions: running,
+            tables,
+        })
+    }
+}
+
 /// Database-wide options.
 fn db_options() -> Options {
     let mut opts = Options::default();

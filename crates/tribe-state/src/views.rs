@@ -34,6 +34,41 @@ pub struct ChiefStatus {
     pub leader_limit: Option<U256>,
 }
 
+/// A validator's place in a [`ChiefStatus`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidatorRole {
+    /// In ChiefBase's leader list (chief 1.0.0).
+    Leader,
+    /// In the signer list and not a leader.
+    Signer,
+    /// Neither: it seals nothing.
+    None,
+}
+
+impl ValidatorRole {
+    /// Its metric label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Leader => "leader",
+            Self::Signer => "signer",
+            Self::None => "none",
+        }
+    }
+}
+
+impl ChiefStatus {
+    /// `who`'s role: leaders first (a leader may also sit in the signer list).
+    pub fn role_of(&self, who: Address) -> ValidatorRole {
+        if self.leaders.as_ref().is_some_and(|l| l.contains(&who)) {
+            ValidatorRole::Leader
+        } else if self.signers.contains(&who) {
+            ValidatorRole::Signer
+        } else {
+            ValidatorRole::None
+        }
+    }
+}
+
 /// POC `getAll()`: every staked miner with its stake (`tribe_pocGetStatus`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PocStatus {

@@ -131,6 +131,7 @@ fn node_config(
         }),
         None => None,
     };
+    let engine = db.clone();
     Ok(NodeConfig {
         spec,
         db,
@@ -139,7 +140,7 @@ fn node_config(
         producer,
         p2p,
         rpc: rpc_config(cli),
-        ops: ops_config(cli, datadir),
+        ops: ops_config(cli, datadir, engine),
         client_version: format!(
             "spectrum-rs/v{}/{}-{}",
             env!("CARGO_PKG_VERSION"),
@@ -190,7 +191,11 @@ fn seal_record(datadir: &DataDir, key: &SecretKey) -> eyre::Result<SealRecord> {
 }
 
 /// Metrics (`--metrics`) and the status line.
-fn ops_config(cli: &Cli, datadir: &DataDir) -> spectrum_node::OpsConfig {
+fn ops_config(
+    cli: &Cli,
+    datadir: &DataDir,
+    db: Arc<dyn spectrum_storage_api::EngineStatsSource>,
+) -> spectrum_node::OpsConfig {
     let ops = &cli.ops;
     spectrum_node::OpsConfig {
         metrics: ops
@@ -198,6 +203,7 @@ fn ops_config(cli: &Cli, datadir: &DataDir) -> spectrum_node::OpsConfig {
             .then(|| SocketAddr::new(ops.metrics_addr, ops.metrics_port)),
         db_path: Some(datadir.db()),
         trusted_peers: ops.trustedpeers.clone(),
+        engine: Some(db),
         ..spectrum_node::OpsConfig::default()
     }
 }

@@ -21,7 +21,7 @@ use secp256k1::SecretKey;
 use serde_json::{Value, json};
 
 const CHAIN_ID: u64 = 4343;
-const VALIDATOR_KEYS: [[u8; 32]; 2] = [[0x11; 32], [0x22; 32]];
+const VALIDATOR_KEYS: [[u8; 32]; 3] = [[0x11; 32], [0x22; 32], [0x33; 32]];
 const USER_KEY: [u8; 32] = [0x44; 32];
 
 fn address_of(key: &[u8; 32]) -> Address {
@@ -33,16 +33,16 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 path")
 }
 
-/// A genesis of two leaders (signer limit 1, period 2 s: a block about every second) and one
+/// A genesis of three leaders (signer limit 1, period 2 s: a block about every second) and one
 /// keystore per validator.
-struct TwoValidators {
+struct Validators {
     dir: tempfile::TempDir,
     binary: PathBuf,
     genesis: PathBuf,
     password: PathBuf,
 }
 
-impl TwoValidators {
+impl Validators {
     fn create() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let binary = common::copy_binary(dir.path());
@@ -294,7 +294,7 @@ fn collect_exprs(value: &Value, out: &mut Vec<String>) {
 
 #[test]
 fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
-    let net = TwoValidators::create();
+    let net = Validators::create();
     let v1 = net.validator(1, None, &[]);
     let file_log = net.dir.path().join("v2-file.log");
     let v2 = net.validator(
@@ -309,11 +309,13 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
             "eth,net,web3,txpool,tribe,admin",
         ],
     );
+    // The third validator (the issue asks for a 3-validator network) also dials v1.
+    let v3 = net.validator(3, Some(&v1), &[]);
     let (m1, m2) = (metrics_addr(&v1), metrics_addr(&v2));
     wait_for(
-        "the two validators to peer",
+        "the three validators to peer",
         Duration::from_secs(30),
-        || (v1.peer_count() >= 1 && v2.peer_count() >= 1).then_some(()),
+        || (v1.peer_count() >= 2 && v2.peer_count() >= 1 && v3.peer_count() >= 1).then_some(()),
     );
     let before = scrape(m1);
 
@@ -411,11 +413,11 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
     ] {
         assert!(value(&after, series) >= 0.0, "{series}");
     }
-    // v2 dialled v1 (its bootnode): one inbound libp2p peer on v1, no devp2p peer.
+    // v2 and v3 dialled v1 (their bootnode): two inbound libp2p peers on v1, no devp2p peer.
     for (series, expected) in [
         (
             "spectrum_p2p_peers{wire=\"libp2p\",direction=\"inbound\"}",
-            1.0,
+            2.0,
         ),
         (
             "spectrum_p2p_peers{wire=\"libp2p\",direction=\"outbound\"}",
@@ -510,6 +512,21 @@ fn metrics_move_as_blocks_are_made_and_the_dashboard_matches_them() {
         },
     );
 
+    wait_for(
+        "each validator to have sealed a block the page shows",
+        Duration::from_secs(60),
+        || {
+            let page = status_html(v1.http);
+            VALIDATOR_KEYS
+                .iter()
+                .all(|key| {
+                    let address = address_of(key).to_checksum(None);
+                    page.split("<tr")
+                        .any(|r| r.contains(&address) && r.contains("<td>leader</td><td>#"))
+                })
+                .then_some(())
+        },
+    );
     status_page_in_headless_chromium(&v1, &net.dir.path().join("chromium"));
 
     // A checkpoint needs the node stopped: said in one line while it runs.
@@ -752,6 +769,22 @@ fn docker_entrypoint_sets_datadir_and_listen_addresses() {
 
 /// Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no
 /// background connections to the closed network), a fresh profile each run.
+/// The status page as a plain HTTP client gets it (`Accept: text/html`), to wait on.
+fn status_html(addr: SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 fn chromium(profile: &Path, args: &[&str]) -> String {
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     assert!(
@@ -806,7 +839,7 @@ fn status_page_in_headless_chromium(node: &Node, profile: &Path) {
         "it refreshes itself"
     );
     assert!(!dom.contains("<script"), "no JavaScript");
-    assert!(dom.contains("id=\"peers\">1<"), "one peer:\n{dom}");
+    assert!(dom.contains("id=\"peers\">2<"), "two peers:\n{dom}");
     assert!(dom.contains("id=\"role\">leader<"), "{dom}");
     for key in &VALIDATOR_KEYS {
         let address = address_of(key).to_checksum(None);

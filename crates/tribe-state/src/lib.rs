@@ -10,6 +10,7 @@
 //! **Must not touch:** the database (it reads through `spectrum-storage-api`'s traits), the
 //! consensus rules themselves (`spectrum-consensus`), the chain's import path.
 
+mod cache;
 mod reads;
 mod views;
 

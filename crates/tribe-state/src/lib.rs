@@ -11,6 +11,7 @@
 //! **Must not touch:** the database (it reads through `spectrum-storage-api`'s traits), the
 //! consensus rules themselves (`spectrum-consensus`), the chain's import path.
 
+mod cache;
 mod reads;
 mod slots;
 mod views;

@@ -13,6 +13,8 @@ use spectrum_execution::{BlockExecutor, CallRequest};
 use spectrum_primitives::SealedHeader;
 use spectrum_storage_api::{StateProvider, StateProviderFactory};
 
+use crate::cache::ViewCache;
+
 /// Gas of every chief, ChiefBase and POC view the engine reads: the reference runs them
 /// through its `eth_call` path with 50,000,000 gas whatever the block's gas limit (tribe.md
 /// §5). This, not a list length, bounds the work of reading a staking list; with the block's
@@ -25,6 +27,8 @@ pub struct ChiefContracts {
     state: Arc<dyn StateProviderFactory>,
     spec: Arc<ChainSpec>,
     executor: BlockExecutor,
+    /// Answers already read, per state (the parent's state is read several times per block).
+    cache: ViewCache,
 }
 
 impl ChiefContracts {
@@ -35,6 +39,7 @@ impl ChiefContracts {
             state,
             spec,
             executor,
+            cache: ViewCache::default(),
         }
     }
 
@@ -146,6 +151,10 @@ impl ChiefContracts {
         call: (&str, &[u8]),
         version: &str,
     ) -> Result<Bytes, ProviderError> {
+        let hash = at.hash();
+        if let Some(answer) = self.cache.get(hash, to, call.1) {
+            return Ok(answer);
+        }
         let failed = |reason: String| ProviderError::CallFailed {
             version: version.to_owned(),
             address: to,
@@ -173,6 +182,7 @@ impl ChiefContracts {
             };
             return Err(failed(reason));
         }
+        self.cache.insert(hash, to, call.1, outcome.output.clone());
         Ok(outcome.output)
     }
 }

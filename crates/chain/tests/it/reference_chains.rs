@@ -522,3 +522,94 @@ fn chief_contract_reads_equal_the_recorded_tribe_status() {
         );
     }
 }
+
+/// Counts the states Tribe's reads open: one per chief view call that actually runs.
+struct CountingStates {
+    inner: Arc<dyn ChainReader>,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+impl spectrum_storage_api::StateProviderFactory for CountingStates {
+    fn latest(
+        &self,
+    ) -> spectrum_storage_api::ProviderResult<spectrum_storage_api::BoxedSnapshot<'_>> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.latest()
+    }
+    fn by_hash(
+        &self,
+        hash: &B256,
+    ) -> spectrum_storage_api::ProviderResult<spectrum_storage_api::BoxedSnapshot<'_>> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.by_hash(hash)
+    }
+    fn by_number(
+        &self,
+        number: u64,
+    ) -> spectrum_storage_api::ProviderResult<spectrum_storage_api::BoxedSnapshot<'_>> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.by_number(number)
+    }
+}
+
+/// A view answer is read once per state: the signer set read again at the same block, and the
+/// volunteer check after execution (which reads `getStatus()` again), run no second EVM call,
+/// and answer the same; a new block is a new state and is read afresh.
+#[test]
+fn chief_views_run_once_per_state() {
+    use std::sync::atomic::Ordering;
+    let node = devnet_node();
+    import(&node, "spectrum-devnet-multi", u64::MAX);
+    let db = node.chain.provider();
+    let states = Arc::new(CountingStates {
+        inner: db.clone(),
+        opened: Default::default(),
+    });
+    let contracts =
+        spectrum_tribe_state::ChiefContracts::new(states.clone(), node.chain.spec().clone());
+    let spec = node.chain.spec();
+    let head = db.head().unwrap().unwrap().0;
+    let header = db.header_by_number(head).unwrap().unwrap();
+    let chief = spec.chief_at(head + 1).unwrap();
+    assert_eq!(
+        chief.version, "1.0.0",
+        "the multi chain ends on chief 1.0.0"
+    );
+    let read = |at: &spectrum_primitives::SealedHeader| {
+        spectrum_consensus::SignerSetProvider::signer_set(&contracts, at, chief).unwrap()
+    };
+
+    let first = read(&header);
+    let after_first = states.opened.load(Ordering::SeqCst);
+    assert_eq!(
+        after_first, 2,
+        "getStatus() and takeLeaderList(), one state each"
+    );
+    assert_eq!(read(&header), first);
+    assert_eq!(
+        states.opened.load(Ordering::SeqCst),
+        after_first,
+        "no call ran again"
+    );
+
+    contracts
+        .expected_volunteer(&header, chief, B256::ZERO)
+        .unwrap();
+    let new_views = if spec.tribe.poc.is_some() { 2 } else { 0 };
+    assert_eq!(
+        states.opened.load(Ordering::SeqCst),
+        after_first + new_views,
+        "getNormalList() and getVolunteers() run, getStatus() is not called twice"
+    );
+
+    let parent = db.header_by_number(head - 1).unwrap().unwrap();
+    read(&parent);
+    assert_eq!(
+        states.opened.load(Ordering::SeqCst),
+        after_first + new_views + 2,
+        "another block's state is read afresh"
+    );
+}

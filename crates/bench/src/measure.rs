@@ -9,14 +9,14 @@ use std::{
 };
 
 use spectrum_chain::{
-    BlockValidator, Blockchain, ExecutionChecksOnly, InsertOutcome, TribeBlockValidator,
-    apply_state_roots, genesis_commit,
+    BlockValidator, Blockchain, ExecutionChecksOnly, ImportPhases, InsertOutcome, Phase,
+    TribeBlockValidator, genesis_commit,
 };
 use spectrum_chainspec::ChainSpec;
-use spectrum_execution::{BlockExecutor, verify_receipts};
+use spectrum_execution::BlockExecutor;
 use spectrum_import::ChainFileReader;
-use spectrum_primitives::{RecoveredBlock, SealedBlock, keccak256, transactions_root};
-use spectrum_storage::{BlockCommit, Database};
+use spectrum_primitives::{RecoveredBlock, SealedBlock};
+use spectrum_storage::Database;
 
 use crate::{BenchError, COINBASE, GeneratedChain, genesis_state};
 
@@ -183,15 +183,16 @@ impl Validation {
     }
 }
 
-/// Where the import's time goes, from [`phased_import`].
+/// Where the import's time goes, from [`phased_import`]: the phase timings
+/// [`Blockchain::import_phases`] recorded inside the chain's own import code.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Phases {
-    /// The whole loop (the sum of the phases).
+    /// The whole `insert_block` loop (the phases plus what lies between them).
     pub total: Measurement,
     /// Known/bad-block checks, parent, number, transactions root, ommers hash, total
     /// difficulty, head.
     pub checks: Duration,
-    /// Sender recovery (secp256k1).
+    /// Sender recovery (secp256k1, over every core).
     pub recover: Duration,
     /// The validator's checks before and after execution, and finding the fee recipient.
     pub consensus: Duration,
@@ -199,7 +200,7 @@ pub struct Phases {
     pub execute: Duration,
     /// Gas used, bloom and receipts root against the header.
     pub verify_receipts: Duration,
-    /// [`apply_state_roots`]: storage tries, account trie, state root.
+    /// The state root: storage tries, account trie.
     pub state_root: Duration,
     /// [`Database::commit_block`]: building and writing the batch.
     pub commit: Duration,
@@ -209,11 +210,28 @@ pub struct Phases {
     pub state_writes: u64,
 }
 
-/// The import with each phase timed: the steps `Blockchain::insert_block` takes for a block
-/// that extends the head (`insert_block`, then `execute_and_commit`), re-done here in the same
-/// order through the same public functions, because `spectrum-chain` times nothing itself.
-/// Checked like the real import: every root must match. Blocks already in the database (a
-/// chain file's genesis) are skipped.
+impl Phases {
+    fn from_chain(total: Measurement, phases: &ImportPhases) -> Self {
+        Self {
+            total,
+            checks: phases.of(Phase::Checks),
+            recover: phases.of(Phase::Recover),
+            consensus: phases.of(Phase::Validate),
+            execute: phases.of(Phase::Execute),
+            verify_receipts: phases.of(Phase::Receipts),
+            state_root: phases.of(Phase::StateRoot),
+            commit: phases.of(Phase::Commit),
+            trie_writes: phases.trie_writes,
+            state_writes: phases.state_writes,
+        }
+    }
+}
+
+/// The import of `blocks` through [`Blockchain::insert_block`] into a fresh database in `dir`,
+/// with the time of each phase as the chain's import code measured it
+/// ([`Blockchain::import_phases`]), so that these figures cannot drift from what the node
+/// does. Every block must become the canonical head; blocks already known (a chain file's
+/// genesis) are skipped.
 pub fn phased_import(
     spec: &Arc<ChainSpec>,
     blocks: &[SealedBlock],
@@ -222,121 +240,35 @@ pub fn phased_import(
 ) -> Result<Phases, BenchError> {
     let db = fresh_database(spec, dir)?;
     let validator = validation.validator(&db, spec);
-    let executor = BlockExecutor::spectrum(spec.clone());
-    let blocks = blocks.to_vec();
-    let mut phases = Phases::default();
-    let started = Instant::now();
-    for block in blocks {
-        let (number, hash) = (block.number(), block.hash());
-        let mut clock = Instant::now();
-        let mut lap = |slot: &mut Duration| {
-            let now = Instant::now();
-            *slot += now - clock;
-            clock = now;
-        };
-        let mismatch = |what: &str| BenchError::Mismatch(format!("block {number}: {what}"));
-
-        // insert_block: known? bad? parent, number, body roots, total difficulty, head.
-        if db.block_number(&hash)?.is_some() {
-            if db.canonical_hash(number)? == Some(hash) {
-                continue;
-            }
-            return Err(mismatch("known but not canonical"));
-        }
-        if spec.is_bad_block(&hash) {
-            return Err(mismatch("on the bad-block list"));
-        }
-        let parent = db
-            .header(&block.header.parent_hash)?
-            .ok_or_else(|| mismatch("unknown parent"))?;
-        if parent.number + 1 != number
-            || transactions_root(&block.body.transactions) != block.header.transactions_root
-            || keccak256(ommers_rlp(&block)) != block.header.ommers_hash
-        {
-            return Err(mismatch("number or body roots"));
-        }
-        let td = db
-            .total_difficulty(&parent.hash())?
-            .ok_or_else(|| mismatch("no parent total difficulty"))?
-            + block.header.difficulty;
-        if db.head()?.map(|(_, h)| h) != Some(parent.hash()) {
-            return Err(mismatch("does not extend the head"));
-        }
-        lap(&mut phases.checks);
-
-        // execute_and_commit
-        let block = block
-            .try_recover()
-            .map_err(|(index, source)| BenchError::Sender {
-                number,
-                index,
-                source,
-            })?;
-        lap(&mut phases.recover);
-
-        let parent = db
-            .header(&block.header().parent_hash)?
-            .ok_or_else(|| mismatch("unknown parent"))?;
-        validator
-            .validate_block(&block.block, &parent, &block.senders)
-            .map_err(|reason| mismatch(&reason.to_string()))?;
-        let header = block.header().header();
-        let fee_recipient = if header.beneficiary.is_zero() {
-            spectrum_consensus::block_signer(header).map_err(|e| mismatch(&e.to_string()))?
-        } else {
-            header.beneficiary
-        };
-        lap(&mut phases.consensus);
-
-        let output = executor
-            .execute(&block, fee_recipient, &db.latest_state())
-            .map_err(|source| BenchError::Execution { number, source })?;
-        lap(&mut phases.execute);
-
-        verify_receipts(block.header().header(), &output)
-            .map_err(|source| BenchError::Execution { number, source })?;
-        lap(&mut phases.verify_receipts);
-
-        validator
-            .validate_after_execution(&block.block, &parent, &output.receipts)
-            .map_err(|reason| mismatch(&reason.to_string()))?;
-        lap(&mut phases.consensus);
-
-        let mut changes = output.changes;
-        let roots = apply_state_roots(&db, &mut changes)?;
-        if roots.state_root != block.header().state_root {
-            return Err(mismatch(&format!(
-                "state root {} computed, header has {}",
-                roots.state_root,
-                block.header().state_root
-            )));
-        }
-        lap(&mut phases.state_root);
-        phases.trie_writes += roots.trie.len() as u64;
-        phases.state_writes += (changes.accounts.len() + changes.storage.len()) as u64;
-
-        let txs = block.block.body.transactions.len();
-        db.commit_block(&BlockCommit {
-            block: block.block,
-            receipts: output.receipts,
-            total_difficulty: td,
-            state: changes,
-            trie: roots.trie,
-            make_canonical_head: true,
-        })?;
-        lap(&mut phases.commit);
-        phases.total.add_block(txs, output.gas_used);
-    }
-    phases.total.elapsed = started.elapsed();
-    Ok(phases)
+    let blockchain = Blockchain::new(db, spec.clone(), validator);
+    let before = blockchain.import_phases();
+    let total = insert_all(&blockchain, blocks)?;
+    let phases = blockchain.import_phases().since(&before);
+    Ok(Phases::from_chain(total, &phases))
 }
 
-/// RLP of a block's ommers list, as the header's ommers hash covers it.
-fn ommers_rlp(block: &SealedBlock) -> Vec<u8> {
-    use alloy_rlp::Encodable;
-    let mut out = Vec::new();
-    block.body.ommers.encode(&mut out);
-    out
+/// Inserts `blocks` in order, timing the loop; each must become the canonical head or be
+/// already known.
+fn insert_all(blockchain: &Blockchain, blocks: &[SealedBlock]) -> Result<Measurement, BenchError> {
+    let blocks = blocks.to_vec();
+    let mut measurement = Measurement::default();
+    let started = Instant::now();
+    for block in blocks {
+        let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
+        match blockchain.insert_block(block)? {
+            InsertOutcome::AlreadyKnown => {}
+            InsertOutcome::Canonical { gas_used, .. } => measurement.add_block(txs, gas_used),
+            outcome => {
+                return Err(BenchError::NotCanonical {
+                    number,
+                    hash,
+                    outcome: format!("{outcome:?}"),
+                });
+            }
+        }
+    }
+    measurement.elapsed = started.elapsed();
+    Ok(measurement)
 }
 
 /// Every block of a geth-format chain file, sealed.
@@ -359,23 +291,5 @@ pub fn import_blocks(
     let db = fresh_database(spec, dir)?;
     let validator = validation.validator(&db, spec);
     let blockchain = Blockchain::new(db, spec.clone(), validator);
-    let blocks = blocks.to_vec();
-    let mut measurement = Measurement::default();
-    let started = Instant::now();
-    for block in blocks {
-        let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
-        match blockchain.insert_block(block)? {
-            InsertOutcome::AlreadyKnown => {}
-            InsertOutcome::Canonical { gas_used, .. } => measurement.add_block(txs, gas_used),
-            outcome => {
-                return Err(BenchError::NotCanonical {
-                    number,
-                    hash,
-                    outcome: format!("{outcome:?}"),
-                });
-            }
-        }
-    }
-    measurement.elapsed = started.elapsed();
-    Ok(measurement)
+    insert_all(&blockchain, blocks)
 }

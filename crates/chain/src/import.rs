@@ -6,26 +6,34 @@ use spectrum_execution::{BlockExecutor, ExecutionRules, verify_receipts};
 use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
 use spectrum_storage_api::BlockCommit;
 
-use crate::{Blockchain, ChainError, state_root::apply_state_roots_on};
+use crate::{
+    Blockchain, ChainError,
+    phases::{Phase, PhaseClock},
+    state_root::apply_state_roots_on,
+};
 
 impl Blockchain {
     /// Executes `block` on the head state (its parent), checks gas, bloom, receipts and state
     /// roots against the header, and commits it as the new head in one batch. Returns its gas.
+    /// `clock` times the phases (started by the caller, whose checks are charged to
+    /// [`Phase::Checks`]).
     pub(crate) fn execute_and_commit(
         &self,
         block: SealedBlock,
         td: U256,
+        clock: &mut PhaseClock<'_>,
     ) -> Result<u64, ChainError> {
         let number = block.number();
         let hash = block.hash();
-        let mut timer = spectrum_metrics::PhaseTimer::start();
-        let block = block
-            .try_recover()
-            .map_err(|(index, source)| ChainError::Sender {
+        clock.lap(Phase::Checks);
+        let block = crate::senders::recover_block(block, self.recovery_threads).map_err(
+            |(index, source)| ChainError::Sender {
                 number,
                 index,
                 source,
-            })?;
+            },
+        )?;
+        clock.lap(Phase::Recover);
         let execution = |source| ChainError::Execution {
             number,
             hash,
@@ -40,25 +48,28 @@ impl Blockchain {
             .db
             .header(&block.header().parent_hash)?
             .ok_or(ChainError::MissingBlock(block.header().parent_hash))?;
-        self.validator
+        let author = self
+            .validator
             .validate_block(&block.block, &parent, &block.senders)
             .map_err(invalid)?;
-        timer.lap("validate");
-        let fee_recipient = self.fee_recipient(&block)?;
+        let fee_recipient = self.fee_recipient(&block, author)?;
+        clock.lap(Phase::Validate);
         let executor = BlockExecutor::new(self.rules.clone());
         // One snapshot of the head (the parent) for execution and the state root.
         let head = self.db.latest()?;
         let output = executor
             .execute(&block, fee_recipient, &*head)
             .map_err(execution)?;
+        clock.lap(Phase::Execute);
         verify_receipts(block.header().header(), &output).map_err(execution)?;
+        clock.lap(Phase::Receipts);
         self.validator
             .validate_after_execution(&block.block, &parent, &output.receipts)
             .map_err(invalid)?;
-        timer.lap("execute");
+        clock.lap(Phase::Validate);
         let mut changes = output.changes;
         let roots = apply_state_roots_on(&*head, &mut changes)?;
-        timer.lap("state_root");
+        clock.lap(Phase::StateRoot);
         drop(head);
         if roots.state_root != block.header().state_root {
             return Err(ChainError::StateRoot {
@@ -66,6 +77,10 @@ impl Blockchain {
                 mismatch: GotExpected::new(roots.state_root, block.header().state_root),
             });
         }
+        let writes = (
+            changes.accounts.len().saturating_add(changes.storage.len()),
+            roots.trie.len(),
+        );
         self.db.commit_block(&BlockCommit {
             block: block.block,
             receipts: output.receipts,
@@ -74,22 +89,29 @@ impl Blockchain {
             trie: roots.trie,
             make_canonical_head: true,
         })?;
-        timer.lap("commit");
+        clock.lap(Phase::Commit);
+        self.phases.committed(writes.0, writes.1);
         Ok(output.gas_used)
     }
 
     /// Who receives the block's fees: under Tribe the author (coinbase, or the seal signer when
-    /// the coinbase is zero; chain.md §6); under Ethereum rules the beneficiary.
-    fn fee_recipient(&self, block: &RecoveredBlock) -> Result<Address, ChainError> {
+    /// the coinbase is zero; chain.md §6); under Ethereum rules the beneficiary. `author` is the
+    /// signer the validator already recovered, if it did; only otherwise is the seal recovered
+    /// here.
+    fn fee_recipient(
+        &self,
+        block: &RecoveredBlock,
+        author: Option<Address>,
+    ) -> Result<Address, ChainError> {
         let header = block.header().header();
         match &self.rules {
-            ExecutionRules::Spectrum(_) if header.beneficiary == Address::ZERO => {
-                block_signer(header).map_err(|e| ChainError::Invalid {
+            ExecutionRules::Spectrum(_) if header.beneficiary == Address::ZERO => author
+                .map_or_else(|| block_signer(header), Ok)
+                .map_err(|e| ChainError::Invalid {
                     number: header.number,
                     hash: block.hash(),
                     source: Box::new(TribeError::Seal(e)),
-                })
-            }
+                }),
             _ => Ok(header.beneficiary),
         }
     }
@@ -170,7 +192,7 @@ impl Blockchain {
             .db
             .total_difficulty(&hash)?
             .ok_or(ChainError::MissingTotalDifficulty(hash))?;
-        self.execute_and_commit(block, td)
+        self.execute_and_commit(block, td, &mut self.phases.start())
     }
 
     fn stored_number(&self, hash: B256) -> Result<(u64, B256), ChainError> {

@@ -36,6 +36,8 @@ mod fork;
 mod future;
 mod genesis;
 mod import;
+mod phases;
+mod senders;
 mod state_root;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
@@ -56,6 +58,8 @@ pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::MAX_FUTURE_SECS;
 pub use genesis::genesis_commit;
+pub use phases::{ImportPhases, Phase};
+pub use senders::{recover_block, recover_senders};
 pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
 pub use tribe::TribeBlockValidator;
 pub use validator::{BlockValidator, ExecutionChecksOnly};
@@ -121,6 +125,10 @@ pub struct Blockchain {
     /// Serialises inserts: the network, the block producer and `import` may insert at once,
     /// and each insert reads the head, executes on its state and moves it.
     insert_lock: std::sync::Mutex<()>,
+    /// Threads sender recovery may use (the machine's cores).
+    recovery_threads: usize,
+    /// Time per import phase so far ([`Blockchain::import_phases`]).
+    phases: phases::PhaseTotals,
 }
 
 impl Blockchain {
@@ -154,7 +162,16 @@ impl Blockchain {
             bad_blocks: Default::default(),
             max_reorg_depth: DEFAULT_MAX_REORG_DEPTH,
             insert_lock: std::sync::Mutex::new(()),
+            recovery_threads: senders::available_threads(),
+            phases: Default::default(),
         }
+    }
+
+    /// Time per phase of every block executed on the head so far (running totals: subtract an
+    /// earlier snapshot with [`ImportPhases::since`]). The same laps feed the metrics'
+    /// `spectrum_chain_import_seconds{phase}`.
+    pub fn import_phases(&self) -> ImportPhases {
+        self.phases.snapshot()
     }
 
     /// Replaces the local clock (the node's one clock, tests, tools).
@@ -260,9 +277,10 @@ impl Blockchain {
     }
 
     fn insert_checked_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        let mut clock = self.phases.start();
         let hash = block.hash();
         if self.db.block_number(&hash)?.is_some() {
-            return self.insert_known(block);
+            return self.insert_known(block, &mut clock);
         }
         // tribe.md §2: a block from the near future waits for its time; further ahead it is
         // refused.
@@ -305,7 +323,7 @@ impl Blockchain {
             let td = parent_td
                 .checked_add(block.header.difficulty)
                 .ok_or(ChainError::Overflow("total difficulty"))?;
-            let gas_used = self.execute_and_commit(block, td)?;
+            let gas_used = self.execute_and_commit(block, td, &mut clock)?;
             return Ok(InsertOutcome::Canonical {
                 number: head_number.saturating_add(1),
                 gas_used,
@@ -337,7 +355,11 @@ impl Blockchain {
     /// A block already stored: canonical, or on a side chain (stored only after its header
     /// checks). A side-chain block that now extends the head, or whose branch is heavier, is
     /// executed and made canonical (this is how blocks unwound earlier come back).
-    fn insert_known(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+    fn insert_known(
+        &self,
+        block: SealedBlock,
+        clock: &mut phases::PhaseClock<'_>,
+    ) -> Result<InsertOutcome, ChainError> {
         let (number, hash) = (block.number(), block.hash());
         if self.db.canonical_hash(number)? == Some(hash) {
             return Ok(InsertOutcome::AlreadyKnown);
@@ -345,7 +367,7 @@ impl Blockchain {
         let td = self.total_difficulty_by_hash(hash)?;
         let (_, head_hash) = self.db.head()?.ok_or(ChainError::NoHead)?;
         if block.header.parent_hash == head_hash {
-            let gas_used = self.execute_and_commit(block, td)?;
+            let gas_used = self.execute_and_commit(block, td, clock)?;
             return Ok(InsertOutcome::Canonical { number, gas_used });
         }
         if self.is_better_than_head(td, &block.header, head_hash)? {

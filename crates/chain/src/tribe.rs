@@ -69,7 +69,7 @@ impl BlockValidator for TribeBlockValidator {
         block: &SealedBlock,
         parent: &SealedHeader,
         senders: &[Address],
-    ) -> Result<(), TribeError> {
+    ) -> Result<Option<Address>, TribeError> {
         self.tribe
             .validate_block_pre_execution(block, parent, senders)
     }

@@ -13,13 +13,14 @@ use spectrum_primitives::{ReceiptWithBloom, SealedBlock, SealedHeader};
 /// [`crate::ChainError::is_invalid_block`] tells which of them are the block's fault.
 pub trait BlockValidator: Send + Sync {
     /// Before execution: header rules against the parent, seal and authorisation, and the body
-    /// rules that need only the transactions and their recovered `senders`.
+    /// rules that need only the transactions and their recovered `senders`. Returns the seal's
+    /// signer when the rules recovered it, so that import never recovers the seal twice.
     fn validate_block(
         &self,
         block: &SealedBlock,
         parent: &SealedHeader,
         senders: &[Address],
-    ) -> Result<(), TribeError>;
+    ) -> Result<Option<Address>, TribeError>;
 
     /// A side-chain block's header whose parent is canonical but not the head: every header
     /// rule, with whatever state it needs read at the parent's (historical) state. Runs before
@@ -65,7 +66,7 @@ impl BlockValidator for ExecutionChecksOnly {
         _block: &SealedBlock,
         _parent: &SealedHeader,
         _senders: &[Address],
-    ) -> Result<(), TribeError> {
-        Ok(())
+    ) -> Result<Option<Address>, TribeError> {
+        Ok(None)
     }
 }

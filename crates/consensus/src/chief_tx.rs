@@ -82,6 +82,17 @@ pub fn validate_chief_tx(
     senders: &[Address],
     spec: &ChainSpec,
 ) -> Result<(), TribeError> {
+    validate_chief_tx_signed_by(block, senders, spec, None)
+}
+
+/// [`validate_chief_tx`] with the block's seal signer already recovered (`signer`), so the
+/// seal is not recovered again; with `None` it is recovered here when the rule needs it.
+pub fn validate_chief_tx_signed_by(
+    block: &SealedBlock,
+    senders: &[Address],
+    spec: &ChainSpec,
+    signer: Option<Address>,
+) -> Result<(), TribeError> {
     let number = block.number();
     if number <= CHIEF_NUMBER {
         return Ok(());
@@ -108,7 +119,10 @@ pub fn validate_chief_tx(
                 TribeError::ChiefTxNotFirst { index }
             });
         }
-        let signer = recover_block_signer(&block.header)?;
+        let signer = match signer {
+            Some(signer) => signer,
+            None => recover_block_signer(&block.header)?,
+        };
         if *sender != signer {
             return Err(TribeError::ChiefTxSender {
                 sender: *sender,

@@ -88,7 +88,8 @@ pub use authority::{
 pub use chief_tx::{
     CHIEF_UPDATE_SELECTOR, chief_tx_volunteer, is_chief_address_on_block, is_chief_update,
     is_chief_update_call, take_miner, validate_chief_tx, validate_chief_tx_receipt,
-    validate_chief_volunteer, validate_no_uncles, validate_transactions_eip155,
+    validate_chief_tx_signed_by, validate_chief_volunteer, validate_no_uncles,
+    validate_transactions_eip155,
 };
 pub use error::TribeError;
 pub use fork_choice::{HeadChoice, head_choice, is_better_head};
@@ -102,7 +103,7 @@ pub use header_rules::{
 };
 pub use seal::{
     EXTRA_SEAL, EXTRA_VANITY, SealError, block_signer, genesis_signer, recover_block_public_key,
-    recover_block_signer, seal_hash, sign_header,
+    recover_block_signer, seal_hash, seal_recoveries_on_this_thread, sign_header,
 };
 pub use signers::{
     CHIEF_100_VERSION, ProviderError, SignerSet, SignerSetProvider, is_chief_100, leader_sort,
@@ -110,5 +111,5 @@ pub use signers::{
 pub use validator::{Clock, FixedClock, SystemClock, TribeValidator};
 pub use vrf::{
     EXTRA_VRF, PointDefect, VRF_OUTPUT_LEN, VRF_PROOF_LEN, VrfError, VrfOutput, VrfProof,
-    hash_to_curve, verify_block_vrf, vrf_message, vrf_prove, vrf_verify,
+    hash_to_curve, verify_block_vrf, verify_block_vrf_with_key, vrf_message, vrf_prove, vrf_verify,
 };

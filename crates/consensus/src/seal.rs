@@ -117,6 +117,7 @@ pub fn seal_hash(header: &Header) -> Result<B256, SealError> {
 /// write 0 or 1; 2 and 3 name an `r` above the curve order and practically never recover).
 /// The VRF check (tribe.md §4) verifies against this key.
 pub fn recover_block_public_key(header: &Header) -> Result<PublicKey, SealError> {
+    RECOVERIES.with(|count| count.set(count.get().saturating_add(1)));
     let (unsealed, seal) = split_seal(&header.extra_data)?;
     let (compact, recid) = (&seal[..64], seal[64]);
     let recovery_id =
@@ -131,6 +132,17 @@ pub fn recover_block_public_key(header: &Header) -> Result<PublicKey, SealError>
     SECP256K1
         .recover_ecdsa(Message::from_digest(hash.0), &signature)
         .map_err(|_| unrecoverable())
+}
+
+thread_local! {
+    /// Seal recoveries made on this thread: counted so that tests can hold import to one
+    /// recovery per block (a recovery costs about 50 µs; a thread-local costs nothing).
+    static RECOVERIES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many seals [`recover_block_public_key`] has recovered on the calling thread so far.
+pub fn seal_recoveries_on_this_thread() -> u64 {
+    RECOVERIES.with(std::cell::Cell::get)
 }
 
 /// The address that sealed `header` (tribe.md §2 "Signer"): the last 20 bytes of keccak256 of

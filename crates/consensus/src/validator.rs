@@ -9,18 +9,18 @@ use std::{
 
 use alloy_primitives::Address;
 use spectrum_chainspec::ChainSpec;
-use spectrum_primitives::{SealedBlock, SealedHeader};
+use spectrum_primitives::{SealedBlock, SealedHeader, public_key_to_address};
 
 use crate::{
     authority::{
         CHIEF_NUMBER, check_coinbase, check_difficulty, check_role_delay, check_signer_authorised,
     },
-    chief_tx::{validate_chief_tx, validate_no_uncles, validate_transactions_eip155},
+    chief_tx::{validate_chief_tx_signed_by, validate_no_uncles, validate_transactions_eip155},
     error::TribeError,
     header_rules::{check_stateless_header_rules, gas_limit_rules_from},
-    seal::recover_block_signer,
+    seal::{recover_block_public_key, recover_block_signer},
     signers::SignerSetProvider,
-    vrf::verify_block_vrf,
+    vrf::verify_block_vrf_with_key,
 };
 
 /// The local clock in Unix seconds, for the future-block rule (tribe.md §2). The node's one
@@ -126,6 +126,17 @@ impl TribeValidator {
         header: &SealedHeader,
         parent: &SealedHeader,
     ) -> Result<(), TribeError> {
+        self.validate_header_author(header, parent).map(|_| ())
+    }
+
+    /// [`Self::validate_header`], returning the seal's signer it recovered (`None` for blocks
+    /// 1–3, whose seal is not checked). The seal is recovered once, for the signer and the VRF,
+    /// so that import need not recover it again for the fee recipient.
+    pub fn validate_header_author(
+        &self,
+        header: &SealedHeader,
+        parent: &SealedHeader,
+    ) -> Result<Option<Address>, TribeError> {
         let spec = &*self.spec;
         check_stateless_header_rules(
             spec,
@@ -137,12 +148,13 @@ impl TribeValidator {
 
         let number = header.number;
         if number <= CHIEF_NUMBER {
-            return Ok(());
+            return Ok(None);
         }
         let chief = spec
             .chief_at(number)
             .ok_or(TribeError::NoChief { number })?;
-        let signer = recover_block_signer(header)?;
+        let public = recover_block_public_key(header)?;
+        let signer = public_key_to_address(&public);
         let set = self.provider.signer_set(parent, chief)?;
         if spec.is_sip100(number) && set.leaders.is_empty() {
             return Err(TribeError::NoLeaders {
@@ -154,9 +166,9 @@ impl TribeValidator {
         check_role_delay(spec, chief, header, parent, signer, &set)?;
         check_difficulty(spec, chief, header, signer, &set)?;
         if spec.is_sip100(number) {
-            verify_block_vrf(header, parent)?;
+            verify_block_vrf_with_key(header, parent, &public)?;
         }
-        Ok(())
+        Ok(Some(signer))
     }
 
     /// The header rules that need no state, for a block whose parent's state does not exist
@@ -191,15 +203,18 @@ impl TribeValidator {
     /// Not included: the transactions root (a body/header consistency check of the import
     /// pipeline) and the two chief-update rules that need execution
     /// ([`crate::validate_chief_tx_receipt`], [`crate::validate_chief_volunteer`]).
+    ///
+    /// Returns the seal's signer when the header rules recovered it (blocks after 3).
     pub fn validate_block_pre_execution(
         &self,
         block: &SealedBlock,
         parent: &SealedHeader,
         senders: &[Address],
-    ) -> Result<(), TribeError> {
-        self.validate_header(&block.header, parent)?;
+    ) -> Result<Option<Address>, TribeError> {
+        let author = self.validate_header_author(&block.header, parent)?;
         validate_no_uncles(block)?;
         validate_transactions_eip155(block, &self.spec)?;
-        validate_chief_tx(block, senders, &self.spec)
+        validate_chief_tx_signed_by(block, senders, &self.spec, author)?;
+        Ok(author)
     }
 }

@@ -424,6 +424,26 @@ pub fn vrf_verify(public: &PublicKey, message: &[u8], proof: &[u8]) -> Result<Vr
 /// verify too, but the reference does not check them. `parent` must be `header`'s parent; that
 /// link is the header rules' business, not checked here.
 pub fn verify_block_vrf(header: &Header, parent: &Header) -> Result<(), VrfError> {
+    verify_block_vrf_by(header, parent, || Ok(recover_block_public_key(header)?))
+}
+
+/// [`verify_block_vrf`] with the seal's public key already recovered (the header validator
+/// recovers it once for the signer and the VRF). Same checks, same order, same errors.
+pub fn verify_block_vrf_with_key(
+    header: &Header,
+    parent: &Header,
+    public: &PublicKey,
+) -> Result<(), VrfError> {
+    verify_block_vrf_by(header, parent, || Ok(*public))
+}
+
+/// The VRF rule, with the seal's public key from `public` (asked for after the layout and
+/// parent checks, as the rule orders them).
+fn verify_block_vrf_by(
+    header: &Header,
+    parent: &Header,
+    public: impl FnOnce() -> Result<PublicKey, VrfError>,
+) -> Result<(), VrfError> {
     let extra = &header.extra_data;
     let min = EXTRA_VRF.saturating_add(EXTRA_SEAL);
     let (vrf, _) = extra
@@ -438,8 +458,7 @@ pub fn verify_block_vrf(header: &Header, parent: &Header) -> Result<(), VrfError
     let proof = &vrf[VRF_OUTPUT_LEN..];
 
     let message = vrf_message(parent.number, &parent.extra_data)?;
-    let public = recover_block_public_key(header)?;
-    let output = vrf_verify(&public, &message, proof)?;
+    let output = vrf_verify(&public()?, &message, proof)?;
     if output != claimed {
         return Err(VrfError::OutputMismatch {
             expected: B256::from(output),

@@ -18,7 +18,7 @@ use spectrum_chain::{
 use spectrum_import::ChainFileReader;
 use spectrum_storage_api::ChainReader;
 
-fn testdata(name: &str) -> PathBuf {
+pub(crate) fn testdata(name: &str) -> PathBuf {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/testdata"

@@ -33,9 +33,15 @@ fn validate_every_block(fixture: &Fixture) -> usize {
             .unwrap_or_else(|e| panic!("{}: block {number}: chief tx: {e}", fixture.name));
         validate_transactions_eip155(block, &fixture.spec)
             .unwrap_or_else(|e| panic!("{}: block {number}: EIP-155: {e}", fixture.name));
-        validator
+        let author = validator
             .validate_block_pre_execution(block, &parent.header, &senders)
             .unwrap_or_else(|e| panic!("{}: block {number}: block: {e}", fixture.name));
+        let sealed_by = (number > 3).then(|| recover_block_signer(&block.header).unwrap());
+        assert_eq!(
+            author, sealed_by,
+            "{}: block {number}: author",
+            fixture.name
+        );
         let first_ok = if block.body.transactions.is_empty() {
             None
         } else {

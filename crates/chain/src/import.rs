@@ -3,7 +3,7 @@
 use alloy_primitives::{Address, B256, U256};
 use spectrum_consensus::{TribeError, block_signer};
 use spectrum_execution::{BlockExecutor, ExecutionRules, verify_receipts};
-use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
+use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock, SealedHeader};
 use spectrum_storage_api::BlockCommit;
 
 use crate::{
@@ -15,11 +15,13 @@ use crate::{
 impl Blockchain {
     /// Executes `block` on the head state (its parent), checks gas, bloom, receipts and state
     /// roots against the header, and commits it as the new head in one batch. Returns its gas.
+    /// `parent` is the head's header when the caller has already read it (read here if not).
     /// `clock` times the phases (started by the caller, whose checks are charged to
     /// [`Phase::Checks`]).
     pub(crate) fn execute_and_commit(
         &self,
         block: SealedBlock,
+        parent: Option<SealedHeader>,
         td: U256,
         clock: &mut PhaseClock<'_>,
     ) -> Result<u64, ChainError> {
@@ -44,10 +46,13 @@ impl Blockchain {
             hash,
             source: Box::new(source),
         };
-        let parent = self
-            .db
-            .header(&block.header().parent_hash)?
-            .ok_or(ChainError::MissingBlock(block.header().parent_hash))?;
+        let parent = match parent {
+            Some(parent) => parent,
+            None => self
+                .db
+                .header(&block.header().parent_hash)?
+                .ok_or(ChainError::MissingBlock(block.header().parent_hash))?,
+        };
         let author = self
             .validator
             .validate_block(&block.block, &parent, &block.senders)
@@ -192,7 +197,7 @@ impl Blockchain {
             .db
             .total_difficulty(&hash)?
             .ok_or(ChainError::MissingTotalDifficulty(hash))?;
-        self.execute_and_commit(block, td, &mut self.phases.start())
+        self.execute_and_commit(block, None, td, &mut self.phases.start())
     }
 
     fn stored_number(&self, hash: B256) -> Result<(u64, B256), ChainError> {

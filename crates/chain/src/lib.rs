@@ -323,7 +323,7 @@ impl Blockchain {
             let td = parent_td
                 .checked_add(block.header.difficulty)
                 .ok_or(ChainError::Overflow("total difficulty"))?;
-            let gas_used = self.execute_and_commit(block, td, &mut clock)?;
+            let gas_used = self.execute_and_commit(block, Some(parent), td, &mut clock)?;
             return Ok(InsertOutcome::Canonical {
                 number: head_number.saturating_add(1),
                 gas_used,
@@ -367,7 +367,7 @@ impl Blockchain {
         let td = self.total_difficulty_by_hash(hash)?;
         let (_, head_hash) = self.db.head()?.ok_or(ChainError::NoHead)?;
         if block.header.parent_hash == head_hash {
-            let gas_used = self.execute_and_commit(block, td, clock)?;
+            let gas_used = self.execute_and_commit(block, None, td, clock)?;
             return Ok(InsertOutcome::Canonical { number, gas_used });
         }
         if self.is_better_than_head(td, &block.header, head_hash)? {

@@ -90,9 +90,8 @@ mod tests {
     fn signed(count: usize) -> Vec<TransactionSigned> {
         (0..count)
             .map(|i| {
-                let key =
-                    secp256k1::SecretKey::from_slice(&[u8::try_from(i % 200).unwrap() + 1; 32])
-                        .unwrap();
+                let byte = u8::try_from(i % 200).unwrap() + 1;
+                let key = secp256k1::SecretKey::from_byte_array([byte; 32]).unwrap();
                 let tx = TxLegacy {
                     chain_id: Some(1),
                     nonce: u64::try_from(i).unwrap(),

@@ -38,3 +38,34 @@ fn the_seal_is_recovered_once_per_block() {
     );
     assert_eq!(seal_recoveries_on_this_thread() - before, expected);
 }
+
+/// The chain times its own import, phase by phase, for every block executed on the head:
+/// what `spectrum-bench import` prints and the metrics' import histogram read.
+#[test]
+fn import_phases_are_timed_by_the_chain_itself() {
+    let node = TestChain::devnet();
+    let before = node.chain.import_phases();
+    let mut imported = 0u64;
+    for block in ChainFileReader::open(testdata("spectrum-devnet-multi").join("chain.rlp")).unwrap()
+    {
+        if let InsertOutcome::Canonical { .. } =
+            node.chain.insert_block(block.unwrap().seal_slow()).unwrap()
+        {
+            imported += 1;
+        }
+    }
+    let phases = node.chain.import_phases().since(&before);
+    assert_eq!(phases.blocks, imported);
+    assert!(
+        phases.state_writes >= imported,
+        "every block pays its signer at least"
+    );
+    assert!(phases.trie_writes >= imported);
+    for phase in spectrum_chain::Phase::ALL {
+        assert!(
+            phases.of(phase) > std::time::Duration::ZERO,
+            "{phase:?} was never timed"
+        );
+    }
+    assert_eq!(phases.total(), phases.time.iter().sum());
+}

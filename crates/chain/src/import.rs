@@ -28,13 +28,19 @@ impl Blockchain {
         let number = block.number();
         let hash = block.hash();
         clock.lap(Phase::Checks);
-        let block = crate::senders::recover_block(block, self.recovery_threads).map_err(
-            |(index, source)| ChainError::Sender {
-                number,
-                index,
-                source,
-            },
-        )?;
+        let block = match self.prepared.take(&hash) {
+            // Recovered ahead from this block's own transactions (its hash covers them).
+            Some(senders) if senders.len() == block.body.transactions.len() => {
+                RecoveredBlock { block, senders }
+            }
+            _ => crate::senders::recover_block(block, self.recovery_threads).map_err(
+                |(index, source)| ChainError::Sender {
+                    number,
+                    index,
+                    source,
+                },
+            )?,
+        };
         clock.lap(Phase::Recover);
         let execution = |source| ChainError::Execution {
             number,

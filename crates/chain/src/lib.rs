@@ -37,6 +37,7 @@ mod future;
 mod genesis;
 mod import;
 mod phases;
+mod prepare;
 mod senders;
 mod state_root;
 #[cfg(feature = "test-utils")]
@@ -129,6 +130,8 @@ pub struct Blockchain {
     recovery_threads: usize,
     /// Time per import phase so far ([`Blockchain::import_phases`]).
     phases: phases::PhaseTotals,
+    /// Senders recovered ahead by [`Blockchain::prepare_blocks`].
+    prepared: prepare::PreparedSenders,
 }
 
 impl Blockchain {
@@ -164,6 +167,7 @@ impl Blockchain {
             insert_lock: std::sync::Mutex::new(()),
             recovery_threads: senders::available_threads(),
             phases: Default::default(),
+            prepared: Default::default(),
         }
     }
 

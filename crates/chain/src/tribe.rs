@@ -46,6 +46,10 @@ impl TribeBlockValidator {
 }
 
 impl BlockValidator for TribeBlockValidator {
+    fn prepare_header(&self, header: &SealedHeader, parent: &SealedHeader) {
+        self.tribe.preverify_seal(header, parent);
+    }
+
     fn validate_side_header(
         &self,
         header: &SealedHeader,

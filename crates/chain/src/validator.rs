@@ -22,6 +22,11 @@ pub trait BlockValidator: Send + Sync {
         senders: &[Address],
     ) -> Result<Option<Address>, TribeError>;
 
+    /// Stateless work on `header` (its seal, its VRF proof on `parent`) done ahead, possibly on
+    /// another thread, so that [`Self::validate_block`] need not repeat it. Decides nothing:
+    /// the rules still run, in order, at validation.
+    fn prepare_header(&self, _header: &SealedHeader, _parent: &SealedHeader) {}
+
     /// A side-chain block's header whose parent is canonical but not the head: every header
     /// rule, with whatever state it needs read at the parent's (historical) state. Runs before
     /// the block is stored, so that its difficulty counts for fork choice only once checked.

@@ -76,6 +76,7 @@ pub mod chief_tx;
 mod error;
 pub mod fork_choice;
 pub mod header_rules;
+mod preverify;
 pub mod seal;
 pub mod signers;
 mod validator;

@@ -18,6 +18,7 @@ use crate::{
     chief_tx::{validate_chief_tx_signed_by, validate_no_uncles, validate_transactions_eip155},
     error::TribeError,
     header_rules::{check_stateless_header_rules, gas_limit_rules_from},
+    preverify::VerifiedSeals,
     seal::{recover_block_public_key, recover_block_signer},
     signers::SignerSetProvider,
     vrf::verify_block_vrf_with_key,
@@ -66,6 +67,8 @@ pub struct TribeValidator {
     provider: Arc<dyn SignerSetProvider>,
     clock: Arc<dyn Clock>,
     gas_limit_rules_from: u64,
+    /// Seals and VRF proofs verified ahead ([`Self::preverify_seal`]).
+    verified: Arc<VerifiedSeals>,
 }
 
 impl fmt::Debug for TribeValidator {
@@ -91,7 +94,30 @@ impl TribeValidator {
             provider,
             clock,
             gas_limit_rules_from,
+            verified: Default::default(),
         }
+    }
+
+    /// Recovers `header`'s seal and, from SIP100, verifies its VRF proof on `parent`, and
+    /// remembers the signer when both pass, so that [`Self::validate_header`] of this header on
+    /// this parent does neither again. Needs no state: batch importers call it for many
+    /// headers on several threads before importing them in order. A failure is not
+    /// remembered: the header rules meet it again, in their order.
+    pub fn preverify_seal(&self, header: &SealedHeader, parent: &SealedHeader) {
+        let number = header.number;
+        if number <= CHIEF_NUMBER || header.parent_hash != parent.hash() {
+            return;
+        }
+        let Ok(public) = recover_block_public_key(header) else {
+            return;
+        };
+        if self.spec.is_sip100(number)
+            && verify_block_vrf_with_key(header, parent, &public).is_err()
+        {
+            return;
+        }
+        self.verified
+            .insert(header.hash(), parent.hash(), public_key_to_address(&public));
     }
 
     /// The same validator reading the time from `clock` (the node injects its one clock).
@@ -153,8 +179,14 @@ impl TribeValidator {
         let chief = spec
             .chief_at(number)
             .ok_or(TribeError::NoChief { number })?;
-        let public = recover_block_public_key(header)?;
-        let signer = public_key_to_address(&public);
+        // A seal verified ahead (with its VRF proof) is not recovered again.
+        let (signer, public) = match self.verified.take(header.hash(), parent.hash()) {
+            Some(signer) => (signer, None),
+            None => {
+                let public = recover_block_public_key(header)?;
+                (public_key_to_address(&public), Some(public))
+            }
+        };
         let set = self.provider.signer_set(parent, chief)?;
         if spec.is_sip100(number) && set.leaders.is_empty() {
             return Err(TribeError::NoLeaders {
@@ -165,7 +197,9 @@ impl TribeValidator {
         check_coinbase(spec, header)?;
         check_role_delay(spec, chief, header, parent, signer, &set)?;
         check_difficulty(spec, chief, header, signer, &set)?;
-        if spec.is_sip100(number) {
+        if spec.is_sip100(number)
+            && let Some(public) = public
+        {
             verify_block_vrf_with_key(header, parent, &public)?;
         }
         Ok(Some(signer))

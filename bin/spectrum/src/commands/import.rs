@@ -55,48 +55,94 @@ fn rate(amount: f64, secs: f64) -> f64 {
     if secs > 0.0 { amount / secs } else { 0.0 }
 }
 
+/// Blocks read and prepared together ([`Blockchain::prepare_blocks`]: senders, seals and VRF
+/// proofs over every core) before they are inserted one by one.
+const IMPORT_BATCH: usize = 256;
+
 fn import_file(chain: &Blockchain, file: &PathBuf, totals: &mut Totals) -> eyre::Result<()> {
     let size = std::fs::metadata(file)
         .wrap_err_with(|| format!("cannot read {}", file.display()))?
         .len();
     let mut reader = ChainFileReader::open(file)?;
     let gzip = reader.is_gzip();
-    let started = Instant::now();
-    let mut last_log = started;
-    let (mut blocks, mut gas) = (0u64, 0u64);
+    let mut progress = Progress {
+        started: Instant::now(),
+        last_log: Instant::now(),
+        blocks: 0,
+        gas: 0,
+    };
     tracing::info!(file = %file.display(), "importing");
-    while let Some(block) = reader.next() {
-        let block = block?.seal_slow();
-        let (number, hash) = (block.number(), block.hash());
-        match chain
-            .insert_block(block)
-            .wrap_err_with(|| format!("block {number} {hash} rejected"))?
-        {
-            InsertOutcome::AlreadyKnown => totals.known = totals.known.saturating_add(1),
-            InsertOutcome::Canonical { gas_used, .. } => {
-                tracing::debug!(number, %hash, gas_used, "imported block");
-                blocks = blocks.saturating_add(1);
-                gas = gas.saturating_add(gas_used);
+    let mut pending = Vec::with_capacity(IMPORT_BATCH);
+    loop {
+        // A read error ends the file after the blocks read before it are imported.
+        let (done, read_error) = match reader.next() {
+            Some(Ok(block)) => {
+                pending.push(block.seal_slow());
+                (false, None)
             }
-            outcome => {
-                tracing::debug!(number, %hash, ?outcome, "imported side-chain block");
-                blocks = blocks.saturating_add(1);
+            Some(Err(error)) => (true, Some(error)),
+            None => (true, None),
+        };
+        if pending.len() >= IMPORT_BATCH || done {
+            chain.prepare_blocks(&pending);
+            for block in pending.drain(..) {
+                let number = insert(chain, block, totals, &mut progress)?;
+                if progress.last_log.elapsed().as_secs() >= 5 {
+                    progress.last_log = Instant::now();
+                    log_progress(
+                        progress.started,
+                        progress.blocks,
+                        progress.gas,
+                        number,
+                        (!gzip).then_some((reader.bytes_read(), size)),
+                    );
+                }
             }
         }
-        if last_log.elapsed().as_secs() >= 5 {
-            last_log = Instant::now();
-            log_progress(
-                started,
-                blocks,
-                gas,
-                number,
-                (!gzip).then_some((reader.bytes_read(), size)),
-            );
+        if let Some(error) = read_error {
+            return Err(error.into());
+        }
+        if done {
+            break;
         }
     }
-    totals.imported = totals.imported.saturating_add(blocks);
-    totals.gas = totals.gas.saturating_add(gas);
+    totals.imported = totals.imported.saturating_add(progress.blocks);
+    totals.gas = totals.gas.saturating_add(progress.gas);
     Ok(())
+}
+
+/// Blocks and gas imported from one file so far, and when progress was last logged.
+struct Progress {
+    started: Instant,
+    last_log: Instant,
+    blocks: u64,
+    gas: u64,
+}
+
+/// Inserts one block, counting it; returns its number.
+fn insert(
+    chain: &Blockchain,
+    block: spectrum_primitives::SealedBlock,
+    totals: &mut Totals,
+    progress: &mut Progress,
+) -> eyre::Result<u64> {
+    let (number, hash) = (block.number(), block.hash());
+    match chain
+        .insert_block(block)
+        .wrap_err_with(|| format!("block {number} {hash} rejected"))?
+    {
+        InsertOutcome::AlreadyKnown => totals.known = totals.known.saturating_add(1),
+        InsertOutcome::Canonical { gas_used, .. } => {
+            tracing::debug!(number, %hash, gas_used, "imported block");
+            progress.blocks = progress.blocks.saturating_add(1);
+            progress.gas = progress.gas.saturating_add(gas_used);
+        }
+        outcome => {
+            tracing::debug!(number, %hash, ?outcome, "imported side-chain block");
+            progress.blocks = progress.blocks.saturating_add(1);
+        }
+    }
+    Ok(number)
 }
 
 /// One progress line: blocks, rates and, for plain files, the ETA from the bytes left.

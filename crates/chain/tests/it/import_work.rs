@@ -69,3 +69,68 @@ fn import_phases_are_timed_by_the_chain_itself() {
     }
     assert_eq!(phases.total(), phases.time.iter().sum());
 }
+
+fn multi_chain() -> Vec<spectrum_primitives::SealedBlock> {
+    ChainFileReader::open(testdata("spectrum-devnet-multi").join("chain.rlp"))
+        .unwrap()
+        .map(|block| block.unwrap().seal_slow())
+        .collect()
+}
+
+/// Blocks prepared in batches (senders, seals and VRF proofs over every core) import to the
+/// same chain, and the import thread recovers no seal of a prepared block after block 3.
+#[test]
+fn prepared_batches_import_the_same_chain_without_recovering_seals_again() {
+    let blocks = multi_chain();
+    let node = TestChain::devnet();
+    let before = seal_recoveries_on_this_thread();
+    let mut expected = 0u64;
+    for batch in blocks.chunks(64) {
+        node.chain.prepare_blocks(batch);
+        for block in batch {
+            if (1..=3).contains(&block.number()) && block.header.beneficiary.is_zero() {
+                expected += 1;
+            }
+            node.chain.insert_block(block.clone()).unwrap();
+        }
+    }
+    assert_eq!(seal_recoveries_on_this_thread() - before, expected);
+    let head = node.chain.provider().head().unwrap().unwrap();
+    let last = blocks.last().unwrap();
+    assert_eq!(head, (last.number(), last.hash()));
+}
+
+/// A block whose seal no longer recovers its signer, in a prepared batch, is refused by the
+/// same rule, with the same error, as without preparation.
+#[test]
+fn a_tampered_block_in_a_prepared_batch_is_refused_by_the_same_rule() {
+    let blocks = multi_chain();
+    let mut tampered = blocks[200].clone().unseal();
+    let mut extra = tampered.header.extra_data.to_vec();
+    extra[40] ^= 1; // inside the VRF proof, covered by the seal hash: another signer recovers
+    tampered.header.extra_data = extra.into();
+    let tampered = tampered.seal_slow();
+    let mut batch: Vec<_> = blocks[..200].to_vec();
+    batch.push(tampered);
+
+    let refusal = |prepare: bool| {
+        let node = TestChain::devnet();
+        if prepare {
+            node.chain.prepare_blocks(&batch);
+        }
+        let (last, earlier) = batch.split_last().unwrap();
+        for block in earlier {
+            node.chain.insert_block(block.clone()).unwrap();
+        }
+        node.chain
+            .insert_block(last.clone())
+            .unwrap_err()
+            .to_string()
+    };
+    let unprepared = refusal(false);
+    assert!(
+        unprepared.contains("signer") || unprepared.contains("Signer"),
+        "{unprepared}"
+    );
+    assert_eq!(refusal(true), unprepared);
+}

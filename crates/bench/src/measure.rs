@@ -123,9 +123,10 @@ pub struct ImportRun {
     pub flush: Duration,
 }
 
-/// (b) Full import: [`Blockchain::insert_block`] of every block into a fresh RocksDB in `dir`
-/// (header checks, sender recovery, execution, receipts checks, incremental state root, atomic
-/// commit). Every block must become the canonical head.
+/// (b) Full import: [`Blockchain::insert_block`] of every block into a fresh RocksDB in `dir`,
+/// in batches prepared as `spectrum import` prepares them (header checks, sender recovery,
+/// execution, receipts checks, incremental state root, atomic commit). Every block must become
+/// the canonical head.
 pub fn full_import(chain: &GeneratedChain, dir: &Path) -> Result<ImportRun, BenchError> {
     let db = fresh_database(&chain.spec, dir)?;
     let blockchain = Blockchain::new(
@@ -133,23 +134,7 @@ pub fn full_import(chain: &GeneratedChain, dir: &Path) -> Result<ImportRun, Benc
         chain.spec.clone(),
         Arc::new(ExecutionChecksOnly),
     );
-    let blocks = chain.blocks.clone();
-    let mut import = Measurement::default();
-    let started = Instant::now();
-    for block in blocks {
-        let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
-        match blockchain.insert_block(block)? {
-            InsertOutcome::Canonical { gas_used, .. } => import.add_block(txs, gas_used),
-            outcome => {
-                return Err(BenchError::NotCanonical {
-                    number,
-                    hash,
-                    outcome: format!("{outcome:?}"),
-                });
-            }
-        }
-    }
-    import.elapsed = started.elapsed();
+    let import = insert_all(&blockchain, &chain.blocks)?;
     let flush_started = Instant::now();
     db.flush()?;
     let flush = flush_started.elapsed();
@@ -192,7 +177,8 @@ pub struct Phases {
     /// Known/bad-block checks, parent, number, transactions root, ommers hash, total
     /// difficulty, head.
     pub checks: Duration,
-    /// Sender recovery (secp256k1, over every core).
+    /// Sender recovery (secp256k1, over every core), and the batch preparation ahead of the
+    /// import (senders, seals and VRF proofs of a batch over every core).
     pub recover: Duration,
     /// The validator's checks before and after execution, and finding the fee recipient.
     pub consensus: Duration,
@@ -215,7 +201,7 @@ impl Phases {
         Self {
             total,
             checks: phases.of(Phase::Checks),
-            recover: phases.of(Phase::Recover),
+            recover: phases.of(Phase::Recover) + phases.of(Phase::Prepare),
             consensus: phases.of(Phase::Validate),
             execute: phases.of(Phase::Execute),
             verify_receipts: phases.of(Phase::Receipts),

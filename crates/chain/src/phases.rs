@@ -10,6 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// How many phases there are.
+pub const PHASES: usize = 8;
+
 /// One step of importing a block onto the head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -28,11 +31,15 @@ pub enum Phase {
     StateRoot,
     /// Building and writing the block's batch.
     Commit,
+    /// [`crate::Blockchain::prepare_blocks`]: a batch's senders, seals and VRF proofs over
+    /// every core, ahead of its in-order import (wall time, all threads together).
+    Prepare,
 }
 
 impl Phase {
-    /// Every phase, in the order a block passes through them.
-    pub const ALL: [Self; 7] = [
+    /// Every phase, in the order a block passes through them (a batch's preparation, which
+    /// comes before, last).
+    pub const ALL: [Self; PHASES] = [
         Self::Checks,
         Self::Recover,
         Self::Validate,
@@ -40,6 +47,7 @@ impl Phase {
         Self::Receipts,
         Self::StateRoot,
         Self::Commit,
+        Self::Prepare,
     ];
 
     /// Its metrics label.
@@ -52,6 +60,7 @@ impl Phase {
             Self::Receipts => "receipts",
             Self::StateRoot => "state_root",
             Self::Commit => "commit",
+            Self::Prepare => "prepare",
         }
     }
 
@@ -65,7 +74,7 @@ impl Phase {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportPhases {
     /// Time per phase, indexed as [`Phase::ALL`].
-    pub time: [Duration; 7],
+    pub time: [Duration; PHASES],
     /// Blocks executed and committed on the head.
     pub blocks: u64,
     /// Account and storage-slot writes committed (each also writes a history entry).
@@ -87,7 +96,7 @@ impl ImportPhases {
 
     /// What happened between `earlier` and this snapshot.
     pub fn since(&self, earlier: &Self) -> Self {
-        let mut time = [Duration::ZERO; 7];
+        let mut time = [Duration::ZERO; PHASES];
         for (slot, (now, before)) in time.iter_mut().zip(self.time.iter().zip(&earlier.time)) {
             *slot = now.saturating_sub(*before);
         }
@@ -103,7 +112,7 @@ impl ImportPhases {
 /// Running totals, shared by every import of one chain.
 #[derive(Debug, Default)]
 pub(crate) struct PhaseTotals {
-    nanos: [AtomicU64; 7],
+    nanos: [AtomicU64; PHASES],
     blocks: AtomicU64,
     state_writes: AtomicU64,
     trie_writes: AtomicU64,
@@ -130,7 +139,7 @@ impl PhaseTotals {
 
     /// The totals so far.
     pub(crate) fn snapshot(&self) -> ImportPhases {
-        let mut time = [Duration::ZERO; 7];
+        let mut time = [Duration::ZERO; PHASES];
         for (slot, nanos) in time.iter_mut().zip(&self.nanos) {
             *slot = Duration::from_nanos(nanos.load(Ordering::Relaxed));
         }

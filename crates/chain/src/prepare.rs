@@ -14,7 +14,7 @@ use std::{
 use alloy_primitives::{Address, B256};
 use spectrum_primitives::{SealedBlock, SealedHeader};
 
-use crate::{Blockchain, senders};
+use crate::{Blockchain, phases::Phase, senders};
 
 /// Blocks whose senders are held at most (a few import batches).
 const CAPACITY: usize = 4_096;
@@ -60,6 +60,7 @@ impl Blockchain {
     /// Inserting them afterwards skips that work; inserting them without this gives the same
     /// outcomes. Errors are left for the import to meet in order.
     pub fn prepare_blocks(&self, blocks: &[SealedBlock]) {
+        let mut clock = self.phases.start();
         let jobs: Vec<(&SealedBlock, SealedHeader)> = blocks
             .iter()
             .enumerate()
@@ -83,6 +84,7 @@ impl Blockchain {
                 });
             }
         });
+        clock.lap(Phase::Prepare);
     }
 
     fn prepare_one(&self, block: &SealedBlock, parent: &SealedHeader) {

@@ -46,11 +46,10 @@ fn import_phases_are_timed_by_the_chain_itself() {
     let node = TestChain::devnet();
     let before = node.chain.import_phases();
     let mut imported = 0u64;
-    for block in ChainFileReader::open(testdata("spectrum-devnet-multi").join("chain.rlp")).unwrap()
-    {
-        if let InsertOutcome::Canonical { .. } =
-            node.chain.insert_block(block.unwrap().seal_slow()).unwrap()
-        {
+    let blocks = multi_chain();
+    node.chain.prepare_blocks(&blocks[..100]);
+    for block in blocks {
+        if let InsertOutcome::Canonical { .. } = node.chain.insert_block(block).unwrap() {
             imported += 1;
         }
     }

@@ -294,11 +294,16 @@ impl Database for BlockState<'_> {
         {
             return Ok(code.clone());
         }
-        let code = self
-            .base
-            .code(&code_hash)?
-            .ok_or(DbError::MissingCode(code_hash))?;
-        let code = Bytecode::new_legacy(code);
+        let code = match crate::code_cache::get(&code_hash) {
+            Some(code) => code,
+            None => {
+                let raw = self
+                    .base
+                    .code(&code_hash)?
+                    .ok_or(DbError::MissingCode(code_hash))?;
+                crate::code_cache::analyse(code_hash, raw)
+            }
+        };
         self.code_cache.insert(code_hash, code.clone());
         Ok(code)
     }
@@ -337,11 +342,14 @@ impl DatabaseRef for BlockState<'_> {
         {
             return Ok(code.clone());
         }
-        let code = self
+        if let Some(code) = crate::code_cache::get(&code_hash) {
+            return Ok(code);
+        }
+        let raw = self
             .base
             .code(&code_hash)?
             .ok_or(DbError::MissingCode(code_hash))?;
-        Ok(Bytecode::new_legacy(code))
+        Ok(crate::code_cache::analyse(code_hash, raw))
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {

@@ -35,6 +35,7 @@
 
 mod call;
 mod chief;
+mod code_cache;
 mod db;
 mod deadline;
 mod error;
@@ -49,6 +50,7 @@ pub mod state_root;
 mod trace;
 
 pub use call::{CallOutcome, CallRequest};
+pub use code_cache::CODE_CACHE_BYTES;
 pub use error::{ExecutionError, TxError};
 pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,

@@ -809,3 +809,52 @@ fn spectrum_seals_beside_smc_as_a_poc_staker() {
     });
     println!("spectrum-rs sealed block {number}, accepted by smc");
 }
+
+/// Issue 15's figure: syncing the 413-block devnet-multi chain from smc over devp2p against a
+/// local `spectrum import` of the same file (debug build; both times include process start).
+/// Run: `cargo test --workspace --test smc_interop sync_from_smc -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement"]
+fn sync_from_smc_versus_local_import() {
+    use std::time::Instant;
+    let smc = Smc::follower();
+    assert_eq!(
+        smc.rpc("admin_importChain", json!([MULTI_CHAIN])),
+        json!(true)
+    );
+    let head = smc.head();
+    assert_eq!(head, 412);
+    let dir = tempfile::tempdir().unwrap();
+    let imported = dir.path().join("imported");
+    let started = Instant::now();
+    spectrum(&[
+        "--chain",
+        "devnet",
+        "--datadir",
+        imported.to_str().unwrap(),
+        "import",
+        MULTI_CHAIN,
+    ]);
+    let import = started.elapsed();
+    let started = Instant::now();
+    let node = start_spectrum(dir.path(), "devnet", &smc.enode());
+    let synced = wait_for("spectrum-rs to sync from smc", DEADLINE, || {
+        (node.head() >= head).then(|| started.elapsed())
+    });
+    for number in 0..=head {
+        assert_eq!(
+            spectrum_block(&node, number),
+            smc.block(number),
+            "block {number}"
+        );
+    }
+    let rate = |d: Duration| head as f64 / d.as_secs_f64();
+    println!(
+        "spectrum import: {head} blocks in {:.2} s ({:.0} blocks/s); sync from smc over devp2p: {:.2} s ({:.0} blocks/s); sync/import time ratio {:.2}",
+        import.as_secs_f64(),
+        rate(import),
+        synced.as_secs_f64(),
+        rate(synced),
+        synced.as_secs_f64() / import.as_secs_f64()
+    );
+}

@@ -69,8 +69,8 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
     let devp2p = devp2p_settings(cli);
     // The chain's compiled-in devp2p bootnodes (mainnet, testnet) are a network to catch up
     // with before sealing, as much as --bootnodes are.
-    let has_bootnodes = !args.bootnodes.is_empty()
-        || devp2p.as_ref().is_some_and(|d| !d.bootnodes.is_empty());
+    let has_bootnodes =
+        !args.bootnodes.is_empty() || devp2p.as_ref().is_some_and(|d| !d.bootnodes.is_empty());
     P2pConfig {
         node_key,
         listen_addr: args.listen_addr,
@@ -189,9 +189,17 @@ mod tests {
         // a validator there must catch up before sealing, not seal on its stale head.
         let key = [7u8; 32];
         assert!(config(&parse(&[]), key).catch_up.has_bootnodes);
-        assert!(config(&parse(&["--chain", "testnet"]), key).catch_up.has_bootnodes);
+        assert!(
+            config(&parse(&["--chain", "testnet"]), key)
+                .catch_up
+                .has_bootnodes
+        );
         // The first node of a devnet or private network seals at once.
-        assert!(!config(&parse(&["--chain", "devnet"]), key).catch_up.has_bootnodes);
+        assert!(
+            !config(&parse(&["--chain", "devnet"]), key)
+                .catch_up
+                .has_bootnodes
+        );
         // Without devp2p only libp2p's bootnodes count.
         assert!(!config(&parse(&["--nodevp2p"]), key).catch_up.has_bootnodes);
     }

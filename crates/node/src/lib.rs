@@ -12,7 +12,7 @@
 //! ```text
 //! launch(config) ─► Blockchain (clock) ─► Pool ─┬─ critical "pool maintenance"  (txpool::maintain_pool)
 //!                                               ├─ critical "network"           (libp2p swarm)
-//!                                               ├─ critical "sync"              (sync service: rounds, gossip, future blocks)
+//!                                               ├─ critical "sync"              (one sync driver over libp2p and devp2p: rounds, gossip, future blocks)
 //!                                               ├─ critical "transaction admission" / "transaction gossip" (network::transactions)
 //!                                               ├─ critical "block producer"    (sync::wait_until_in_step, then ProducerService)
 //!                                               ├─ critical "block relay"       (sealed blocks ─► broadcast_block)

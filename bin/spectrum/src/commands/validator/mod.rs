@@ -242,23 +242,15 @@ impl Context<'_> {
     }
 }
 
-/// Anmap `bind(address nodePub, uint8 v, bytes32 r, bytes32 s)` or `unbindBySig` (same
-/// arguments; the reference's ABI), the node key having signed keccak256(wallet).
-fn anmap_call(bind: bool, node: Address, (r, s, v): (B256, B256, u8)) -> Bytes {
-    let signature = if bind {
-        "bind(address,uint8,bytes32,bytes32)"
+/// Anmap `bind` or `unbindBySig` (the reference's ABI), the node key having signed
+/// keccak256(wallet).
+fn anmap_call(bind: bool, node: Address, signature: (B256, B256, u8)) -> Bytes {
+    let function = if bind {
+        abi::AnmapCall::Bind
     } else {
-        "unbindBySig(address,uint8,bytes32,bytes32)"
+        abi::AnmapCall::UnbindBySig
     };
-    abi::call(
-        signature,
-        &[
-            abi::word_address(node),
-            abi::word_u256(U256::from(v)),
-            r.0,
-            s.0,
-        ],
-    )
+    abi::anmap_call(function, node, signature)
 }
 
 fn only_key(keystore: &Keystore) -> eyre::Result<Address> {

@@ -7,9 +7,10 @@
 //! - the double-signing guard on a two-leader network: a second live node with the same key,
 //!   and a validator restarted from an old copy of its datadir, both refuse to seal (and
 //!   `tribe_missedSlots` names the slots the other leader filled meanwhile);
-//! - a fourth node on a three-leader network (signer limit 2): its operator makes the key,
-//!   deposits, runs it, it is picked by the VRF and seals a block every node accepts, then stops
-//!   and withdraws after the wait (3 blocks in this genesis).
+//! - a fourth node on a three-leader network (signer limit 2): its operator makes the key, binds
+//!   a wallet to it in Anmap, deposits, runs it; it is picked by the VRF and seals a block every
+//!   node accepts, which pays the wallet; `validator status` counts it by its seal; the operator
+//!   stops, withdraws after the wait (3 blocks in this genesis) and unbinds.
 
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -544,6 +545,8 @@ mod staking_network {
     const WALLET_KEY: [u8; 32] = [0x74; 32];
     /// Blocks between `stop` and the first block a `withdraw` may be mined in, minus one.
     const WITHDRAW_WAIT: u64 = 3;
+    /// The block reward of chains made by `spectrum genesis new`: 35 coins.
+    const BLOCK_REWARD: u128 = 35_000_000_000_000_000_000;
 
     fn address_of(key: &[u8; 32]) -> Address {
         let secret = SecretKey::from_byte_array(*key).unwrap();
@@ -706,7 +709,7 @@ mod staking_network {
     }
 
     #[test]
-    fn a_fourth_node_stakes_is_picked_seals_then_stops_and_withdraws() {
+    fn a_fourth_node_binds_stakes_seals_for_its_wallet_then_stops_withdraws_and_unbinds() {
         let net = Net::create();
         let wallet = address_of(&WALLET_KEY);
         let v0 = net.start("v0", &[], &[]);
@@ -734,9 +737,29 @@ mod staking_network {
             net.validator(&n4, &args)
         };
 
-        // No Anmap on our chains: bind says so and sends nothing.
+        // Bind first: the wallet will receive n4's rewards. Every node sees the binding.
+        let before = balance(&n4, wallet);
+        let out = ok(run("bind"));
+        assert!(out.contains("bind: mined in block"), "{out}");
+        assert_eq!(
+            balance(&n4, wallet),
+            before - fee(&n4, &out),
+            "bind costs its fee only"
+        );
+        for node in validators.iter().chain([&&n4]) {
+            wait_for("the binding everywhere", Duration::from_secs(30), || {
+                (bind_info(node, node_key) == (wallet, vec![node_key])).then_some(())
+            });
+        }
+        assert_eq!(bind_info(&n4, wallet), (wallet, vec![node_key]));
+        // A second bind would revert (one wallet per node): explained and not sent.
+        let sent = nonce(&n4, wallet);
         let error = failed(run("bind"));
-        assert!(error.contains("has no Anmap contract"), "{error}");
+        assert!(
+            error.contains("bind not sent: it would be reverted: \"Anmap: node already bound\""),
+            "{error}"
+        );
+        assert_eq!(nonce(&n4, wallet), sent, "the refused bind was not sent");
 
         // Deposit through n4's RPC; every node sees the stake.
         let before = balance(&n4, wallet);
@@ -760,7 +783,8 @@ mod staking_network {
             before - U256::from(ONE_COIN) - fee(&n4, &out)
         );
 
-        // Picked by the VRF, n4 seals a block every node accepts.
+        // Picked by the VRF, n4 seals a block every node accepts. Its coinbase is the bound
+        // wallet (so blocks are found by coinbase here, and their seal checked below).
         let (number, hash) = wait_for(
             "a block sealed by n4 on every node",
             Duration::from_secs(90),
@@ -769,7 +793,7 @@ mod staking_network {
                 let number = (1..=head)
                     .rev()
                     .take(20)
-                    .find(|n| miner_at(&v0, *n) == Some(node_key))?;
+                    .find(|n| miner_at(&v0, *n) == Some(wallet))?;
                 let hash = v0.hash_at(number)?;
                 validators
                     .iter()
@@ -796,6 +820,51 @@ mod staking_network {
                 .contains(&format!("{node_key:#x}"))
         );
         let _ = hash;
+        // The block paid the wallet: the reward (and the fees of its transactions), nothing to
+        // the node key.
+        let at = |n: u64| format!("{n:#x}");
+        let paid = quantity(&v0.result("eth_getBalance", json!([wallet, at(number)])))
+            - quantity(&v0.result("eth_getBalance", json!([wallet, at(number - 1)])));
+        let txs =
+            quantity_u64(&v0.result("eth_getBlockTransactionCountByNumber", json!([at(number)])));
+        if txs == 1 {
+            assert_eq!(
+                paid,
+                U256::from(BLOCK_REWARD),
+                "only the chief update in it"
+            );
+        } else {
+            assert!(paid >= U256::from(BLOCK_REWARD), "{paid}");
+        }
+        assert_eq!(
+            v0.result("eth_getBalance", json!([node_key, at(number)])),
+            json!("0x0"),
+            "the node key receives nothing"
+        );
+
+        // `validator status` counts the blocks n4 sealed by their seal, though they name the
+        // wallet: exactly the blocks with the wallet as coinbase in its range.
+        let status = ok(net.validator(&v0, &["status", "--node", &node_key.to_string()]));
+        assert!(
+            status.contains(&format!("Rewards:  to {wallet} (bound in Anmap")),
+            "{status}"
+        );
+        let sealed = line_value(&status, "Sealed:");
+        let (count, range) = sealed.split_once(" of blocks ").unwrap();
+        let (from, rest) = range.split_once("..=").unwrap();
+        let to = rest.split_whitespace().next().unwrap();
+        let (from, to): (u64, u64) = (from.parse().unwrap(), to.parse().unwrap());
+        let by_wallet = (from..=to)
+            .filter(|n| miner_at(&v0, *n) == Some(wallet))
+            .count();
+        assert!(by_wallet >= 1 && (from..=to).contains(&number), "{status}");
+        assert_eq!(count.parse::<usize>().unwrap(), by_wallet, "{status}");
+        assert!(
+            sealed.ends_with(&format!(
+                "carry its seal ({by_wallet} paid to a bound wallet)"
+            )),
+            "{status}"
+        );
 
         // Stop, wait, withdraw: the stake comes back.
         ok(run("stop"));
@@ -820,5 +889,36 @@ mod staking_network {
                 .all(|n| staked(n, node_key).is_none())
                 .then_some(())
         });
+
+        // Unbind: the node answers for itself again, on every node; a second unbind is
+        // refused and not sent.
+        let out = ok(run("unbind"));
+        assert!(out.contains("unbind: mined in block"), "{out}");
+        for node in validators.iter().chain([&&n4]) {
+            wait_for("the unbinding everywhere", Duration::from_secs(30), || {
+                (bind_info(node, node_key) == (node_key, vec![])).then_some(())
+            });
+        }
+        assert_eq!(bind_info(&n4, wallet), (wallet, vec![]));
+        let error = failed(run("unbind"));
+        assert!(error.contains("\"Anmap: node not bound\""), "{error}");
+        let status = ok(net.validator(&v0, &["status", "--node", &node_key.to_string()]));
+        assert!(
+            status.contains("Rewards:  to the node address (no wallet bound in Anmap)"),
+            "{status}"
+        );
+    }
+
+    /// `tribe_bindInfo(addr)`: (from, nodeids).
+    fn bind_info(node: &Node, addr: Address) -> (Address, Vec<Address>) {
+        let info = node.result("tribe_bindInfo", json!([addr]));
+        (
+            info["from"].as_str().unwrap().parse().unwrap(),
+            serde_json::from_value(info["nodeids"].clone()).unwrap(),
+        )
+    }
+
+    fn nonce(node: &Node, who: Address) -> u64 {
+        quantity_u64(&node.result("eth_getTransactionCount", json!([who, "latest"])))
     }
 }

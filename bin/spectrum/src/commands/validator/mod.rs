@@ -4,6 +4,7 @@
 //! unsigned for an external wallet), sends it, waits for the receipt and explains a revert.
 //! `key` makes the node key; `status` shows where a node stands.
 
+mod anmap;
 pub mod args;
 mod poc;
 mod revert;
@@ -179,6 +180,10 @@ impl Context<'_> {
             timeout: self.timeout,
         };
         let diagnose = || {
+            if matches!(action, Action::Bind | Action::Unbind) {
+                let bound = anmap::bound_wallet(&self.rpc, call.to, owner.node).ok()?;
+                return anmap::diagnose(bound, action);
+            }
             let poc = poc.as_ref().ok()?;
             let view = poc::read(&self.rpc, *poc, owner.node).ok()?;
             poc::diagnose(&view, action, owner.from, call.value)

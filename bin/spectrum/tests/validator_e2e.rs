@@ -157,6 +157,13 @@ fn an_operator_stakes_stops_and_withdraws_through_validator_commands() {
         validator(dir.path(), &args)
     };
 
+    // The dev chain has no Anmap (genesis/dev.json predates it): bind says so, sends nothing.
+    let error = failed(run("bind", &[]));
+    assert!(
+        error.contains("chain dev has no Anmap contract at block"),
+        "{error}"
+    );
+
     // --print-unsigned: the calldata for an external wallet, nothing sent.
     let unsigned: Value = serde_json::from_str(&ok(run("deposit", &["--print-unsigned"]))).unwrap();
     assert_eq!(unsigned["to"], json!(POC));

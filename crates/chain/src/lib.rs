@@ -36,6 +36,7 @@ mod fork;
 mod future;
 mod genesis;
 mod import;
+mod side_blocks;
 mod state_root;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
@@ -121,6 +122,8 @@ pub struct Blockchain {
     /// Serialises inserts: the network, the block producer and `import` may insert at once,
     /// and each insert reads the head, executes on its state and moves it.
     insert_lock: std::sync::Mutex<()>,
+    /// Where side-chain blocks are announced (`side_blocks.rs`).
+    side_blocks: side_blocks::SideBlocks,
 }
 
 impl Blockchain {
@@ -154,6 +157,7 @@ impl Blockchain {
             bad_blocks: Default::default(),
             max_reorg_depth: DEFAULT_MAX_REORG_DEPTH,
             insert_lock: std::sync::Mutex::new(()),
+            side_blocks: Default::default(),
         }
     }
 
@@ -219,7 +223,8 @@ impl Blockchain {
 
     /// Validates, executes and commits `block`, or stores it on a side chain, reorganising if its
     /// branch becomes the heaviest. On error nothing of the block is written. A move of the
-    /// canonical head is announced to [`Self::subscribe`]rs.
+    /// canonical head is announced to [`Self::subscribe`]rs, a block stored on a side chain to
+    /// [`Self::subscribe_side_blocks`]rs.
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
         // A panic while holding the lock cannot leave a half-written block (one write batch),
         // so a poisoned lock is safe to take over.
@@ -228,7 +233,13 @@ impl Blockchain {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old_head = self.db.head()?;
+        let side_header = self.side_blocks.wanted().then(|| block.header.clone());
         let outcome = self.insert_block_quietly(block)?;
+        if outcome == InsertOutcome::SideChain
+            && let Some(header) = side_header
+        {
+            self.side_blocks.announce(header);
+        }
         if matches!(
             outcome,
             InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. }

@@ -47,7 +47,8 @@ pub struct ProduceArgs {
     /// Seal blocks with the node key whenever the signer set lets it (a validator).
     #[arg(long)]
     pub mine: bool,
-    /// Fees and block rewards go to this address [default: the validator's own].
+    /// Fees and block rewards go to this address [default: the wallet bound to the node key in
+    /// Anmap (`spectrum validator bind`), else the validator's own].
     #[arg(long = "miner.coinbase", value_name = "ADDRESS")]
     pub coinbase: Option<alloy_primitives::Address>,
     /// With --dev: one block every N seconds instead of one per transaction (plus an empty

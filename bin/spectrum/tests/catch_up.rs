@@ -11,82 +11,39 @@ mod common;
 
 use std::{
     path::Path,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{B256, U256, hex};
-use common::{Node, spectrum, wait_for};
-use spectrum_network::{
-    ChainStatus, ChainView, HeadersRequest, MessageValidation, NetworkConfig, NetworkEvent,
+use alloy_primitives::{B256, U256};
+use common::{
+    Node,
+    net::{Genesis, address_of, import_key, node_args, path_str},
+    peer::{ignore_gossip, start_peer},
+    spectrum, wait_for,
 };
-use spectrum_primitives::{BlockBody, Header, ReceiptWithBloom};
+use spectrum_network::ChainStatus;
 
 const CHAIN_ID: u64 = 7331;
 const VALIDATOR_KEY: [u8; 32] = [0x11; 32];
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temporary path")
-}
-
-/// Claims a chain of 1000 blocks heavier than anything, serves nothing.
-struct Liar(ChainStatus);
-
-impl ChainView for Liar {
-    fn status(&self) -> ChainStatus {
-        self.0
-    }
-    fn headers(&self, _: &HeadersRequest) -> Vec<Header> {
-        Vec::new()
-    }
-    fn bodies(&self, _: &[B256]) -> Vec<BlockBody> {
-        Vec::new()
-    }
-    fn receipts(&self, _: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
-        Vec::new()
-    }
-}
 
 /// A one-validator chain (period 2 s) in `dir`, the validator's key in `dir/v1`'s keystore;
 /// returns the genesis file, the password file and the genesis hash.
 fn one_validator_chain(dir: &Path) -> (String, String, B256) {
     let password = dir.join("password.txt");
     std::fs::write(&password, "catch-up test password\n").unwrap();
-    let key_file = dir.join("key.txt");
-    std::fs::write(&key_file, hex::encode(VALIDATOR_KEY)).unwrap();
     let datadir = dir.join("v1");
-    spectrum(&[
-        "account",
-        "import",
-        path_str(&key_file),
-        "--lightkdf",
-        "--datadir",
-        path_str(&datadir),
-        "--password",
-        path_str(&password),
-    ]);
-    let secret = secp256k1::SecretKey::from_byte_array(VALIDATOR_KEY).unwrap();
-    let address =
-        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1));
+    import_key(&VALIDATOR_KEY, &datadir, &password);
     let genesis = dir.join("catchup.json");
-    spectrum(&[
-        "genesis",
-        "new",
-        "--name",
-        "catchup",
-        "--chain-id",
-        &CHAIN_ID.to_string(),
-        "--period",
-        "2",
-        "--signer-limit",
-        "1",
-        "--epoch",
-        "1000",
-        "--validators",
-        &address.to_string(),
-        "--out",
-        path_str(&genesis),
-    ]);
+    Genesis {
+        name: "catchup",
+        chain_id: CHAIN_ID,
+        period: 2,
+        signer_limit: 1,
+        validators: &[address_of(&VALIDATOR_KEY)],
+        alloc: &[],
+        extra: &[],
+    }
+    .write(&genesis);
     let out = spectrum(&[
         "init",
         "--chain",
@@ -126,50 +83,27 @@ fn a_validator_whose_only_peer_lies_gives_up_waiting_and_seals() {
         head_number: 1000,
         total_difficulty: U256::from(10u64).pow(U256::from(30u64)),
     };
-    let (liar, mut liar_events) = runtime.block_on(async {
-        let mut config = NetworkConfig::new([0x99; 32], genesis_hash, CHAIN_ID);
-        config.listen_addr = [127, 0, 0, 1].into();
-        config.port = 0;
-        config.discovery = false;
-        spectrum_network::start(config, Arc::new(Liar(claim)))
-            .await
-            .expect("the liar starts")
-    });
-    let reporter = liar.clone();
-    runtime.spawn(async move {
-        while let Some(event) = liar_events.recv().await {
-            if let NetworkEvent::NewBlock { peer, msg_id, .. } = event {
-                reporter
-                    .report_message(msg_id, peer, MessageValidation::Ignore)
-                    .await;
-            }
-        }
+    // Claims a chain of 1000 blocks heavier than anything, serves nothing.
+    let liar = runtime.block_on(async {
+        let (liar, events) = start_peer([0x99; 32], claim, &[]).await;
+        ignore_gossip(&liar, events);
+        liar
     });
     let liar_addr = liar.listen_addrs()[0].to_string();
 
-    let args: Vec<String> = [
-        "--chain",
-        &genesis,
-        "--datadir",
-        path_str(&dir.path().join("v1")),
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-        "--bootnodes",
-        &liar_addr,
-        "--catchup-timeout",
-        "5",
-        "--mine",
-        "--password",
-        &password,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let mut args = node_args(Path::new(&genesis), &dir.path().join("v1"));
+    args.extend(
+        [
+            "--bootnodes",
+            &liar_addr,
+            "--catchup-timeout",
+            "5",
+            "--mine",
+            "--password",
+            &password,
+        ]
+        .map(str::to_owned),
+    );
     let started = Instant::now();
     let validator = Node::start(&binary, "v1", &args, &dir.path().join("v1.log"));
     wait_for("the liar's claim refused", Duration::from_secs(60), || {

@@ -14,20 +14,21 @@ mod common;
 
 use std::{
     path::Path,
-    sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use alloy_primitives::{Address, B64, B256, TxKind, U256, keccak256};
-use common::{Node, quantity, quantity_u64, spectrum};
-use secp256k1::SecretKey;
-use spectrum_network::{
-    ChainStatus, ChainView, HeadersRequest, MessageValidation, NetworkConfig, NetworkEvent,
-    NetworkHandle,
+use common::{
+    Node,
+    net::{Genesis, node_args, path_str},
+    peer::{ignore_gossip, joined, start_peer},
+    quantity_u64,
 };
+use secp256k1::SecretKey;
+use spectrum_network::NetworkHandle;
 use spectrum_primitives::{
-    Block, BlockBody, Header, ReceiptWithBloom, SealedBlock, TransactionSigned, TxLegacy,
-    sign_transaction, transactions_root,
+    Block, BlockBody, Header, SealedBlock, TransactionSigned, TxLegacy, sign_transaction,
+    transactions_root,
 };
 
 const CHAIN_ID: u64 = 4344;
@@ -35,63 +36,19 @@ const CHAIN_ID: u64 = 4344;
 /// bound (and each transaction under the 4 MiB transaction bound).
 const CALLDATA: usize = 3_400_000;
 
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temporary path")
-}
-
-struct GenesisOnly(ChainStatus);
-
-impl ChainView for GenesisOnly {
-    fn status(&self) -> ChainStatus {
-        self.0
-    }
-    fn headers(&self, _: &HeadersRequest) -> Vec<Header> {
-        Vec::new()
-    }
-    fn bodies(&self, _: &[B256]) -> Vec<BlockBody> {
-        Vec::new()
-    }
-    fn receipts(&self, _: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
-        Vec::new()
-    }
-}
-
 fn start_node(dir: &Path) -> Node {
     let genesis = dir.join("genesis.json");
-    spectrum(&[
-        "genesis",
-        "new",
-        "--name",
-        "memflood",
-        "--chain-id",
-        &CHAIN_ID.to_string(),
-        "--period",
-        "2",
-        "--signer-limit",
-        "1",
-        "--epoch",
-        "1000",
-        "--validators",
-        &Address::repeat_byte(0x11).to_string(),
-        "--out",
-        path_str(&genesis),
-    ]);
-    let args: Vec<String> = [
-        "--chain",
-        path_str(&genesis),
-        "--datadir",
-        path_str(&dir.join("node")),
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    Genesis {
+        name: "memflood",
+        chain_id: CHAIN_ID,
+        period: 2,
+        signer_limit: 1,
+        validators: &[Address::repeat_byte(0x11)],
+        alloc: &[],
+        extra: &[],
+    }
+    .write(&genesis);
+    let args = node_args(&genesis, &dir.join("node"));
     Node::start(
         Path::new(env!("CARGO_BIN_EXE_spectrum")),
         "node",
@@ -223,20 +180,9 @@ fn peak_memory_under_a_block_flood() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let node = start_node(dir.path());
     let datadir = dir.path().join("node");
-    let genesis = node.block(0).expect("genesis");
-    let genesis_hash: B256 = genesis["hash"]
-        .as_str()
-        .expect("hash")
-        .parse()
-        .expect("hex");
-    let gas_limit = quantity_u64(&genesis["gasLimit"]);
-    let status = ChainStatus {
-        chain_id: CHAIN_ID,
-        genesis_hash,
-        head_hash: genesis_hash,
-        head_number: 0,
-        total_difficulty: quantity(&genesis["difficulty"]),
-    };
+    let status = node.genesis_status(CHAIN_ID);
+    let genesis_hash = status.genesis_hash;
+    let gas_limit = quantity_u64(&node.block(0).expect("genesis")["gasLimit"]);
     let (rss, peak) = memory_mib(&datadir);
     println!("started: rss {rss} MiB, peak {peak} MiB");
 
@@ -246,31 +192,9 @@ fn peak_memory_under_a_block_flood() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let mut config = NetworkConfig::new([0x77; 32], genesis_hash, CHAIN_ID);
-        config.listen_addr = [127, 0, 0, 1].into();
-        config.port = 0;
-        config.discovery = false;
-        config.bootnodes = vec![node.p2p.parse().expect("a multiaddr")];
-        let (peer, mut events) = spectrum_network::start(config, Arc::new(GenesisOnly(status)))
-            .await
-            .expect("the peer starts");
-        let reporter = peer.clone();
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if let NetworkEvent::NewBlock { peer, msg_id, .. }
-                | NetworkEvent::Transactions { peer, msg_id, .. } = event
-                {
-                    reporter
-                        .report_message(msg_id, peer, MessageValidation::Ignore)
-                        .await;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while peer.gossip_peer_count() == 0 {
-            assert!(Instant::now() < deadline, "the peer joined");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (peer, events) = start_peer([0x77; 32], status, &[&node]).await;
+        ignore_gossip(&peer, events);
+        joined(&peer).await;
         let big = big_transactions(3);
         let size = alloy_rlp::Encodable::length(&block(B256::ZERO, 0, gas_limit, 0, &big).unseal());
         println!("block message: {size} bytes");

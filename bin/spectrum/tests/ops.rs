@@ -16,22 +16,17 @@ use std::{
 };
 
 use alloy_primitives::{Address, TxKind, U256, hex};
-use common::{Node, quantity, spectrum, wait_for};
+use common::{
+    Node,
+    net::{Genesis, address_of, import_key, node_args, path_str},
+    quantity, wait_for,
+};
 use secp256k1::SecretKey;
 use serde_json::{Value, json};
 
 const CHAIN_ID: u64 = 4343;
 const VALIDATOR_KEYS: [[u8; 32]; 3] = [[0x11; 32], [0x22; 32], [0x33; 32]];
 const USER_KEY: [u8; 32] = [0x44; 32];
-
-fn address_of(key: &[u8; 32]) -> Address {
-    let secret = SecretKey::from_byte_array(*key).unwrap();
-    spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1))
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
 
 /// A genesis of three leaders (signer limit 1, period 2 s: a block about every second) and one
 /// keystore per validator.
@@ -49,43 +44,22 @@ impl Validators {
         let password = dir.path().join("password.txt");
         std::fs::write(&password, "ops test password\n").unwrap();
         for (i, key) in VALIDATOR_KEYS.iter().enumerate() {
-            let key_file = dir.path().join(format!("key{i}.txt"));
-            std::fs::write(&key_file, hex::encode(key)).unwrap();
-            let datadir = dir.path().join(format!("v{}", i + 1));
-            spectrum(&[
-                "account",
-                "import",
-                path_str(&key_file),
-                "--lightkdf",
-                "--datadir",
-                path_str(&datadir),
-                "--password",
-                path_str(&password),
-            ]);
+            import_key(key, &dir.path().join(format!("v{}", i + 1)), &password);
         }
         let genesis = dir.path().join("ops.json");
-        let leaders = VALIDATOR_KEYS.map(|k| address_of(&k).to_string()).join(",");
-        let alloc = format!("{}=1000000000000000000000", address_of(&USER_KEY));
-        spectrum(&[
-            "genesis",
-            "new",
-            "--name",
-            "ops",
-            "--chain-id",
-            &CHAIN_ID.to_string(),
-            "--period",
-            "2",
-            "--signer-limit",
-            "1",
-            "--epoch",
-            "1000",
-            "--validators",
-            &leaders,
-            "--alloc",
-            &alloc,
-            "--out",
-            path_str(&genesis),
-        ]);
+        Genesis {
+            name: "ops",
+            chain_id: CHAIN_ID,
+            period: 2,
+            signer_limit: 1,
+            validators: &VALIDATOR_KEYS.map(|k| address_of(&k)),
+            alloc: &[(
+                address_of(&USER_KEY),
+                U256::from(10u64).pow(U256::from(21u64)),
+            )],
+            extra: &[],
+        }
+        .write(&genesis);
         Self {
             dir,
             binary,
@@ -97,28 +71,18 @@ impl Validators {
     fn validator(&self, i: usize, bootnode: Option<&Node>, extra: &[&str]) -> Node {
         let name = format!("v{i}");
         let datadir = self.dir.path().join(&name);
-        let mut args: Vec<String> = [
-            "--chain",
-            path_str(&self.genesis),
-            "--datadir",
-            path_str(&datadir),
-            "--listen-addr",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--nodiscover",
-            "--http",
-            "--http.port",
-            "0",
-            "--mine",
-            "--password",
-            path_str(&self.password),
-            "--metrics",
-            "--metrics.port",
-            "0",
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        let mut args = node_args(&self.genesis, &datadir);
+        args.extend(
+            [
+                "--mine",
+                "--password",
+                path_str(&self.password),
+                "--metrics",
+                "--metrics.port",
+                "0",
+            ]
+            .map(str::to_owned),
+        );
         if let Some(boot) = bootnode {
             args.extend(["--bootnodes".to_owned(), boot.p2p.clone()]);
         }

@@ -10,23 +10,20 @@ mod common;
 
 use std::{path::Path, time::Duration};
 
-use alloy_primitives::{Address, B256, TxKind, U256, hex};
-use common::{Node, quantity, quantity_u64, spectrum};
+use alloy_primitives::{Address, TxKind, U256, hex};
+use common::{
+    Node,
+    net::{Genesis, node_args},
+    peer::start_peer,
+    quantity_u64,
+};
 use secp256k1::SecretKey;
 use serde_json::json;
-use spectrum_network::{
-    ChainStatus, ChainView, HeadersRequest, MessageValidation, NetworkConfig, NetworkEvent,
-};
-use spectrum_primitives::{
-    BlockBody, Header, ReceiptWithBloom, TransactionSigned, TxLegacy, sign_transaction,
-};
+use spectrum_network::{MessageValidation, NetworkEvent};
+use spectrum_primitives::{TransactionSigned, TxLegacy, sign_transaction};
 
 const CHAIN_ID: u64 = 4343;
 const USER_KEY: [u8; 32] = [0x44; 32];
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temporary path")
-}
 
 fn user() -> SecretKey {
     SecretKey::from_byte_array(USER_KEY).expect("a valid key")
@@ -52,65 +49,20 @@ fn transfer(chain_id: Option<u64>, gas_limit: u64) -> TransactionSigned {
     )
 }
 
-/// The peer's chain view: the genesis only.
-struct GenesisOnly(ChainStatus);
-
-impl ChainView for GenesisOnly {
-    fn status(&self) -> ChainStatus {
-        self.0
-    }
-    fn headers(&self, _: &HeadersRequest) -> Vec<Header> {
-        Vec::new()
-    }
-    fn bodies(&self, _: &[B256]) -> Vec<BlockBody> {
-        Vec::new()
-    }
-    fn receipts(&self, _: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
-        Vec::new()
-    }
-}
-
 /// A non-validating node on a fresh chain (every fork from block 0) funding the user.
 fn start_node(dir: &Path) -> Node {
     let genesis = dir.join("genesis.json");
-    let alloc = format!("{}=1000000000000000000000", user_address());
-    let validator = Address::repeat_byte(0x11).to_string();
-    spectrum(&[
-        "genesis",
-        "new",
-        "--name",
-        "peerfault",
-        "--chain-id",
-        &CHAIN_ID.to_string(),
-        "--period",
-        "2",
-        "--signer-limit",
-        "1",
-        "--epoch",
-        "1000",
-        "--validators",
-        &validator,
-        "--alloc",
-        &alloc,
-        "--out",
-        path_str(&genesis),
-    ]);
-    let args: Vec<String> = [
-        "--chain",
-        path_str(&genesis),
-        "--datadir",
-        path_str(&dir.join("node")),
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    Genesis {
+        name: "peerfault",
+        chain_id: CHAIN_ID,
+        period: 2,
+        signer_limit: 1,
+        validators: &[Address::repeat_byte(0x11)],
+        alloc: &[(user_address(), U256::from(10u64).pow(U256::from(21u64)))],
+        extra: &[],
+    }
+    .write(&genesis);
+    let args = node_args(&genesis, &dir.join("node"));
     Node::start(
         Path::new(env!("CARGO_BIN_EXE_spectrum")),
         "node",
@@ -123,19 +75,7 @@ fn start_node(dir: &Path) -> Node {
 fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let node = start_node(dir.path());
-    let genesis = node.block(0).expect("genesis");
-    let genesis_hash: B256 = genesis["hash"]
-        .as_str()
-        .expect("hash")
-        .parse()
-        .expect("hex");
-    let status = ChainStatus {
-        chain_id: CHAIN_ID,
-        genesis_hash,
-        head_hash: genesis_hash,
-        head_number: 0,
-        total_difficulty: quantity(&genesis["difficulty"]),
-    };
+    let status = node.genesis_status(CHAIN_ID);
 
     // What the node's own RPC says of each: the exact refusals.
     let unprotected = transfer(None, 21_000);
@@ -162,15 +102,7 @@ fn transactions_refused_because_of_our_head_do_not_cost_the_peer() {
         .build()
         .expect("a runtime");
     let peer_id = runtime.block_on(async {
-        let mut config = NetworkConfig::new([0x55; 32], genesis_hash, CHAIN_ID);
-        config.listen_addr = [127, 0, 0, 1].into();
-        config.port = 0;
-        config.discovery = false;
-        config.bootnodes = vec![node.p2p.parse().expect("a multiaddr")];
-        let (peer, mut events) =
-            spectrum_network::start(config, std::sync::Arc::new(GenesisOnly(status)))
-                .await
-                .expect("the peer starts");
+        let (peer, mut events) = start_peer([0x55; 32], status, &[&node]).await;
         let peer_id = peer.local_peer_id().to_string();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while peer.gossip_peer_count() == 0 || node.peer_count() != 1 {

@@ -7,9 +7,10 @@
 //! - the double-signing guard on a two-leader network: a second live node with the same key,
 //!   and a validator restarted from an old copy of its datadir, both refuse to seal (and
 //!   `tribe_missedSlots` names the slots the other leader filled meanwhile);
-//! - a fourth node on a three-leader network (signer limit 2): its operator makes the key,
-//!   deposits, runs it, it is picked by the VRF and seals a block every node accepts, then stops
-//!   and withdraws after the wait (3 blocks in this genesis).
+//! - a fourth node on a three-leader network (signer limit 2): its operator makes the key, binds
+//!   a wallet to it in Anmap, deposits, runs it; it is picked by the VRF and seals a block every
+//!   node accepts, which pays the wallet; `validator status` counts it by its seal; the operator
+//!   stops, withdraws after the wait (3 blocks in this genesis) and unbinds.
 
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -156,6 +157,13 @@ fn an_operator_stakes_stops_and_withdraws_through_validator_commands() {
         validator(dir.path(), &args)
     };
 
+    // The dev chain has no Anmap (genesis/dev.json predates it): bind says so, sends nothing.
+    let error = failed(run("bind", &[]));
+    assert!(
+        error.contains("chain dev has no Anmap contract at block"),
+        "{error}"
+    );
+
     // --print-unsigned: the calldata for an external wallet, nothing sent.
     let unsigned: Value = serde_json::from_str(&ok(run("deposit", &["--print-unsigned"]))).unwrap();
     assert_eq!(unsigned["to"], json!(POC));
@@ -264,26 +272,19 @@ fn a_node_of_another_chain_is_refused_before_anything_is_signed() {
 // ---- the double-signing guard, on a private network of real processes ----
 
 mod guard {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
-    use alloy_primitives::{Address, hex};
-    use secp256k1::SecretKey;
+    use alloy_primitives::Address;
     use serde_json::json;
 
     use super::*;
-    use crate::common::{Node, spectrum};
+    use crate::common::{
+        Node,
+        net::{Genesis, address_of, bootnodes, copy_dir, import_key, node_args, path_str as s},
+    };
 
     const KEY_A: [u8; 32] = [0x55; 32];
     const KEY_B: [u8; 32] = [0x66; 32];
-
-    fn address_of(key: &[u8; 32]) -> Address {
-        let secret = SecretKey::from_byte_array(*key).unwrap();
-        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1))
-    }
-
-    fn s(path: &Path) -> &str {
-        path.to_str().unwrap()
-    }
 
     struct Net {
         dir: tempfile::TempDir,
@@ -301,40 +302,19 @@ mod guard {
             let password = dir.path().join("pw.txt");
             std::fs::write(&password, "guard test\n").unwrap();
             for (key, datadir) in [(KEY_A, "a"), (KEY_A, "a2"), (KEY_B, "b")] {
-                let file = dir.path().join("key.txt");
-                std::fs::write(&file, hex::encode(key)).unwrap();
-                let datadir = dir.path().join(datadir);
-                spectrum(&[
-                    "account",
-                    "import",
-                    s(&file),
-                    "--lightkdf",
-                    "--datadir",
-                    s(&datadir),
-                    "--password",
-                    s(&password),
-                ]);
+                import_key(&key, &dir.path().join(datadir), &password);
             }
             let genesis = dir.path().join("guard.json");
-            let leaders = format!("{},{}", address_of(&KEY_A), address_of(&KEY_B));
-            spectrum(&[
-                "genesis",
-                "new",
-                "--name",
-                "guard",
-                "--chain-id",
-                "4343",
-                "--period",
-                "2",
-                "--signer-limit",
-                "1",
-                "--epoch",
-                "1000",
-                "--validators",
-                &leaders,
-                "--out",
-                s(&genesis),
-            ]);
+            Genesis {
+                name: "guard",
+                chain_id: 4343,
+                period: 2,
+                signer_limit: 1,
+                validators: &[address_of(&KEY_A), address_of(&KEY_B)],
+                alloc: &[],
+                extra: &[],
+            }
+            .write(&genesis);
             Net {
                 dir,
                 binary,
@@ -343,64 +323,20 @@ mod guard {
             }
         }
 
-        fn start(&self, datadir: &str, bootnodes: &[&Node]) -> Node {
-            let mut args: Vec<String> = [
-                "--chain",
-                s(&self.genesis),
-                "--datadir",
-                s(&self.dir.path().join(datadir)),
-                "--listen-addr",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--nodiscover",
-                "--http",
-                "--http.port",
-                "0",
-                "--mine",
-                "--password",
-                s(&self.password),
-            ]
-            .map(str::to_owned)
-            .to_vec();
-            if !bootnodes.is_empty() {
-                args.push("--bootnodes".into());
-                args.push(
-                    bootnodes
-                        .iter()
-                        .map(|n| n.p2p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-            }
+        fn start(&self, datadir: &str, peers: &[&Node]) -> Node {
+            let mut args = node_args(&self.genesis, &self.dir.path().join(datadir));
+            args.extend(["--mine", "--password", s(&self.password)].map(str::to_owned));
+            args.extend(bootnodes(peers));
             let log = self.dir.path().join(format!("{datadir}.log"));
             Node::start(&self.binary, datadir, &args, &log)
         }
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-
-    fn miner_at(node: &Node, number: u64) -> Option<Address> {
-        node.block(number)
-            .map(|b| b["miner"].as_str().unwrap().parse().unwrap())
     }
 
     /// The highest block of `node`'s chain sealed by `who`.
     fn last_by(node: &Node, who: Address) -> u64 {
         (1..=node.head())
             .rev()
-            .find(|n| miner_at(node, *n) == Some(who))
+            .find(|n| node.miner_at(*n) == Some(who))
             .unwrap_or(0)
     }
 
@@ -507,7 +443,7 @@ mod guard {
         for slot in missed {
             let number = slot["number"].as_u64().unwrap();
             assert!(number > sealed_before);
-            assert_eq!(miner_at(&b, number), Some(b_address), "{slot}");
+            assert_eq!(b.miner_at(number), Some(b_address), "{slot}");
             let sealed_by: Address = slot["sealedBy"].as_str().unwrap().parse().unwrap();
             assert_eq!(sealed_by, b_address);
         }
@@ -531,28 +467,23 @@ mod guard {
 // ---- a fourth node becomes a staked validator on a 3-leader network, through the commands ----
 
 mod staking_network {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
-    use alloy_primitives::{Address, U256, hex};
-    use secp256k1::SecretKey;
+    use alloy_primitives::{Address, U256};
     use serde_json::json;
 
     use super::*;
-    use crate::common::{Node, spectrum};
+    use crate::common::{
+        Node,
+        net::{Genesis, address_of, bootnodes, import_key, node_args, path_str as s},
+    };
 
     const LEADER_KEYS: [[u8; 32]; 3] = [[0x71; 32], [0x72; 32], [0x73; 32]];
     const WALLET_KEY: [u8; 32] = [0x74; 32];
     /// Blocks between `stop` and the first block a `withdraw` may be mined in, minus one.
     const WITHDRAW_WAIT: u64 = 3;
-
-    fn address_of(key: &[u8; 32]) -> Address {
-        let secret = SecretKey::from_byte_array(*key).unwrap();
-        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1))
-    }
-
-    fn s(path: &Path) -> &str {
-        path.to_str().unwrap()
-    }
+    /// The block reward of chains made by `spectrum genesis new`: 35 coins.
+    const BLOCK_REWARD: u128 = 35_000_000_000_000_000_000;
 
     struct Net {
         dir: tempfile::TempDir,
@@ -569,50 +500,25 @@ mod staking_network {
             let binary = common::copy_binary(dir.path());
             let password = dir.path().join("pw.txt");
             std::fs::write(&password, "staking test\n").unwrap();
-            let file = dir.path().join("key.txt");
-            for (i, key) in LEADER_KEYS.iter().chain([&WALLET_KEY]).enumerate() {
-                std::fs::write(&file, hex::encode(key)).unwrap();
-                let datadir = dir.path().join(if i < 3 {
-                    format!("v{i}")
-                } else {
-                    "n4".to_owned()
-                });
-                spectrum(&[
-                    "account",
-                    "import",
-                    s(&file),
-                    "--lightkdf",
-                    "--datadir",
-                    s(&datadir),
-                    "--password",
-                    s(&password),
-                ]);
+            for (i, key) in LEADER_KEYS.iter().enumerate() {
+                import_key(key, &dir.path().join(format!("v{i}")), &password);
             }
+            import_key(&WALLET_KEY, &dir.path().join("n4"), &password);
             let genesis = dir.path().join("staking.json");
-            let leaders = LEADER_KEYS.map(|k| address_of(&k).to_string()).join(",");
-            let alloc = format!("{}=100000000000000000000", address_of(&WALLET_KEY));
-            spectrum(&[
-                "genesis",
-                "new",
-                "--name",
-                "staking",
-                "--chain-id",
-                "4444",
-                "--period",
-                "2",
-                "--signer-limit",
-                "2",
-                "--epoch",
-                "1000",
-                "--validators",
-                &leaders,
-                "--withdraw-wait",
-                &WITHDRAW_WAIT.to_string(),
-                "--alloc",
-                &alloc,
-                "--out",
-                s(&genesis),
-            ]);
+            let withdraw_wait = WITHDRAW_WAIT.to_string();
+            Genesis {
+                name: "staking",
+                chain_id: 4444,
+                period: 2,
+                signer_limit: 2,
+                validators: &LEADER_KEYS.map(|k| address_of(&k)),
+                alloc: &[(
+                    address_of(&WALLET_KEY),
+                    U256::from(10u64).pow(U256::from(20u64)),
+                )],
+                extra: &["--withdraw-wait", &withdraw_wait],
+            }
+            .write(&genesis);
             Net {
                 dir,
                 binary,
@@ -621,37 +527,11 @@ mod staking_network {
             }
         }
 
-        fn start(&self, datadir: &str, bootnodes: &[&Node], extra: &[&str]) -> Node {
-            let mut args: Vec<String> = [
-                "--chain",
-                s(&self.genesis),
-                "--datadir",
-                s(&self.dir.path().join(datadir)),
-                "--listen-addr",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--nodiscover",
-                "--http",
-                "--http.port",
-                "0",
-                "--mine",
-                "--password",
-                s(&self.password),
-            ]
-            .map(str::to_owned)
-            .to_vec();
+        fn start(&self, datadir: &str, peers: &[&Node], extra: &[&str]) -> Node {
+            let mut args = node_args(&self.genesis, &self.dir.path().join(datadir));
+            args.extend(["--mine", "--password", s(&self.password)].map(str::to_owned));
             args.extend(extra.iter().map(|a| (*a).to_owned()));
-            if !bootnodes.is_empty() {
-                args.push("--bootnodes".into());
-                args.push(
-                    bootnodes
-                        .iter()
-                        .map(|n| n.p2p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-            }
+            args.extend(bootnodes(peers));
             let log = self.dir.path().join(format!("{datadir}.log"));
             Node::start(&self.binary, datadir, &args, &log)
         }
@@ -675,11 +555,6 @@ mod staking_network {
         }
     }
 
-    fn miner_at(node: &Node, number: u64) -> Option<Address> {
-        node.block(number)
-            .map(|b| b["miner"].as_str().unwrap().parse().unwrap())
-    }
-
     /// The fee of the transaction whose hash the command printed.
     fn fee(node: &Node, stdout: &str) -> U256 {
         let hash = stdout
@@ -693,10 +568,6 @@ mod staking_network {
         quantity(&receipt["gasUsed"]) * quantity(&tx["gasPrice"])
     }
 
-    fn balance(node: &Node, who: Address) -> U256 {
-        quantity(&node.result("eth_getBalance", json!([who, "latest"])))
-    }
-
     fn staked(node: &Node, miner: Address) -> Option<(Address, u64)> {
         let status = node.result("tribe_pocGetStatus", json!([]));
         let miners: Vec<Address> = serde_json::from_value(status["MinerList"].clone()).unwrap();
@@ -706,7 +577,7 @@ mod staking_network {
     }
 
     #[test]
-    fn a_fourth_node_stakes_is_picked_seals_then_stops_and_withdraws() {
+    fn a_fourth_node_binds_stakes_seals_for_its_wallet_then_stops_withdraws_and_unbinds() {
         let net = Net::create();
         let wallet = address_of(&WALLET_KEY);
         let v0 = net.start("v0", &[], &[]);
@@ -734,12 +605,32 @@ mod staking_network {
             net.validator(&n4, &args)
         };
 
-        // No Anmap on our chains: bind says so and sends nothing.
+        // Bind first: the wallet will receive n4's rewards. Every node sees the binding.
+        let before = n4.balance(wallet);
+        let out = ok(run("bind"));
+        assert!(out.contains("bind: mined in block"), "{out}");
+        assert_eq!(
+            n4.balance(wallet),
+            before - fee(&n4, &out),
+            "bind costs its fee only"
+        );
+        for node in validators.iter().chain([&&n4]) {
+            wait_for("the binding everywhere", Duration::from_secs(30), || {
+                (bind_info(node, node_key) == (wallet, vec![node_key])).then_some(())
+            });
+        }
+        assert_eq!(bind_info(&n4, wallet), (wallet, vec![node_key]));
+        // A second bind would revert (one wallet per node): explained and not sent.
+        let sent = nonce(&n4, wallet);
         let error = failed(run("bind"));
-        assert!(error.contains("has no Anmap contract"), "{error}");
+        assert!(
+            error.contains("bind not sent: it would be reverted: \"Anmap: node already bound\""),
+            "{error}"
+        );
+        assert_eq!(nonce(&n4, wallet), sent, "the refused bind was not sent");
 
         // Deposit through n4's RPC; every node sees the stake.
-        let before = balance(&n4, wallet);
+        let before = n4.balance(wallet);
         let status = n4.result("tribe_getStatus", json!([]));
         assert!(
             !status
@@ -756,11 +647,12 @@ mod staking_network {
             });
         }
         assert_eq!(
-            balance(&n4, wallet),
+            n4.balance(wallet),
             before - U256::from(ONE_COIN) - fee(&n4, &out)
         );
 
-        // Picked by the VRF, n4 seals a block every node accepts.
+        // Picked by the VRF, n4 seals a block every node accepts. Its coinbase is the bound
+        // wallet (so blocks are found by coinbase here, and their seal checked below).
         let (number, hash) = wait_for(
             "a block sealed by n4 on every node",
             Duration::from_secs(90),
@@ -769,7 +661,7 @@ mod staking_network {
                 let number = (1..=head)
                     .rev()
                     .take(20)
-                    .find(|n| miner_at(&v0, *n) == Some(node_key))?;
+                    .find(|n| v0.miner_at(*n) == Some(wallet))?;
                 let hash = v0.hash_at(number)?;
                 validators
                     .iter()
@@ -796,6 +688,51 @@ mod staking_network {
                 .contains(&format!("{node_key:#x}"))
         );
         let _ = hash;
+        // The block paid the wallet: the reward (and the fees of its transactions), nothing to
+        // the node key.
+        let at = |n: u64| format!("{n:#x}");
+        let paid = quantity(&v0.result("eth_getBalance", json!([wallet, at(number)])))
+            - quantity(&v0.result("eth_getBalance", json!([wallet, at(number - 1)])));
+        let txs =
+            quantity_u64(&v0.result("eth_getBlockTransactionCountByNumber", json!([at(number)])));
+        if txs == 1 {
+            assert_eq!(
+                paid,
+                U256::from(BLOCK_REWARD),
+                "only the chief update in it"
+            );
+        } else {
+            assert!(paid >= U256::from(BLOCK_REWARD), "{paid}");
+        }
+        assert_eq!(
+            v0.result("eth_getBalance", json!([node_key, at(number)])),
+            json!("0x0"),
+            "the node key receives nothing"
+        );
+
+        // `validator status` counts the blocks n4 sealed by their seal, though they name the
+        // wallet: exactly the blocks with the wallet as coinbase in its range.
+        let status = ok(net.validator(&v0, &["status", "--node", &node_key.to_string()]));
+        assert!(
+            status.contains(&format!("Rewards:  to {wallet} (bound in Anmap")),
+            "{status}"
+        );
+        let sealed = line_value(&status, "Sealed:");
+        let (count, range) = sealed.split_once(" of blocks ").unwrap();
+        let (from, rest) = range.split_once("..=").unwrap();
+        let to = rest.split_whitespace().next().unwrap();
+        let (from, to): (u64, u64) = (from.parse().unwrap(), to.parse().unwrap());
+        let by_wallet = (from..=to)
+            .filter(|n| v0.miner_at(*n) == Some(wallet))
+            .count();
+        assert!(by_wallet >= 1 && (from..=to).contains(&number), "{status}");
+        assert_eq!(count.parse::<usize>().unwrap(), by_wallet, "{status}");
+        assert!(
+            sealed.ends_with(&format!(
+                "carry its seal ({by_wallet} paid to a bound wallet)"
+            )),
+            "{status}"
+        );
 
         // Stop, wait, withdraw: the stake comes back.
         ok(run("stop"));
@@ -806,11 +743,11 @@ mod staking_network {
         wait_for("the withdraw wait", Duration::from_secs(90), || {
             (n4.head() >= first).then_some(())
         });
-        let before = balance(&n4, wallet);
+        let before = n4.balance(wallet);
         let out = ok(run("withdraw"));
         assert!(out.contains("withdraw: mined in block"), "{out}");
         assert!(
-            balance(&n4, wallet)
+            n4.balance(wallet)
                 > before + U256::from(ONE_COIN) - U256::from(10u64).pow(U256::from(15u64))
         );
         assert_eq!(staked(&n4, node_key), None);
@@ -820,5 +757,36 @@ mod staking_network {
                 .all(|n| staked(n, node_key).is_none())
                 .then_some(())
         });
+
+        // Unbind: the node answers for itself again, on every node; a second unbind is
+        // refused and not sent.
+        let out = ok(run("unbind"));
+        assert!(out.contains("unbind: mined in block"), "{out}");
+        for node in validators.iter().chain([&&n4]) {
+            wait_for("the unbinding everywhere", Duration::from_secs(30), || {
+                (bind_info(node, node_key) == (node_key, vec![])).then_some(())
+            });
+        }
+        assert_eq!(bind_info(&n4, wallet), (wallet, vec![]));
+        let error = failed(run("unbind"));
+        assert!(error.contains("\"Anmap: node not bound\""), "{error}");
+        let status = ok(net.validator(&v0, &["status", "--node", &node_key.to_string()]));
+        assert!(
+            status.contains("Rewards:  to the node address (no wallet bound in Anmap)"),
+            "{status}"
+        );
+    }
+
+    /// `tribe_bindInfo(addr)`: (from, nodeids).
+    fn bind_info(node: &Node, addr: Address) -> (Address, Vec<Address>) {
+        let info = node.result("tribe_bindInfo", json!([addr]));
+        (
+            info["from"].as_str().unwrap().parse().unwrap(),
+            serde_json::from_value(info["nodeids"].clone()).unwrap(),
+        )
+    }
+
+    fn nonce(node: &Node, who: Address) -> u64 {
+        quantity_u64(&node.result("eth_getTransactionCount", json!([who, "latest"])))
     }
 }

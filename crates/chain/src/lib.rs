@@ -39,6 +39,7 @@ mod import;
 mod phases;
 mod prepare;
 mod senders;
+mod side_blocks;
 mod state_root;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
@@ -132,6 +133,8 @@ pub struct Blockchain {
     phases: phases::PhaseTotals,
     /// Senders recovered ahead by [`Blockchain::prepare_blocks`].
     prepared: prepare::PreparedSenders,
+    /// Where side-chain blocks are announced (`side_blocks.rs`).
+    side_blocks: side_blocks::SideBlocks,
 }
 
 impl Blockchain {
@@ -168,6 +171,7 @@ impl Blockchain {
             recovery_threads: senders::available_threads(),
             phases: Default::default(),
             prepared: Default::default(),
+            side_blocks: Default::default(),
         }
     }
 
@@ -240,7 +244,8 @@ impl Blockchain {
 
     /// Validates, executes and commits `block`, or stores it on a side chain, reorganising if its
     /// branch becomes the heaviest. On error nothing of the block is written. A move of the
-    /// canonical head is announced to [`Self::subscribe`]rs.
+    /// canonical head is announced to [`Self::subscribe`]rs, a block stored on a side chain to
+    /// [`Self::subscribe_side_blocks`]rs.
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
         // A panic while holding the lock cannot leave a half-written block (one write batch),
         // so a poisoned lock is safe to take over.
@@ -249,7 +254,13 @@ impl Blockchain {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old_head = self.db.head()?;
+        let side_header = self.side_blocks.wanted().then(|| block.header.clone());
         let outcome = self.insert_block_quietly(block)?;
+        if outcome == InsertOutcome::SideChain
+            && let Some(header) = side_header
+        {
+            self.side_blocks.announce(header);
+        }
         if matches!(
             outcome,
             InsertOutcome::Canonical { .. } | InsertOutcome::Reorg { .. }

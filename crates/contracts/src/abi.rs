@@ -110,6 +110,45 @@ pub fn remove_leader(leader: Address) -> Bytes {
     call("removeLeader(address)", &[word_address(leader)])
 }
 
+/// Anmap `bind(address nodePub, uint8 v, bytes32 r, bytes32 s)` or `unbindBySig` (the same
+/// arguments): `(r, s, v)` is the node key's signature of keccak256(sender), as
+/// [`deposit_signature`] makes it for the wallet that sends the call.
+pub fn anmap_call(function: AnmapCall, node: Address, (r, s, v): (B256, B256, u8)) -> Bytes {
+    let signature = match function {
+        AnmapCall::Bind => "bind(address,uint8,bytes32,bytes32)",
+        AnmapCall::UnbindBySig => "unbindBySig(address,uint8,bytes32,bytes32)",
+    };
+    call(
+        signature,
+        &[word_address(node), word_u256(U256::from(v)), r.0, s.0],
+    )
+}
+
+/// The calls on Anmap that change a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnmapCall {
+    /// Bind the node to the sender.
+    Bind,
+    /// Remove the node's binding.
+    UnbindBySig,
+}
+
+/// Anmap `bindInfo(address)` calldata.
+pub fn anmap_bind_info(addr: Address) -> Bytes {
+    let mut data = ANMAP_BIND_INFO.to_vec();
+    data.extend_from_slice(&word_address(addr));
+    data.into()
+}
+
+/// Decodes a `bindInfo` answer: (from, nodeids), bounded.
+pub fn decode_bind_info(answer: &[u8]) -> Result<(Address, Vec<Address>), &'static str> {
+    let from = answer
+        .get(12..32)
+        .map(Address::from_slice)
+        .ok_or("answer too short")?;
+    Ok((from, decode_address_array(answer, 1)?))
+}
+
 // ---- Views the node reads (tribe.md §5, §8.1, §11) ----
 
 /// `getStatus()` of every chief version.

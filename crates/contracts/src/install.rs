@@ -13,8 +13,8 @@ use revm::{
 use spectrum_chainspec::GenesisAccount;
 
 use crate::{
-    CHIEF_ADDRESS, CHIEF_BASE_ADDRESS, CHIEF_BASE_CREATION_HEX, CHIEF_CREATION_HEX, POC_ADDRESS,
-    POC_CREATION_HEX, TribeGenesisParams,
+    ANMAP_ADDRESS, ANMAP_CREATION_HEX, CHIEF_ADDRESS, CHIEF_BASE_ADDRESS, CHIEF_BASE_CREATION_HEX,
+    CHIEF_CREATION_HEX, POC_ADDRESS, POC_CREATION_HEX, TribeGenesisParams,
     abi::{encode_with_address_array, word_address, word_u256},
 };
 
@@ -37,8 +37,10 @@ pub enum ContractsError {
     },
 }
 
-/// The genesis allocation entries (address → code and storage) of ChiefBase, POC and the chief
-/// for `params`, at [`CHIEF_BASE_ADDRESS`], [`POC_ADDRESS`] and [`CHIEF_ADDRESS`].
+/// The genesis allocation entries (address → code and storage) of ChiefBase, POC, the chief
+/// and Anmap for `params`, at [`CHIEF_BASE_ADDRESS`], [`POC_ADDRESS`], [`CHIEF_ADDRESS`] and
+/// [`ANMAP_ADDRESS`] (Anmap takes no parameters; a chain spec lists it under `anmap` from
+/// block 0 for producers to follow bindings).
 pub fn tribe_genesis_alloc(
     params: &TribeGenesisParams,
 ) -> Result<Vec<(Address, GenesisAccount)>, ContractsError> {
@@ -80,6 +82,7 @@ pub fn tribe_genesis_alloc(
         )?,
         deployer.deploy("Poc", POC_CREATION_HEX, &poc_args, POC_ADDRESS)?,
         deployer.deploy("Chief", CHIEF_CREATION_HEX, &chief_args, CHIEF_ADDRESS)?,
+        deployer.deploy("Anmap", ANMAP_CREATION_HEX, &[], ANMAP_ADDRESS)?,
     ])
 }
 

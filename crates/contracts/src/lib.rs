@@ -1,7 +1,8 @@
 //! Our own Tribe contracts for the chains we create (`dev` and private networks): a chief with
-//! chief 1.0.0's behaviour, ChiefBase (epoch, signer limit, leaders, owner) and POC (staking),
-//! written from the behaviour in tribe.md §9 and §11 with the reference's ABI, so that new
-//! chains run the same Tribe paths as mainnet.
+//! chief 1.0.0's behaviour, ChiefBase (epoch, signer limit, leaders, owner), POC (staking) and
+//! Anmap (node key to wallet binding: where a validator's rewards go), written from the
+//! behaviour in tribe.md §9 and §11 with the reference's ABI, so that new chains run the same
+//! Tribe paths as mainnet.
 //!
 //! **Owns:** the compiled contracts (`contracts/out/`, rebuilt by `contracts/build.sh` from
 //! `contracts/src/`), their installation into a genesis allocation
@@ -26,6 +27,8 @@ pub const CHIEF_CREATION_HEX: &str = include_str!("../../../contracts/out/Chief.
 pub const CHIEF_BASE_CREATION_HEX: &str = include_str!("../../../contracts/out/ChiefBase.bin");
 /// Creation code of POC.
 pub const POC_CREATION_HEX: &str = include_str!("../../../contracts/out/Poc.bin");
+/// Creation code of Anmap.
+pub const ANMAP_CREATION_HEX: &str = include_str!("../../../contracts/out/Anmap.bin");
 
 /// Where our chains hold the chief.
 pub const CHIEF_ADDRESS: Address = address!("5ec7000000000000000000000000000000000001");
@@ -33,9 +36,14 @@ pub const CHIEF_ADDRESS: Address = address!("5ec70000000000000000000000000000000
 pub const CHIEF_BASE_ADDRESS: Address = address!("5ec7000000000000000000000000000000000002");
 /// Where our chains hold POC.
 pub const POC_ADDRESS: Address = address!("5ec7000000000000000000000000000000000003");
+/// Where our chains hold Anmap.
+pub const ANMAP_ADDRESS: Address = address!("5ec7000000000000000000000000000000000004");
 
 /// The chief version our contract behaves as.
 pub const CHIEF_VERSION: &str = "1.0.0";
+/// The Anmap version our contract behaves as (the reference's only one; the chain spec's
+/// `anmap` entries name it).
+pub const ANMAP_VERSION: &str = "0.0.1";
 
 /// The parameters a new chain's contracts start with.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,80 +81,12 @@ pub struct BlockHashNumber {
     pub number: u64,
 }
 
-/// Where a header request starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashOrNumber {
-    /// By block hash.
-    Hash(B256),
-    /// By block number.
-    Number(u64),
-}
+/// Where a header request starts (shared with libp2p's requests).
+pub use spectrum_primitives::HashOrNumber;
 
-impl Encodable for HashOrNumber {
-    fn encode(&self, out: &mut dyn alloy_rlp::BufMut) {
-        match self {
-            Self::Hash(h) => h.encode(out),
-            Self::Number(n) => n.encode(out),
-        }
-    }
-    fn length(&self) -> usize {
-        match self {
-            Self::Hash(h) => h.length(),
-            Self::Number(n) => n.length(),
-        }
-    }
-}
-
-impl Decodable for HashOrNumber {
-    /// A 32-byte string is a hash, anything up to 8 bytes a number (as the reference decides).
-    fn decode(buf: &mut &[u8]) -> alloy_rlp::Result<Self> {
-        let mut peek = *buf;
-        let header = RlpHeader::decode(&mut peek)?;
-        if !header.list && header.payload_length == 32 {
-            B256::decode(buf).map(Self::Hash)
-        } else {
-            u64::decode(buf).map(Self::Number)
-        }
-    }
-}
-
-/// GetBlockHeaders: `[origin, amount, skip, reverse]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct GetBlockHeaders {
-    /// First header.
-    pub origin: HashOrNumber,
-    /// How many headers at most (a server clamps this to [`MAX_HEADERS_SERVE`]).
-    pub amount: u64,
-    /// Blocks skipped between consecutive headers.
-    pub skip: u64,
-    /// Walk towards genesis.
-    pub reverse: bool,
-}
-
-impl GetBlockHeaders {
-    /// The block numbers a server answers with, starting from `origin` (the request's origin
-    /// resolved to a number), walking by `skip + 1`, never past `head` or below 0, and at most
-    /// [`MAX_HEADERS_SERVE`] of them. Absurd requests (huge amount or skip) yield what exists,
-    /// never an overflow.
-    pub fn numbers_from(&self, origin: u64, head: u64) -> Vec<u64> {
-        let count = self.amount.min(MAX_HEADERS_SERVE);
-        let step = self.skip.saturating_add(1);
-        let mut out = Vec::new();
-        let mut next = Some(origin);
-        while let Some(n) = next {
-            if u64::try_from(out.len()).unwrap_or(u64::MAX) >= count || n > head {
-                break;
-            }
-            out.push(n);
-            next = if self.reverse {
-                n.checked_sub(step)
-            } else {
-                n.checked_add(step)
-            };
-        }
-        out
-    }
-}
+/// GetBlockHeaders: `[origin, amount, skip, reverse]`, the header request both wires speak.
+/// A server answers [`GetBlockHeaders::numbers_from`] with the limit [`MAX_HEADERS_SERVE`].
+pub type GetBlockHeaders = spectrum_primitives::HeadersRequest;
 
 /// NewBlock: `[block, td]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -455,20 +387,41 @@ mod tests {
             skip,
             reverse,
         };
-        assert_eq!(req(3, 0, false).numbers_from(5, 100), vec![5, 6, 7]);
-        assert_eq!(req(3, 1, true).numbers_from(5, 100), vec![5, 3, 1]);
-        assert_eq!(req(10, 0, true).numbers_from(2, 100), vec![2, 1, 0]);
-        assert_eq!(req(10, 0, false).numbers_from(98, 100), vec![98, 99, 100]);
-        assert_eq!(req(u64::MAX, 0, false).numbers_from(0, u64::MAX).len(), 192);
         assert_eq!(
-            req(u64::MAX, u64::MAX, false).numbers_from(1, u64::MAX),
+            req(3, 0, false).numbers_from(5, 100, MAX_HEADERS_SERVE),
+            vec![5, 6, 7]
+        );
+        assert_eq!(
+            req(3, 1, true).numbers_from(5, 100, MAX_HEADERS_SERVE),
+            vec![5, 3, 1]
+        );
+        assert_eq!(
+            req(10, 0, true).numbers_from(2, 100, MAX_HEADERS_SERVE),
+            vec![2, 1, 0]
+        );
+        assert_eq!(
+            req(10, 0, false).numbers_from(98, 100, MAX_HEADERS_SERVE),
+            vec![98, 99, 100]
+        );
+        assert_eq!(
+            req(u64::MAX, 0, false)
+                .numbers_from(0, u64::MAX, MAX_HEADERS_SERVE)
+                .len(),
+            192
+        );
+        assert_eq!(
+            req(u64::MAX, u64::MAX, false).numbers_from(1, u64::MAX, MAX_HEADERS_SERVE),
             vec![1]
         );
         assert_eq!(
-            req(5, u64::MAX - 1, true).numbers_from(u64::MAX, u64::MAX),
+            req(5, u64::MAX - 1, true).numbers_from(u64::MAX, u64::MAX, MAX_HEADERS_SERVE),
             vec![u64::MAX, 0]
         );
-        assert!(req(1, 0, false).numbers_from(101, 100).is_empty());
+        assert!(
+            req(1, 0, false)
+                .numbers_from(101, 100, MAX_HEADERS_SERVE)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! `spectrum_primitives`; nothing here panics on bad input.
 
 use alloy_primitives::{B256, U256};
-use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 use spectrum_primitives::{
     Block, BlockBody, DecodeError, Header, Limits, ReceiptWithBloom, SealedHeader,
     TransactionSigned, decode::decode_exact, decode_receipt_bounded,
@@ -31,86 +31,8 @@ pub struct ChainStatus {
     pub total_difficulty: U256,
 }
 
-/// Where a header range starts: a block hash or a block number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashOrNumber {
-    /// A block hash.
-    Hash(B256),
-    /// A block number.
-    Number(u64),
-}
-
-impl Encodable for HashOrNumber {
-    fn encode(&self, out: &mut dyn alloy_rlp::BufMut) {
-        match self {
-            Self::Hash(hash) => hash.encode(out),
-            Self::Number(number) => number.encode(out),
-        }
-    }
-
-    fn length(&self) -> usize {
-        match self {
-            Self::Hash(hash) => hash.length(),
-            Self::Number(number) => number.length(),
-        }
-    }
-}
-
-impl Decodable for HashOrNumber {
-    fn decode(buf: &mut &[u8]) -> alloy_rlp::Result<Self> {
-        // A 32-byte string is a hash (0xa0 prefix); anything else must be a u64.
-        if buf.first() == Some(&0xa0) {
-            B256::decode(buf).map(Self::Hash)
-        } else {
-            u64::decode(buf).map(Self::Number)
-        }
-    }
-}
-
-/// A request for headers (eth/63's GetBlockHeaders): `amount` headers from `origin`, every
-/// `skip + 1`-th block, towards lower numbers if `reverse`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct HeadersRequest {
-    /// First block of the range.
-    pub origin: HashOrNumber,
-    /// How many headers at most.
-    pub amount: u64,
-    /// Blocks left out between two returned headers.
-    pub skip: u64,
-    /// Towards genesis instead of towards the head.
-    pub reverse: bool,
-}
-
-impl HeadersRequest {
-    /// `amount` consecutive headers from number `start` upwards.
-    pub fn range(start: u64, amount: u64) -> Self {
-        Self {
-            origin: HashOrNumber::Number(start),
-            amount,
-            skip: 0,
-            reverse: false,
-        }
-    }
-
-    /// The numbers of the headers this request names, given the origin's number; `None` past
-    /// either end of the `u64` range. Used by [`crate::ChainView`] implementations.
-    pub fn numbers(&self, origin_number: u64, limit: u64) -> Vec<u64> {
-        let step = self.skip.saturating_add(1);
-        let count = self.amount.min(limit);
-        let mut numbers = Vec::new();
-        let mut current = Some(origin_number);
-        for _ in 0..count {
-            let Some(number) = current else { break };
-            numbers.push(number);
-            current = if self.reverse {
-                number.checked_sub(step)
-            } else {
-                number.checked_add(step)
-            };
-        }
-        numbers
-    }
-}
+// The header request (and its origin) is the one both wires speak, defined in primitives.
+pub use spectrum_primitives::{HashOrNumber, HeadersRequest};
 
 /// The kinds of request, the first byte of a request message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -428,25 +350,6 @@ mod tests {
         assert_eq!(
             list_items(&[0xc4, 0x01, 0x82, 0x02, 0x03], 10, "x").unwrap(),
             vec![&[0x01][..], &[0x82, 0x02, 0x03][..]]
-        );
-    }
-
-    #[test]
-    fn header_request_numbers_stay_in_range() {
-        let request = HeadersRequest {
-            origin: HashOrNumber::Number(5),
-            amount: 10,
-            skip: 1,
-            reverse: true,
-        };
-        assert_eq!(request.numbers(5, 192), vec![5, 3, 1]);
-        assert_eq!(
-            HeadersRequest::range(u64::MAX, 3).numbers(u64::MAX, 192),
-            vec![u64::MAX]
-        );
-        assert_eq!(
-            HeadersRequest::range(0, 1000).numbers(0, 4),
-            vec![0, 1, 2, 3]
         );
     }
 

@@ -67,16 +67,17 @@ impl TransactionSource for PoolSource {
 pub(crate) struct RpcNetworkView {
     pub(crate) network: NetworkHandle,
     pub(crate) progress: watch::Receiver<Option<SyncProgress>>,
-    /// devp2p's peers and sync progress, when it runs: counted beside libp2p's.
-    pub(crate) devp2p: Option<(
-        spectrum_devp2p::Devp2pHandle,
-        watch::Receiver<Option<SyncProgress>>,
-    )>,
+    /// devp2p's peers, when it runs: counted beside libp2p's (the one sync driver's
+    /// `progress` covers both wires).
+    pub(crate) devp2p: Option<spectrum_devp2p::Devp2pHandle>,
 }
 
 impl spectrum_rpc::NetworkInfo for RpcNetworkView {
     fn peer_count(&self) -> usize {
-        let devp2p = self.devp2p.as_ref().map_or(0, |(h, _)| h.peer_count());
+        let devp2p = self
+            .devp2p
+            .as_ref()
+            .map_or(0, spectrum_devp2p::Devp2pHandle::peer_count);
         self.network.peer_count().saturating_add(devp2p)
     }
 
@@ -85,15 +86,6 @@ impl spectrum_rpc::NetworkInfo for RpcNetworkView {
     }
 
     fn syncing(&self) -> Option<SyncProgress> {
-        let devp2p = self.devp2p.as_ref().and_then(|(_, p)| *p.borrow());
-        // Either wire catching up means the node is; the further target is reported.
-        match (*self.progress.borrow(), devp2p) {
-            (Some(a), Some(b)) => Some(if b.highest_block > a.highest_block {
-                b
-            } else {
-                a
-            }),
-            (a, b) => a.or(b),
-        }
+        *self.progress.borrow()
     }
 }

@@ -1,26 +1,25 @@
 //! The devp2p wire (the reference node's) beside libp2p: the service, discovery, the bridge
-//! into sync (`spectrum_sync::devp2p`), block announcing and transaction exchange with the
+//! into the one sync driver (`spectrum_sync::devp2p`; the driver itself is started with
+//! libp2p's side in `start_network`), block announcing and transaction exchange with the
 //! pool. Started by [`crate::launch`] when [`crate::P2pConfig::devp2p`] is set.
 
 use std::{
-    collections::HashMap,
     net::{IpAddr, SocketAddr},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use alloy_primitives::B256;
 use secp256k1::SecretKey;
 use spectrum_chain::Blockchain;
 use spectrum_devp2p::{
-    Devp2pConfig, Devp2pHandle, Devp2pService, Discv4, Discv4Config, EthMessage, LocalNode,
-    NodeRecord, PeerId, Status,
+    Devp2pConfig, Devp2pHandle, Devp2pService, Discv4, Discv4Config, LocalNode, NodeRecord, PeerId,
+    Status,
 };
 use spectrum_sync::{
-    SyncConfig,
+    Devp2pWire,
     devp2p::{
-        Devp2pFetcher, Devp2pSyncHandle, Devp2pTransactions, KnownBlocks, announce_blocks,
-        devp2p_sync_service,
+        Devp2pFetcher, Devp2pTransactions, Known, KnownTransactions, announce_blocks,
+        devp2p_bridge, relay_transactions,
     },
 };
 use spectrum_txpool::{Pool, TxOrigin, TxPool};
@@ -42,10 +41,10 @@ pub struct Devp2pSettings {
 }
 
 /// The running devp2p side.
-#[derive(Clone)]
 pub(crate) struct StartedDevp2p {
     pub(crate) handle: Devp2pHandle,
-    pub(crate) sync: Devp2pSyncHandle,
+    /// For the one sync driver (taken by `start_network`).
+    pub(crate) wire: Mutex<Option<Devp2pWire>>,
 }
 
 /// eth's network id, from the chain spec (smc's `--networkid`).
@@ -87,29 +86,21 @@ pub(crate) async fn start(
     tracing::info!(enode = %enode, "devp2p started");
 
     let fetcher = Devp2pFetcher::new(handle.clone());
-    let known = KnownBlocks::default();
+    let known = Known::default();
     let (txs_in, txs_out) = mpsc::channel(1024);
-    let (sync, service) = devp2p_sync_service(
-        chain.clone(),
-        fetcher,
-        events,
-        known.clone(),
-        Some(txs_in),
-        SyncConfig::default(),
-    );
-    executor.spawn_critical("devp2p sync", service);
+    let (wire, bridge) = devp2p_bridge(chain.clone(), fetcher, events, known.clone(), Some(txs_in));
+    executor.spawn_critical("devp2p bridge", bridge);
     executor.spawn_critical(
         "devp2p announce",
-        announce_blocks(chain.clone(), handle.clone(), known, status_tx),
+        announce_blocks(chain.clone(), handle.clone(), known.blocks, status_tx),
     );
-    let sources = Arc::new(Mutex::new(HashMap::new()));
     executor.spawn_critical(
         "devp2p transaction admission",
-        admit_transactions(txs_out, pool.clone(), sources.clone()),
+        admit_transactions(txs_out, pool.clone()),
     );
     executor.spawn_critical(
         "devp2p transaction gossip",
-        send_pool_transactions(pool.clone(), handle.clone(), sources),
+        send_pool_transactions(pool.clone(), handle.clone(), known.transactions),
     );
     let discovery = if settings.discovery {
         let bind = SocketAddr::new(listen_addr, enode.tcp_port);
@@ -134,7 +125,10 @@ pub(crate) async fn start(
             settings.max_peers,
         ),
     );
-    Ok(StartedDevp2p { handle, sync })
+    Ok(StartedDevp2p {
+        handle,
+        wire: Mutex::new(Some(wire)),
+    })
 }
 
 /// Dials the bootnodes, then what discovery finds, whenever below the peer limit.
@@ -186,30 +180,14 @@ async fn dial_loop(
     }
 }
 
-/// Most recent transaction senders remembered (not sent back to whom they came from).
-const RECENT_SOURCES: usize = 8192;
-
-type Sources = Arc<Mutex<HashMap<B256, PeerId>>>;
-
 /// Transactions from devp2p peers into the pool (the pool refuses chief updates and invalid
-/// ones; the reference does not drop peers for them either).
-async fn admit_transactions(
-    mut incoming: mpsc::Receiver<Devp2pTransactions>,
-    pool: Arc<Pool>,
-    sources: Sources,
-) {
-    while let Some(Devp2pTransactions { peer, txs }) = incoming.recv().await {
+/// ones; the reference does not drop peers for them either). The bridge has already marked
+/// them as known to their sender, so they never go back to it.
+async fn admit_transactions(mut incoming: mpsc::Receiver<Devp2pTransactions>, pool: Arc<Pool>) {
+    while let Some(Devp2pTransactions { txs, .. }) = incoming.recv().await {
         let pool = pool.clone();
-        let sources = sources.clone();
         let _ = tokio::task::spawn_blocking(move || {
             for tx in txs.into_iter().take(4096) {
-                let hash = tx.hash();
-                if let Ok(mut sources) = sources.lock() {
-                    if sources.len() >= RECENT_SOURCES {
-                        sources.clear();
-                    }
-                    sources.insert(hash, peer);
-                }
                 if let Err(error) = pool.add_transaction(tx, TxOrigin::External) {
                     tracing::trace!(%error, "devp2p transaction not pooled");
                 }
@@ -219,9 +197,10 @@ async fn admit_transactions(
     }
 }
 
-/// Pending pool transactions out to the devp2p peers that lack them (not back to their
-/// sender). The pool never holds chief-update transactions, so none is ever sent.
-async fn send_pool_transactions(pool: Arc<Pool>, handle: Devp2pHandle, sources: Sources) {
+/// Pending pool transactions out to the devp2p peers not known to have them (not back to
+/// their sender, never twice to a peer). The pool never holds chief-update transactions, so
+/// none is ever sent.
+async fn send_pool_transactions(pool: Arc<Pool>, handle: Devp2pHandle, known: KnownTransactions) {
     use tokio::sync::broadcast::error::RecvError;
     let mut pending = pool.subscribe_pending();
     loop {
@@ -230,14 +209,8 @@ async fn send_pool_transactions(pool: Arc<Pool>, handle: Devp2pHandle, sources: 
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return,
         };
-        let Some(pooled) = pool.get(&hash) else {
-            continue;
-        };
-        let from = sources.lock().ok().and_then(|s| s.get(&hash).copied());
-        for peer in handle.peers() {
-            if Some(peer.id) != from {
-                handle.send(&peer.id, EthMessage::Transactions(vec![pooled.tx.clone()]));
-            }
+        if let Some(pooled) = pool.get(&hash) {
+            relay_transactions(&handle, &known, std::slice::from_ref(&pooled.tx));
         }
     }
 }

@@ -12,7 +12,7 @@
 //! ```text
 //! launch(config) ─► Blockchain (clock) ─► Pool ─┬─ critical "pool maintenance"  (txpool::maintain_pool)
 //!                                               ├─ critical "network"           (libp2p swarm)
-//!                                               ├─ critical "sync"              (sync service: rounds, gossip, future blocks)
+//!                                               ├─ critical "sync"              (one sync driver over libp2p and devp2p: rounds, gossip, future blocks)
 //!                                               ├─ critical "transaction admission" / "transaction gossip" (network::transactions)
 //!                                               ├─ critical "block producer"    (sync::wait_until_in_step, then ProducerService)
 //!                                               ├─ critical "block relay"       (sealed blocks ─► broadcast_block)
@@ -279,14 +279,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     if let Some(producer) = &producer {
         announce_role(&chain, &spec, &producer.key);
     }
-    let network = match &p2p {
-        Some(p2p) => Some(start_network(&executor, p2p, &chain, &pool).await?),
-        None => None,
-    };
-    let seal_guard = producer.as_ref().map(|p| {
-        let record = p.record.clone();
-        Arc::new(move || record.conflict().map(|c| c.to_string())) as spectrum_rpc::SealGuardView
-    });
+    // devp2p first: its bridge feeds the one sync driver that start_network runs.
     let devp2p = match p2p.as_ref().and_then(|p| Some((p, p.devp2p.as_ref()?))) {
         Some((p2p, settings)) => Some(
             devp2p::start(
@@ -301,6 +294,17 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         ),
         None => None,
     };
+    let network = match &p2p {
+        Some(p2p) => {
+            let devp2p_wire = devp2p.as_ref().and_then(|d| d.wire.lock().ok()?.take());
+            Some(start_network(&executor, p2p, &chain, &pool, devp2p_wire).await?)
+        }
+        None => None,
+    };
+    let seal_guard = producer.as_ref().map(|p| {
+        let record = p.record.clone();
+        Arc::new(move || record.conflict().map(|c| c.to_string())) as spectrum_rpc::SealGuardView
+    });
     if let Some(producer) = producer {
         start_producer(
             &executor,
@@ -335,9 +339,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
                 Some(network) => Arc::new(RpcNetworkView {
                     network: network.network.clone(),
                     progress: network.sync.progress(),
-                    devp2p: devp2p
-                        .as_ref()
-                        .map(|d| (d.handle.clone(), d.sync.progress())),
+                    devp2p: devp2p.as_ref().map(|d| d.handle.clone()),
                 }),
                 None => Arc::new(spectrum_rpc::NoNetwork),
             },
@@ -398,12 +400,14 @@ struct StartedNetwork {
     sync: spectrum_sync::SyncHandle,
 }
 
-/// Starts the network on the chain's database, the sync service and transaction propagation.
+/// Starts the network on the chain's database, the one sync driver (over libp2p and, when it
+/// runs, devp2p) and transaction propagation.
 async fn start_network(
     executor: &TaskExecutor,
     p2p: &P2pConfig,
     chain: &Arc<Blockchain>,
     pool: &Arc<Pool>,
+    devp2p: Option<spectrum_sync::Devp2pWire>,
 ) -> Result<StartedNetwork, LaunchError> {
     let db = chain.provider().clone();
     let spec = chain.spec();
@@ -423,13 +427,12 @@ async fn start_network(
     tracing::info!(peer_id = %network.local_peer_id(), "p2p network started");
 
     let (txs_in, gossiped) = mpsc::channel(1024);
-    let (sync, service) = spectrum_sync::sync_service(
-        chain.clone(),
-        network.clone(),
-        events,
-        Some(txs_in),
-        SyncConfig::default(),
-    );
+    let wires = spectrum_sync::SyncWires {
+        libp2p: Some((network.clone(), events)),
+        devp2p,
+    };
+    let (sync, service) =
+        spectrum_sync::sync_over(chain.clone(), wires, Some(txs_in), SyncConfig::default());
     executor.spawn_critical("sync", service);
     let recent = Arc::new(Mutex::new(
         spectrum_network::transactions::RecentHashes::default(),
@@ -469,10 +472,10 @@ fn start_producer(
     let pending = pool.subscribe_pending();
     match (p2p, network) {
         (Some(p2p), Some(started)) => {
-            let (network, progress) = (started.network.clone(), started.sync.progress());
+            let (peers, progress) = (started.sync.peers(), started.sync.progress());
             let (catch_up, reader) = (p2p.catch_up, chain.provider().clone());
             executor.spawn_critical("block producer", async move {
-                spectrum_sync::wait_until_in_step(catch_up, &network, progress, &*reader).await;
+                spectrum_sync::wait_until_in_step(catch_up, &peers, progress, &*reader).await;
                 service.run(pending).await;
             });
             let network = started.network.clone();

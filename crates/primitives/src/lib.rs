@@ -29,6 +29,7 @@ pub mod decode;
 mod error;
 mod proofs;
 mod receipt;
+mod request;
 mod transaction;
 
 pub use block::{Block, BlockBody, RecoveredBlock, SealedBlock, SealedHeader};
@@ -37,6 +38,7 @@ pub use decode::{DecodeError, Limits};
 pub use error::GotExpected;
 pub use proofs::{logs_bloom, ordered_trie_root, receipts_root, transactions_root};
 pub use receipt::{Log, Receipt, ReceiptWithBloom, decode_receipt_bounded};
+pub use request::{HashOrNumber, HeadersRequest};
 pub use transaction::{
     RecoveredTx, SignatureError, TransactionSigned, TxLegacy, public_key_to_address,
     recover_signer_unchecked, sign_transaction,

@@ -48,8 +48,9 @@ pub struct BuildRequest<'a> {
     pub parent: B256,
     /// The signer's key (the node key).
     pub key: &'a SecretKey,
-    /// Who receives fees and reward; `None` = the signer (tribe.md §2; an Anmap-bound wallet
-    /// is the operator's choice, passed here).
+    /// Who receives fees and reward; `None` = the wallet the signer's node key is bound to in
+    /// Anmap at the parent's state, else the signer (as the reference picks it; see
+    /// [`BlockProducer::coinbase`]).
     pub coinbase: Option<Address>,
     /// The block's time; `None` = the earliest the signer's role allows. Never earlier.
     pub timestamp: Option<u64>,
@@ -107,7 +108,9 @@ impl BlockProducer {
                 got: timestamp,
             });
         }
-        let coinbase = request.coinbase.unwrap_or(signer);
+        let coinbase = request
+            .coinbase
+            .unwrap_or_else(|| self.coinbase(&parent, signer));
         let (extra_data, vrfn) = self.extra_data(&parent, plan.number, request.key)?;
         let mut header = Header {
             parent_hash: parent.hash(),

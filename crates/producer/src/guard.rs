@@ -8,12 +8,14 @@
 //! node: a block signed with our key above the recorded height, or at it with another hash,
 //! is not ours. Below the recorded height nothing can be told apart and nothing is concluded.
 //!
-//! What is checked: every block that becomes canonical (gossip, sync, reorgs), the canonical
-//! blocks above the record at start (a node from an old copy catches up before it seals), and
-//! the parent of every block we are about to seal. The height of a conflicting block is also
-//! written to the record, so that after a restart (which clears the refusal) the node still
-//! never signs at or below a height signed elsewhere with its key. Side-chain blocks that never
-//! become canonical are not seen.
+//! What is checked: every block that becomes canonical (gossip, sync, reorgs), every block
+//! stored on a side chain (a peer's block on a branch that loses, which never becomes
+//! canonical here), the canonical blocks above the record at start (a node from an old copy
+//! catches up before it seals), and the parent of every block we are about to seal. The height
+//! of a conflicting block is also written to the record, so that after a restart (which clears
+//! the refusal) the node still never signs at or below a height signed elsewhere with its key.
+//! Not seen: blocks refused as invalid, and side blocks stored before production started
+//! (nothing indexes them by height; the canonical scan covers what the node caught up on).
 
 use alloy_primitives::{Address, B256};
 use spectrum_primitives::SealedHeader;

@@ -16,6 +16,7 @@
 //! the network (a sealed block is handed out on a channel).
 
 mod build;
+mod coinbase;
 mod error;
 mod guard;
 mod plan;

@@ -51,7 +51,8 @@ pub enum ProductionMode {
 pub struct ProducerConfig {
     /// The node key that signs blocks.
     pub key: SecretKey,
-    /// Fees and reward go here (`None` = the signer's address).
+    /// Fees and reward go here (`None` = the wallet bound to the key in Anmap, else the
+    /// signer's address, looked up for every block).
     pub coinbase: Option<alloy_primitives::Address>,
     /// When to build.
     pub mode: ProductionMode,
@@ -69,6 +70,15 @@ pub struct ProducerService {
     config: ProducerConfig,
     signer: alloy_primitives::Address,
     produced: mpsc::Sender<SealedBlock>,
+    /// The guard's subscriptions, taken when the service is made so that no block inserted
+    /// between `new` and `run` goes unseen (taken by `run`).
+    watched: Option<WatchedBlocks>,
+}
+
+/// What the double-signing guard's watcher reads: canonical changes and side-chain blocks.
+struct WatchedBlocks {
+    heads: broadcast::Receiver<Arc<spectrum_chain::CanonicalChange>>,
+    side_blocks: broadcast::Receiver<spectrum_primitives::SealedHeader>,
 }
 
 impl ProducerService {
@@ -87,7 +97,12 @@ impl ProducerService {
             &config.key.public_key(secp256k1::SECP256K1),
         );
         let (produced, receiver) = mpsc::channel(64);
+        let watched = WatchedBlocks {
+            heads: chain.subscribe(),
+            side_blocks: chain.subscribe_side_blocks(),
+        };
         let service = Self {
+            watched: Some(watched),
             chain,
             producer,
             transactions,
@@ -100,7 +115,7 @@ impl ProducerService {
 
     /// Runs until the task is dropped or aborted. `new_transactions` wakes it when the pool
     /// gets an executable transaction.
-    pub async fn run(self, mut new_transactions: broadcast::Receiver<B256>) {
+    pub async fn run(mut self, mut new_transactions: broadcast::Receiver<B256>) {
         let mut heads = self.chain.subscribe();
         let mut last_block = tokio::time::Instant::now();
         tracing::info!(signer = %self.signer, mode = ?self.config.mode, "block production started");
@@ -109,11 +124,14 @@ impl ProducerService {
         self.config
             .record
             .scan_canonical(self.chain.provider().as_ref(), self.signer);
-        let _watcher = AbortOnDrop(tokio::spawn(watch_own_key(
-            self.chain.subscribe(),
-            self.config.record.clone(),
-            self.signer,
-        )));
+        let watched = self.watched.take();
+        let _watcher = watched.map(|watched| {
+            AbortOnDrop(tokio::spawn(watch_own_key(
+                watched,
+                self.config.record.clone(),
+                self.signer,
+            )))
+        });
         loop {
             if let Some(conflict) = self.config.record.conflict() {
                 tracing::warn!(%conflict, "refusing to seal");
@@ -358,22 +376,36 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Checks every block that becomes canonical for our key (guard.rs). A lagging receiver
-/// skipped some heads: it goes on with the next (the parent check before sealing remains).
+/// Checks every block that becomes canonical, and every block stored on a side chain, for our
+/// key (guard.rs). A lagging receiver skipped some blocks: it goes on with the next (the parent
+/// check before sealing remains).
 async fn watch_own_key(
-    mut heads: broadcast::Receiver<Arc<spectrum_chain::CanonicalChange>>,
+    WatchedBlocks {
+        mut heads,
+        mut side_blocks,
+    }: WatchedBlocks,
     record: Arc<SealRecord>,
     signer: alloy_primitives::Address,
 ) {
+    use broadcast::error::RecvError;
     loop {
-        match heads.recv().await {
-            Ok(change) => {
-                for header in &change.added {
-                    record.observe(header, signer);
+        tokio::select! {
+            change = heads.recv() => match change {
+                Ok(change) => {
+                    for header in &change.added {
+                        record.observe(header, signer);
+                    }
                 }
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(broadcast::error::RecvError::Closed) => return,
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+            side = side_blocks.recv() => match side {
+                Ok(header) => {
+                    record.observe(&header, signer);
+                }
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
         }
     }
 }

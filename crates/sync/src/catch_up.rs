@@ -3,11 +3,10 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::U256;
-use spectrum_network::NetworkHandle;
 use spectrum_storage_api::ChainReader;
 use tokio::sync::watch;
 
-use crate::SyncProgress;
+use crate::{PeerSummary, SyncProgress};
 
 /// How long a validator with bootnodes waits for a first peer before producing alone.
 const FIRST_PEER_WAIT: Duration = Duration::from_secs(30);
@@ -25,10 +24,11 @@ pub struct CatchUp {
 /// stale head only makes forks the network discards. Without bootnodes (the first node of a
 /// network) or without any peer after a while, it seals at once / then. It also gives up when
 /// its head has not moved for `stall_limit` while peers still announce more: a peer claiming a
-/// total difficulty it never delivers must not keep a validator from sealing forever.
+/// total difficulty it never delivers must not keep a validator from sealing forever. `peers`
+/// is the sync driver's summary ([`crate::SyncHandle::peers`]): peers of both wires count.
 pub async fn wait_until_in_step(
     catch_up: CatchUp,
-    network: &NetworkHandle,
+    peers: &watch::Receiver<PeerSummary>,
     progress: watch::Receiver<Option<SyncProgress>>,
     db: &dyn ChainReader,
 ) {
@@ -42,8 +42,8 @@ pub async fn wait_until_in_step(
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tick.tick().await;
-        let peers = network.peers();
-        if peers.is_empty() {
+        let summary = *peers.borrow();
+        if summary.count() == 0 {
             if started.elapsed() >= FIRST_PEER_WAIT {
                 tracing::warn!("no peer yet: producing blocks alone");
                 return;
@@ -56,12 +56,14 @@ pub async fn wait_until_in_step(
             last_progress = Instant::now();
         }
         let local_td = head_total_difficulty(db);
-        let behind = peers
-            .iter()
-            .any(|peer| peer.status.total_difficulty > local_td);
+        let behind = summary
+            .best_total_difficulty
+            .is_some_and(|best| best > local_td);
         if !behind && progress.borrow().is_none() {
             tracing::info!(
-                peers = peers.len(),
+                peers = summary.count(),
+                libp2p = summary.libp2p,
+                devp2p = summary.devp2p,
                 "in step with the network: producing blocks"
             );
             return;

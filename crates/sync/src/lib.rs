@@ -12,8 +12,11 @@
 //! Also [`ChainDataView`], the chain as the network serves it. It reads chain data only through
 //! the chain's reader (`Blockchain::provider`, `spectrum-storage-api`).
 //!
-//! The devp2p bridge ([`devp2p`]) runs the same rounds and block checks against the
-//! reference node's wire: both wires feed one import path.
+//! **One sync over two wires.** The driver ([`sync_over`]) keeps the peers of libp2p and of
+//! devp2p (the reference node's wire, bridged by [`devp2p`]) in one table, picks the heaviest
+//! total difficulty among all of them and runs one round at a time through [`Wires`]; a block
+//! announced whole on either wire goes through the same checks and `insert_block`; progress,
+//! the peer summary and the catch-up gate count both wires.
 //!
 //! **Must not touch:** the wire (that is `spectrum-network`), consensus rules themselves
 //! (`spectrum-consensus`), how blocks are executed or stored (`spectrum-chain`). Reorgs by total
@@ -22,8 +25,10 @@
 //! # Flow
 //!
 //! ```text
-//! NetworkEvent ─► SyncService ─► round: ancestor ─► headers (checked) ─► bodies (matched) ─► insert_block
-//!                      └─ NewBlock ─► header checks ─► insert_block ─► report Accept / Reject
+//! NetworkEvent (libp2p) ──────────┐
+//! devp2p bridge ─► WireUpdate ────┴─► driver ─► best peer of both ─► round (via Wires):
+//!                                        ancestor ─► headers (checked) ─► bodies (matched) ─► insert_block
+//! libp2p gossip / devp2p NewBlock ─► header checks ─► insert_block ─► verdict / ban
 //! ```
 //!
 //! A peer that sends a header failing the rules, a body not matching its header, or a block
@@ -39,6 +44,7 @@
 //! side-chain blocks, held future blocks and known ones are not, so an honest node never
 //! relays a block another honest node refuses.
 
+mod announced;
 mod catch_up;
 mod chain_view;
 mod checks;
@@ -47,6 +53,7 @@ mod fetch;
 mod progress;
 mod round;
 mod service;
+mod wires;
 
 use std::time::Duration;
 
@@ -56,8 +63,9 @@ pub use checks::{HeaderChecks, body_matches};
 pub use fetch::BlockFetcher;
 pub use progress::SyncProgress;
 pub use round::{FalseClaim, RoundError, RoundSummary};
-pub use service::{SyncHandle, spawn_sync, sync_service};
+pub use service::{PeerSummary, SyncHandle, SyncWires, spawn_sync, sync_over, sync_service};
 pub use spectrum_network::GossipedTransactions;
+pub use wires::{Devp2pWire, SyncPeer, WireUpdate, Wires};
 
 /// Sync settings.
 #[derive(Debug, Clone)]

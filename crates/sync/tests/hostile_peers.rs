@@ -401,15 +401,20 @@ async fn a_block_within_the_future_drift_is_not_the_relays_fault() {
 
 // ---- devp2p (issue 15): the same rounds and checks over the reference node's wire ----
 
-/// A node running devp2p beside nothing else: its service, the sync bridge and the
-/// announcer over `store`'s chain. Returns the handle and the fetcher (its ban list).
-async fn devp2p_node(
+/// A node's devp2p side: the service, the bridge and the announcer over `store`'s chain,
+/// feeding one sync driver with `libp2p` beside it when given (the node's wiring).
+struct Devp2pNode {
+    handle: spectrum_devp2p::Devp2pHandle,
+    fetcher: spectrum_sync::devp2p::Devp2pFetcher,
+    known: spectrum_sync::devp2p::Known,
+    sync: spectrum_sync::SyncHandle,
+}
+
+async fn devp2p_node_with(
     store: &Store,
-) -> (
-    spectrum_devp2p::Devp2pHandle,
-    spectrum_sync::devp2p::Devp2pFetcher,
-) {
-    use spectrum_sync::devp2p::{Devp2pFetcher, KnownBlocks, announce_blocks, devp2p_sync_service};
+    libp2p: Option<(NetworkHandle, EventReceiver)>,
+) -> Devp2pNode {
+    use spectrum_sync::devp2p::{Devp2pFetcher, Known, announce_blocks, devp2p_bridge};
     let head = store.db.head_total_difficulty().unwrap().unwrap();
     let (status_tx, status_rx) =
         tokio::sync::watch::channel(devp2p_status(store, head.hash, head.total_difficulty));
@@ -422,23 +427,46 @@ async fn devp2p_node(
     .await
     .unwrap();
     let fetcher = Devp2pFetcher::new(handle.clone());
-    let known = KnownBlocks::default();
-    let (_progress, service) = devp2p_sync_service(
+    let known = Known::default();
+    let (wire, bridge) = devp2p_bridge(
         store.chain.clone(),
         fetcher.clone(),
         events,
         known.clone(),
         None,
-        SyncConfig::default(),
     );
-    tokio::spawn(service);
+    tokio::spawn(bridge);
+    let wires = spectrum_sync::SyncWires {
+        libp2p,
+        devp2p: Some(wire),
+    };
+    let (sync, driver) =
+        spectrum_sync::sync_over(store.chain.clone(), wires, None, SyncConfig::default());
+    tokio::spawn(driver);
     tokio::spawn(announce_blocks(
         store.chain.clone(),
         handle.clone(),
-        known,
+        known.blocks.clone(),
         status_tx,
     ));
-    (handle, fetcher)
+    Devp2pNode {
+        handle,
+        fetcher,
+        known,
+        sync,
+    }
+}
+
+/// A node running devp2p beside nothing else. Returns the handle and the fetcher (its ban
+/// list).
+async fn devp2p_node(
+    store: &Store,
+) -> (
+    spectrum_devp2p::Devp2pHandle,
+    spectrum_sync::devp2p::Devp2pFetcher,
+) {
+    let node = devp2p_node_with(store, None).await;
+    (node.handle, node.fetcher)
 }
 
 fn devp2p_status(store: &Store, head: B256, td: U256) -> spectrum_devp2p::Status {
@@ -558,4 +586,258 @@ async fn devp2p_sync_serving_and_a_ban_for_an_invalid_new_block() {
         client.head() == server.head()
     })
     .await;
+}
+
+// ---- one sync over both wires (issue 15): the heaviest peer of either wire is synced from ----
+
+/// A libp2p chain view that counts the header and body requests it serves.
+struct CountingView {
+    inner: ChainDataView,
+    served: Arc<AtomicU64>,
+}
+
+impl ChainView for CountingView {
+    fn status(&self) -> ChainStatus {
+        self.inner.status()
+    }
+    fn headers(&self, request: &HeadersRequest) -> Vec<Header> {
+        self.served.fetch_add(1, Ordering::SeqCst);
+        self.inner.headers(request)
+    }
+    fn bodies(&self, hashes: &[B256]) -> Vec<BlockBody> {
+        self.served.fetch_add(1, Ordering::SeqCst);
+        self.inner.bodies(hashes)
+    }
+    fn receipts(&self, hashes: &[B256]) -> Vec<Vec<ReceiptWithBloom>> {
+        self.inner.receipts(hashes)
+    }
+}
+
+/// A devp2p peer (a raw session, no node behind it) announcing `store`'s head, that counts the
+/// header and body requests it gets and answers them from `store`.
+async fn counting_devp2p_peer(
+    store: &Store,
+    target: &spectrum_devp2p::Devp2pHandle,
+) -> Arc<AtomicU64> {
+    use spectrum_devp2p::EthMessage;
+    let head = store.db.head_total_difficulty().unwrap().unwrap();
+    let status = devp2p_status(store, head.hash, head.total_difficulty);
+    let local = spectrum_devp2p::LocalNode::new(spectrum_devp2p::crypto::random_secret_key(), 0);
+    let mut session = spectrum_devp2p::session::dial(&local, &target.local_enode(), &status)
+        .await
+        .unwrap();
+    let served = Arc::new(AtomicU64::new(0));
+    let (count, chain) = (served.clone(), store.chain.clone());
+    tokio::spawn(async move {
+        while let Ok(message) = session.next_message().await {
+            if matches!(
+                message,
+                EthMessage::GetBlockHeaders(_) | EthMessage::GetBlockBodies(_)
+            ) {
+                count.fetch_add(1, Ordering::SeqCst);
+                let answer = spectrum_sync::devp2p::serve::answer(&**chain.provider(), &message);
+                if let Some(answer) = answer
+                    && session.send(&answer).await.is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    served
+}
+
+/// A client with both wires, a lighter peer on one and a heavier on the other: the one driver
+/// syncs from the heavier, and the lighter one is never asked for a header or a body (with
+/// a sync service per wire, the lighter wire's service syncs from it while the other's round
+/// runs). The lighter peer connects once the round with the heavier one runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_over_both_wires_picks_the_heavier_peer_of_either() {
+    let blocks = chain_file(MULTI);
+
+    // devp2p heavier (300) than libp2p (120).
+    let (light, heavy) = (Store::devnet(), Store::devnet());
+    light.import(&blocks[..=120]);
+    heavy.import(&blocks[..=300]);
+    let light_served = Arc::new(AtomicU64::new(0));
+    let view = CountingView {
+        inner: light.view(),
+        served: light_served.clone(),
+    };
+    let (light_net, _light_events) = server(31, &light, Arc::new(view), &[]).await;
+    let (heavy_dev, _) = devp2p_node(&heavy).await;
+    let client = Store::devnet();
+    let (client_net, client_events) =
+        start(network_config(32, &client, &[]), Arc::new(client.view()))
+            .await
+            .unwrap();
+    let node = devp2p_node_with(&client, Some((client_net.clone(), client_events))).await;
+    node.handle.dial(&heavy_dev.local_enode()).await.unwrap();
+    let progress = node.sync.progress();
+    wait_until("the round with the devp2p peer", || {
+        progress.borrow().is_some()
+    })
+    .await;
+    client_net.dial(light_net.listen_addrs()[0].clone()).await;
+    let peers = node.sync.peers();
+    wait_until("the libp2p peer in the driver's table", || {
+        peers.borrow().libp2p == 1
+    })
+    .await;
+    wait_until("the client to reach the devp2p peer's head", || {
+        client.head() == heavy.head()
+    })
+    .await;
+    assert_eq!(
+        light_served.load(Ordering::SeqCst),
+        0,
+        "the lighter libp2p peer was asked for headers or bodies"
+    );
+    let summary = *peers.borrow();
+    assert_eq!((summary.libp2p, summary.devp2p, summary.count()), (1, 1, 2));
+    wait_until("eth_syncing to end", || progress.borrow().is_none()).await;
+
+    // libp2p heavier (300) than devp2p (120).
+    let client = Store::devnet();
+    let (heavy_net, _heavy_events) = server(33, &heavy, Arc::new(heavy.view()), &[]).await;
+    let (client_net, client_events) = start(
+        network_config(34, &client, &[&heavy_net]),
+        Arc::new(client.view()),
+    )
+    .await
+    .unwrap();
+    let node = devp2p_node_with(&client, Some((client_net, client_events))).await;
+    let progress = node.sync.progress();
+    wait_until("the round with the libp2p peer", || {
+        progress.borrow().is_some()
+    })
+    .await;
+    let dev_served = counting_devp2p_peer(&light, &node.handle).await;
+    let peers = node.sync.peers();
+    wait_until("the devp2p peer in the driver's table", || {
+        peers.borrow().devp2p == 1
+    })
+    .await;
+    wait_until("the client to reach the libp2p peer's head", || {
+        client.head() == heavy.head()
+    })
+    .await;
+    assert_eq!(
+        dev_served.load(Ordering::SeqCst),
+        0,
+        "the lighter devp2p peer was asked for headers or bodies"
+    );
+    assert_eq!(peers.borrow().count(), 2);
+}
+
+/// Transactions a devp2p peer sent are never sent back to it, and none goes twice to a peer
+/// (the per-peer known sets, geth's 32768 per peer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devp2p_transactions_go_only_to_peers_that_lack_them() {
+    use spectrum_devp2p::EthMessage;
+    use spectrum_sync::devp2p::relay_transactions;
+    let blocks = chain_file(MULTI);
+    let store = Store::devnet();
+    let node = devp2p_node_with(&store, None).await;
+    let head = store.db.head_total_difficulty().unwrap().unwrap();
+    let status = devp2p_status(&store, head.hash, head.total_difficulty);
+    let dial = || async {
+        let local =
+            spectrum_devp2p::LocalNode::new(spectrum_devp2p::crypto::random_secret_key(), 0);
+        let session = spectrum_devp2p::session::dial(&local, &node.handle.local_enode(), &status)
+            .await
+            .unwrap();
+        (local.id(), session)
+    };
+    let (sender_id, mut sender) = dial().await;
+    let (_, mut other) = dial().await;
+    wait_until("both peers connected", || node.handle.peer_count() == 2).await;
+    // Real transactions of the devnet chain (their validity does not matter to relaying).
+    let mut txs = blocks
+        .iter()
+        .flat_map(|b| b.body.transactions.iter().cloned())
+        .skip(1);
+    let (first, second, third) = (
+        txs.next().unwrap(),
+        txs.next().unwrap(),
+        txs.next().unwrap(),
+    );
+    sender
+        .send(&EthMessage::Transactions(vec![first.clone()]))
+        .await
+        .unwrap();
+    wait_until("the sender known to have its transaction", || {
+        node.known.transactions.has(&sender_id, &first.hash())
+    })
+    .await;
+    // The pool relays it: only the other peer gets it.
+    assert_eq!(
+        relay_transactions(
+            &node.handle,
+            &node.known.transactions,
+            std::slice::from_ref(&first)
+        ),
+        1
+    );
+    // Again (another pool event for it): nobody gets it twice. Then a new one reaches both.
+    assert_eq!(
+        relay_transactions(
+            &node.handle,
+            &node.known.transactions,
+            std::slice::from_ref(&first)
+        ),
+        0
+    );
+    assert_eq!(
+        relay_transactions(
+            &node.handle,
+            &node.known.transactions,
+            &[second.clone(), first.clone()]
+        ),
+        2
+    );
+    relay_transactions(
+        &node.handle,
+        &node.known.transactions,
+        std::slice::from_ref(&third),
+    );
+    let received = |txs: Vec<spectrum_primitives::TransactionSigned>| {
+        txs.iter().map(|tx| tx.hash()).collect::<Vec<_>>()
+    };
+    // The sender: [second], then [third]; never its own first.
+    assert_eq!(
+        received(next_transactions(&mut sender).await),
+        vec![second.hash()]
+    );
+    assert_eq!(
+        received(next_transactions(&mut sender).await),
+        vec![third.hash()]
+    );
+    // The other: [first], [second] (first left out as known), [third].
+    assert_eq!(
+        received(next_transactions(&mut other).await),
+        vec![first.hash()]
+    );
+    assert_eq!(
+        received(next_transactions(&mut other).await),
+        vec![second.hash()]
+    );
+    assert_eq!(
+        received(next_transactions(&mut other).await),
+        vec![third.hash()]
+    );
+}
+
+async fn next_transactions(
+    session: &mut spectrum_devp2p::EthSession<tokio::net::TcpStream>,
+) -> Vec<spectrum_primitives::TransactionSigned> {
+    loop {
+        let message = tokio::time::timeout(DEADLINE, session.next_message())
+            .await
+            .unwrap()
+            .unwrap();
+        if let spectrum_devp2p::EthMessage::Transactions(txs) = message {
+            return txs;
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! `spectrum genesis new`: a genesis file for a private network (or the `dev` chain) with our
-//! own chief contracts installed.
+//! own chief contracts installed, and our Anmap (node key to wallet binding) from block 0.
 
 use std::{collections::BTreeMap, io::Write};
 
@@ -7,8 +7,8 @@ use alloy_primitives::{Address, U256};
 use eyre::WrapErr;
 use serde_json::{Value, json};
 use spectrum_contracts::{
-    CHIEF_ADDRESS, CHIEF_BASE_ADDRESS, CHIEF_VERSION, POC_ADDRESS, TribeGenesisParams,
-    tribe_genesis_alloc,
+    ANMAP_ADDRESS, ANMAP_VERSION, CHIEF_ADDRESS, CHIEF_BASE_ADDRESS, CHIEF_VERSION, POC_ADDRESS,
+    TribeGenesisParams, tribe_genesis_alloc,
 };
 
 use crate::cli::GenesisNewArgs;
@@ -88,7 +88,9 @@ fn genesis_json(args: &GenesisNewArgs) -> eyre::Result<Value> {
                              "address": CHIEF_ADDRESS.to_checksum(None) }],
                 "chiefBase": CHIEF_BASE_ADDRESS.to_checksum(None),
                 "poc": POC_ADDRESS.to_checksum(None),
-                "meshbox": [], "anmap": [],
+                "meshbox": [],
+                "anmap": [{ "version": ANMAP_VERSION, "startBlock": 0,
+                            "address": ANMAP_ADDRESS.to_checksum(None) }],
                 "blockReward": { "initial": "35000000000000000000", "halvingInterval": 4505000 },
                 "foundationBurn": null,
                 "minGasLimit": 5000,

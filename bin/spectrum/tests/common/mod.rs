@@ -2,9 +2,13 @@
 //! and URLs its banner prints ([`DevNode`]), and network nodes ([`Node`]) spawned with their own
 //! datadir, RPC port and p2p port (all ephemeral), their addresses read from stdout, their logs
 //! kept in a file beside the datadir (printed when a test fails). Every process is killed on
-//! drop, even on panic.
+//! drop, even on panic. [`net`] makes their keys, genesis and command lines; [`peer`] is an
+//! in-process libp2p peer of their chain.
 
 #![allow(dead_code)]
+
+pub mod net;
+pub mod peer;
 
 use std::{
     fs::File,

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod anmap;
 mod behaviour;
 mod long_staking_list;
 mod twin;

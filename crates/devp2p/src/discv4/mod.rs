@@ -36,6 +36,8 @@ pub const BOND_EXPIRATION: Duration = Duration::from_secs(24 * 3600);
 pub const MAX_NEIGHBORS: usize = 12;
 /// Parallel findnode requests of a lookup (Kademlia's alpha).
 pub const ALPHA: usize = 3;
+/// How often one table entry is revalidated (the reference waits a random time up to 10 s).
+pub const REVALIDATE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +63,18 @@ pub struct Discv4Config {
     pub bootnodes: Vec<NodeRecord>,
 }
 
+/// The waiters of one ping hash, each with its token.
+type PingWaiters = Vec<(u64, oneshot::Sender<()>)>;
+
 #[derive(Default)]
 struct Pending {
     /// Our pings by hash: who should answer, and the waiter.
-    pings: HashMap<B256, (PeerId, oneshot::Sender<()>)>,
+    /// Two pings to one node within a second are the same bytes (same expiration, a
+    /// deterministic signature), so one hash can have several waiters (a bond-back beside a
+    /// revalidation): each waiter is told by the pong and removes only itself.
+    pings: HashMap<B256, (PeerId, PingWaiters)>,
+    /// Tells waiters of one ping hash apart.
+    next_ping: u64,
     /// Our findnodes by target node: where its neighbors go.
     finds: HashMap<PeerId, mpsc::UnboundedSender<Vec<NeighborNode>>>,
     /// Waiters for a ping from a node (the second half of a bond).
@@ -138,7 +148,26 @@ impl Discv4 {
             }),
         });
         tokio::spawn(receive_loop(Arc::downgrade(&inner)));
+        tokio::spawn(revalidate_loop(Arc::downgrade(&inner)));
         Ok(Self { inner })
+    }
+
+    /// One revalidation step, as the reference's `doRevalidate`: pings the least recently
+    /// seen node of a random non-empty bucket. If it answers it moves to the front of its
+    /// bucket; if not it is dropped (and its bond forgotten) and the bucket's newest
+    /// replacement takes its place. Returns the node pinged and whether it answered.
+    pub async fn revalidate(&self) -> Option<(NodeRecord, bool)> {
+        let mut pick = [0u8; 8];
+        getrandom::fill(&mut pick).ok()?;
+        let pick = usize::try_from(u64::from_le_bytes(pick) % 256).unwrap_or(0);
+        let node = self.inner.state().table.revalidation_candidate(pick)?;
+        let alive = self.inner.ping(&node).await.is_ok();
+        if !alive {
+            let mut state = self.inner.state();
+            state.bonded.remove(&node.id);
+            state.table.replace(&node.id);
+        }
+        Some((node, alive))
     }
 
     /// Our node record (the bound address; an unspecified IP stays unspecified).
@@ -338,7 +367,15 @@ impl Inner {
         };
         let (bytes, hash) = packet::encode(&self.secret_key, &message);
         let (tx, rx) = oneshot::channel();
-        self.state().pending.pings.insert(hash, (node.id, tx));
+        let token = {
+            let mut state = self.state();
+            let pending = &mut state.pending;
+            let token = pending.next_ping;
+            pending.next_ping = token.saturating_add(1);
+            let (_, waiters) = pending.pings.entry(hash).or_insert((node.id, Vec::new()));
+            waiters.push((token, tx));
+            token
+        };
         let sent = self.socket.send_to(&bytes, node.udp_addr()).await;
         let result = match sent {
             Err(e) => Err(e.into()),
@@ -348,7 +385,12 @@ impl Inner {
             },
         };
         let mut state = self.state();
-        state.pending.pings.remove(&hash);
+        if let Some((_, waiters)) = state.pending.pings.get_mut(&hash) {
+            waiters.retain(|(t, _)| *t != token);
+            if waiters.is_empty() {
+                state.pending.pings.remove(&hash);
+            }
+        }
         if result.is_ok() {
             state.bonded.insert(node.id, Instant::now());
             state.table.add(*node);
@@ -431,9 +473,11 @@ impl Inner {
                     .pings
                     .get(&ping_hash)
                     .is_some_and(|(id, _)| *id == packet.sender)
-                    && let Some((_, tx)) = state.pending.pings.remove(&ping_hash)
+                    && let Some((_, waiters)) = state.pending.pings.remove(&ping_hash)
                 {
-                    let _ = tx.send(());
+                    for (_, tx) in waiters {
+                        let _ = tx.send(());
+                    }
                 }
                 vec![]
             }
@@ -470,6 +514,17 @@ impl Inner {
                 vec![]
             }
         }
+    }
+}
+
+/// Revalidates one table entry every [`REVALIDATE_INTERVAL`] until every handle is gone.
+async fn revalidate_loop(weak: std::sync::Weak<Inner>) {
+    let mut tick = tokio::time::interval(REVALIDATE_INTERVAL);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(inner) = weak.upgrade() else { return };
+        let _ = Discv4 { inner }.revalidate().await;
     }
 }
 
@@ -535,6 +590,31 @@ mod tests {
         // b knows c; a's lookup of c goes through b.
         let found = a.lookup(rc.id).await;
         assert!(found.iter().any(|n| n.id == rc.id), "{found:?}");
+    }
+
+    #[tokio::test]
+    async fn revalidation_keeps_a_live_node_and_drops_a_gone_one() {
+        let (a, b) = (node().await, node().await);
+        let rb = b.local_record().unwrap();
+        // b pings back at once (bonding), and a answers that with an identical ping of its own:
+        // a second ping within the second (the revalidation's) must still get its pong (seen
+        // failing when one ping's end removed the other's waiter).
+        a.ping(&rb).await.unwrap();
+        assert_eq!(a.table_nodes(), vec![rb]);
+        // Alive: it answers and stays.
+        assert_eq!(a.revalidate().await, Some((rb, true)));
+        assert!(a.is_bonded(&rb.id));
+        // Gone (its socket closed): dropped from the table, its bond forgotten.
+        drop(b);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::UdpSocket::bind(rb.udp_addr()).is_err() {
+            assert!(Instant::now() < deadline, "b's socket still open");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(a.revalidate().await, Some((rb, false)));
+        assert!(a.table_nodes().is_empty());
+        assert!(!a.is_bonded(&rb.id));
+        assert_eq!(a.revalidate().await, None, "nothing left to revalidate");
     }
 
     /// Waits until `node` has dropped `n` packets (so everything sent before was processed).

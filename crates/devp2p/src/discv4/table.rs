@@ -1,4 +1,7 @@
-//! The Kademlia table: 256 buckets by log distance of keccak256(id), 16 nodes each.
+//! The Kademlia table: 256 buckets by log distance of keccak256(id), 16 nodes each, and up to
+//! 10 replacements per bucket (nodes that bonded while it was full), as the reference's
+//! `bucketSize`/`maxReplacements`. Revalidation (`super::Discv4::revalidate`) pings the
+//! least recently seen node of a bucket and, if it is gone, puts the newest replacement in.
 
 use alloy_primitives::{B256, keccak256};
 
@@ -6,11 +9,18 @@ use crate::{crypto::PeerId, enode::NodeRecord};
 
 /// Nodes per bucket (reference: `bucketSize`).
 pub const BUCKET_SIZE: usize = 16;
+/// Replacements kept per bucket (reference: `maxReplacements`).
+pub const MAX_REPLACEMENTS: usize = 10;
+
+type Bucket = Vec<(B256, NodeRecord)>;
 
 /// The routing table.
 pub struct Table {
     local_hash: B256,
-    buckets: Vec<Vec<(B256, NodeRecord)>>,
+    /// Most recently seen first.
+    buckets: Vec<Bucket>,
+    /// Per bucket, newest first.
+    replacements: Vec<Bucket>,
 }
 
 /// Log distance: the bit length of `a xor b` (0 when equal).
@@ -34,35 +44,73 @@ impl Table {
         Self {
             local_hash: keccak256(local),
             buckets: vec![Vec::new(); 256],
+            replacements: vec![Vec::new(); 256],
         }
     }
 
+    fn bucket_index(&self, hash: &B256) -> Option<usize> {
+        log_distance(&self.local_hash, hash).checked_sub(1)
+    }
+
     /// Adds or refreshes a node (a refreshed node moves to the front of its bucket). A full
-    /// bucket keeps its old, proven entries and drops the newcomer (Kademlia's preference).
-    /// Returns whether the node is in the table afterwards.
+    /// bucket keeps its old, proven entries and keeps the newcomer as a replacement
+    /// (Kademlia's preference; revalidation swaps it in when an old entry is gone). Returns
+    /// whether the node is in the table afterwards.
     pub fn add(&mut self, node: NodeRecord) -> bool {
         let hash = keccak256(node.id);
-        let distance = log_distance(&self.local_hash, &hash);
-        let Some(bucket) = distance
-            .checked_sub(1)
-            .and_then(|i| self.buckets.get_mut(i))
-        else {
+        let Some(index) = self.bucket_index(&hash) else {
             return false; // ourselves
+        };
+        let (Some(bucket), Some(spare)) = (
+            self.buckets.get_mut(index),
+            self.replacements.get_mut(index),
+        ) else {
+            return false;
         };
         if let Some(pos) = bucket.iter().position(|(_, n)| n.id == node.id) {
             bucket.remove(pos);
         } else if bucket.len() >= BUCKET_SIZE {
+            spare.retain(|(_, n)| n.id != node.id);
+            spare.insert(0, (hash, node));
+            spare.truncate(MAX_REPLACEMENTS);
             return false;
         }
         bucket.insert(0, (hash, node));
         true
     }
 
-    /// Removes a node.
+    /// Removes a node (from its bucket and the replacements).
     pub fn remove(&mut self, id: &PeerId) {
-        for bucket in &mut self.buckets {
+        for bucket in self.buckets.iter_mut().chain(self.replacements.iter_mut()) {
             bucket.retain(|(_, n)| n.id != *id);
         }
+    }
+
+    /// The least recently seen node of the `pick`-th non-empty bucket (modulo their count):
+    /// the one revalidation pings.
+    pub fn revalidation_candidate(&self, pick: usize) -> Option<NodeRecord> {
+        let filled: Vec<&Bucket> = self.buckets.iter().filter(|b| !b.is_empty()).collect();
+        let bucket = filled.get(pick.checked_rem(filled.len())?)?;
+        bucket.last().map(|(_, n)| *n)
+    }
+
+    /// `dead` did not answer revalidation: it leaves its bucket, and the newest replacement of
+    /// that bucket (if any) takes its place at the end. Returns the replacement.
+    pub fn replace(&mut self, dead: &PeerId) -> Option<NodeRecord> {
+        let index = self.bucket_index(&keccak256(dead))?;
+        let bucket = self.buckets.get_mut(index)?;
+        let before = bucket.len();
+        bucket.retain(|(_, n)| n.id != *dead);
+        if bucket.len() == before {
+            return None;
+        }
+        let spare = self.replacements.get_mut(index)?;
+        if spare.is_empty() {
+            return None;
+        }
+        let (hash, node) = spare.remove(0);
+        bucket.push((hash, node));
+        Some(node)
     }
 
     /// Whether the table holds `id`.
@@ -146,5 +194,39 @@ mod tests {
         let th = keccak256(local);
         let d: Vec<B256> = closest.iter().map(|n| xor(&keccak256(n.id), &th)).collect();
         assert!(d.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn a_full_bucket_keeps_replacements_and_revalidation_swaps_the_newest_in() {
+        let local = peer_id_of(&random_secret_key());
+        let mut table = Table::new(&local);
+        // Fill the farthest bucket (half of random ids land there) and overflow it.
+        let mut far = Vec::new();
+        while far.len() < BUCKET_SIZE + 3 {
+            let id = peer_id_of(&random_secret_key());
+            if log_distance(&keccak256(local), &keccak256(id)) == 256 {
+                far.push(id);
+            }
+        }
+        for id in &far {
+            table.add(node(*id));
+        }
+        assert_eq!(table.buckets[255].len(), BUCKET_SIZE);
+        assert_eq!(table.replacements[255].len(), 3);
+        // The oldest entry is the candidate (only one bucket is filled).
+        let oldest = table.revalidation_candidate(7).unwrap();
+        assert_eq!(oldest.id, far[0]);
+        // Gone: the newest replacement takes its place.
+        assert_eq!(
+            table.replace(&far[0]).map(|n| n.id),
+            Some(far[BUCKET_SIZE + 2])
+        );
+        assert!(!table.contains(&far[0]));
+        assert!(table.contains(&far[BUCKET_SIZE + 2]));
+        assert_eq!(table.buckets[255].len(), BUCKET_SIZE);
+        assert_eq!(table.replacements[255].len(), 2);
+        // A node not in its bucket is not replaced.
+        assert_eq!(table.replace(&far[0]), None);
+        assert_eq!(Table::new(&local).revalidation_candidate(0), None);
     }
 }

@@ -5,63 +5,20 @@
 //! (as geth's downloader does not broadcast); the latest old head goes out by hash at most
 //! once a second, so that peers behind us learn there is more; each head becomes our Status.
 
-use std::{
-    collections::{HashMap, HashSet, VecDeque},
-    sync::{Arc, Mutex, MutexGuard},
-};
+use std::sync::Arc;
 
 use alloy_primitives::B256;
 use spectrum_chain::Blockchain;
 use spectrum_devp2p::{Devp2pHandle, EthMessage, NewBlock, PeerId, Status, eth::BlockHashNumber};
 use tokio::sync::{broadcast::error::RecvError, watch};
 
+use super::known::KnownBlocks;
+
 /// A head older than this (by its timestamp) is not announced: it came from a sync round.
 const FRESH_SECS: u64 = 60;
 
 /// How often an old head is announced by hash.
 const STALE_HEAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Hashes remembered per peer.
-const KNOWN_PER_PEER: usize = 1024;
-
-/// The blocks each devp2p peer is known to have (sent us, or was sent).
-#[derive(Debug, Clone, Default)]
-pub struct KnownBlocks(Arc<Mutex<KnownMap>>);
-
-/// Per peer: hashes in arrival order (to forget the oldest) and as a set.
-type KnownMap = HashMap<PeerId, (VecDeque<B256>, HashSet<B256>)>;
-
-impl KnownBlocks {
-    fn lock(&self) -> MutexGuard<'_, KnownMap> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// `peer` has `hash`.
-    pub fn saw(&self, peer: PeerId, hash: B256) {
-        let mut all = self.lock();
-        let (order, set) = all.entry(peer).or_default();
-        if set.insert(hash) {
-            order.push_back(hash);
-            if order.len() > KNOWN_PER_PEER
-                && let Some(old) = order.pop_front()
-            {
-                set.remove(&old);
-            }
-        }
-    }
-
-    /// Whether `peer` has `hash`.
-    pub fn has(&self, peer: &PeerId, hash: &B256) -> bool {
-        self.lock()
-            .get(peer)
-            .is_some_and(|(_, set)| set.contains(hash))
-    }
-
-    /// Forgets a peer that left.
-    pub fn forget(&self, peer: &PeerId) {
-        self.lock().remove(peer);
-    }
-}
 
 /// How many peers get the whole block: √n, at least one.
 pub fn full_block_peers(peers: usize) -> usize {
@@ -189,19 +146,5 @@ mod tests {
         assert_eq!(full_block_peers(3), 1);
         assert_eq!(full_block_peers(4), 2);
         assert_eq!(full_block_peers(25), 5);
-    }
-
-    #[test]
-    fn known_blocks_forget_the_oldest_beyond_the_bound() {
-        let known = KnownBlocks::default();
-        let peer = PeerId::repeat_byte(1);
-        let hash = |i: usize| B256::from(alloy_primitives::U256::from(i));
-        for i in 0..=KNOWN_PER_PEER {
-            known.saw(peer, hash(i));
-        }
-        assert!(!known.has(&peer, &hash(0)), "the oldest is forgotten");
-        assert!(known.has(&peer, &hash(1)));
-        assert!(known.has(&peer, &hash(KNOWN_PER_PEER)));
-        assert!(!known.has(&PeerId::repeat_byte(2), &hash(1)));
     }
 }

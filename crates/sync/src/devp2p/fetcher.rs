@@ -42,6 +42,14 @@ pub struct Devp2pFetcher {
     banned: Arc<Mutex<HashMap<PeerId, Instant>>>,
 }
 
+impl std::fmt::Debug for Devp2pFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devp2pFetcher")
+            .field("peers", &self.handle.peer_count())
+            .finish_non_exhaustive()
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -7,7 +7,7 @@
 
 use spectrum_devp2p::{
     EthMessage, GetBlockHeaders, HashOrNumber,
-    eth::{MAX_BODIES_SERVE, MAX_NODE_DATA_SERVE, MAX_RECEIPTS_SERVE},
+    eth::{MAX_BODIES_SERVE, MAX_HEADERS_SERVE, MAX_NODE_DATA_SERVE, MAX_RECEIPTS_SERVE},
 };
 use spectrum_storage_api::{ChainReader, ProviderError};
 
@@ -58,7 +58,7 @@ fn headers(
         return Vec::new();
     };
     request
-        .numbers_from(origin, head)
+        .numbers_from(origin, head, MAX_HEADERS_SERVE)
         .into_iter()
         .map_while(|number| found(db.header_by_number(number)))
         .collect()

@@ -66,6 +66,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The launcher's network settings.
 pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
     let args = &cli.network;
+    let devp2p = devp2p_settings(cli);
+    // The chain's compiled-in devp2p bootnodes (mainnet, testnet) are a network to catch up
+    // with before sealing, as much as --bootnodes are.
+    let has_bootnodes =
+        !args.bootnodes.is_empty() || devp2p.as_ref().is_some_and(|d| !d.bootnodes.is_empty());
     P2pConfig {
         node_key,
         listen_addr: args.listen_addr,
@@ -75,10 +80,10 @@ pub(super) fn config(cli: &Cli, node_key: [u8; 32]) -> P2pConfig {
         discovery: !args.nodiscover,
         mdns: args.mdns,
         catch_up: CatchUp {
-            has_bootnodes: !args.bootnodes.is_empty(),
+            has_bootnodes,
             stall_limit: Duration::from_secs(args.catchup_timeout),
         },
-        devp2p: devp2p_settings(cli),
+        devp2p,
     }
 }
 
@@ -176,6 +181,27 @@ mod tests {
                 .unwrap()
                 .discovery
         );
+    }
+
+    #[test]
+    fn a_validator_waits_to_catch_up_on_the_compiled_in_devp2p_bootnodes() {
+        // mainnet and testnet have a network (the reference's bootnodes) without --bootnodes:
+        // a validator there must catch up before sealing, not seal on its stale head.
+        let key = [7u8; 32];
+        assert!(config(&parse(&[]), key).catch_up.has_bootnodes);
+        assert!(
+            config(&parse(&["--chain", "testnet"]), key)
+                .catch_up
+                .has_bootnodes
+        );
+        // The first node of a devnet or private network seals at once.
+        assert!(
+            !config(&parse(&["--chain", "devnet"]), key)
+                .catch_up
+                .has_bootnodes
+        );
+        // Without devp2p only libp2p's bootnodes count.
+        assert!(!config(&parse(&["--nodevp2p"]), key).catch_up.has_bootnodes);
     }
 
     #[test]

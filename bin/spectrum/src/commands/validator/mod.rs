@@ -4,6 +4,7 @@
 //! unsigned for an external wallet), sends it, waits for the receipt and explains a revert.
 //! `key` makes the node key; `status` shows where a node stands.
 
+mod anmap;
 pub mod args;
 mod poc;
 mod revert;
@@ -179,6 +180,10 @@ impl Context<'_> {
             timeout: self.timeout,
         };
         let diagnose = || {
+            if matches!(action, Action::Bind | Action::Unbind) {
+                let bound = anmap::bound_wallet(&self.rpc, call.to, owner.node).ok()?;
+                return anmap::diagnose(bound, action);
+            }
             let poc = poc.as_ref().ok()?;
             let view = poc::read(&self.rpc, *poc, owner.node).ok()?;
             poc::diagnose(&view, action, owner.from, call.value)
@@ -242,23 +247,15 @@ impl Context<'_> {
     }
 }
 
-/// Anmap `bind(address nodePub, uint8 v, bytes32 r, bytes32 s)` or `unbindBySig` (same
-/// arguments; the reference's ABI), the node key having signed keccak256(wallet).
-fn anmap_call(bind: bool, node: Address, (r, s, v): (B256, B256, u8)) -> Bytes {
-    let signature = if bind {
-        "bind(address,uint8,bytes32,bytes32)"
+/// Anmap `bind` or `unbindBySig` (the reference's ABI), the node key having signed
+/// keccak256(wallet).
+fn anmap_call(bind: bool, node: Address, signature: (B256, B256, u8)) -> Bytes {
+    let function = if bind {
+        abi::AnmapCall::Bind
     } else {
-        "unbindBySig(address,uint8,bytes32,bytes32)"
+        abi::AnmapCall::UnbindBySig
     };
-    abi::call(
-        signature,
-        &[
-            abi::word_address(node),
-            abi::word_u256(U256::from(v)),
-            r.0,
-            s.0,
-        ],
-    )
+    abi::anmap_call(function, node, signature)
 }
 
 fn only_key(keystore: &Keystore) -> eyre::Result<Address> {

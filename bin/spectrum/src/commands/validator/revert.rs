@@ -78,6 +78,18 @@ pub fn advice(reason: &str) -> Option<&'static str> {
             "POC: no surplus",
             "the stake is not above the current minimum deposit: nothing to withdraw",
         ),
+        (
+            "Anmap: bad signature",
+            "the node key's signature over the wallet address does not recover to --node: sign with the node key for exactly this --from wallet",
+        ),
+        (
+            "Anmap: node already bound",
+            "this node is already bound to a wallet (one wallet per node): `unbind` first; `status` shows where its rewards go",
+        ),
+        (
+            "Anmap: node not bound",
+            "this node is not bound to any wallet: nothing to unbind",
+        ),
     ];
     known
         .iter()
@@ -86,7 +98,7 @@ pub fn advice(reason: &str) -> Option<&'static str> {
 }
 
 /// One line explaining a revert: the decoded reason and, when known, what it means; or the
-/// diagnosis from the node's POC state when the contract gave no reason.
+/// diagnosis from the node's POC or Anmap state when the contract gave no reason.
 pub fn explain(data_hex: Option<&str>, diagnosis: Option<String>) -> String {
     match data_hex.and_then(decode) {
         Some(reason) => match advice(&reason) {
@@ -94,8 +106,11 @@ pub fn explain(data_hex: Option<&str>, diagnosis: Option<String>) -> String {
             None => format!("reverted: \"{reason}\""),
         },
         None => match diagnosis {
-            Some(why) => format!("reverted without a reason; from the POC state: {why}"),
-            None => "reverted without a reason (the contract gives none and the POC state shows no cause)".to_owned(),
+            Some(why) => format!("reverted without a reason; from the contract state: {why}"),
+            None => {
+                "reverted without a reason (the contract gives none and its state shows no cause)"
+                    .to_owned()
+            }
         },
     }
 }
@@ -141,7 +156,7 @@ mod tests {
         assert_eq!(decode(&hex::encode(&huge)), None);
         assert_eq!(
             explain(Some("0x"), Some("the node is not staked".into())),
-            "reverted without a reason; from the POC state: the node is not staked"
+            "reverted without a reason; from the contract state: the node is not staked"
         );
     }
 }

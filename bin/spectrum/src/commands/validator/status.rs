@@ -1,5 +1,6 @@
 //! `validator status`: where a node stands, from the node's RPC: its role in the chief's
-//! signer set, its POC stake and the waits ahead, its next slots and its recent blocks.
+//! signer set, its POC stake and the waits ahead, where its rewards go, its next slots and the
+//! recent blocks it sealed (counted by recovered seal, whatever their coinbase).
 
 use alloy_primitives::Address;
 use serde_json::{Value, json};
@@ -81,19 +82,90 @@ pub fn print(rpc: &Rpc, spec: &ChainSpec, node: Address) -> eyre::Result<()> {
         let count = missed.as_array().map_or(0, Vec::len);
         println!("Missed:   {count} of its slots in blocks {from}..={head}");
     }
-    let history = rpc.call("tribe_getHistory", json!([RECENT]))?;
-    let sealed = history
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|block| {
-            block["signer"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&format!("{node:#x}")))
-        })
-        .count();
-    println!("Sealed:   {sealed} of the last {RECENT} blocks have it as coinbase");
+    rewards_line(rpc, node);
+    let sealed = sealed_by(rpc, node, from, head)?;
+    println!(
+        "Sealed:   {} of blocks {from}..={head} carry its seal{}",
+        sealed.count,
+        match sealed.paid_elsewhere {
+            0 => String::new(),
+            n => format!(" ({n} paid to a bound wallet)"),
+        }
+    );
+    if sealed.unreadable > 0 {
+        println!(
+            "          ({} blocks whose seal could not be checked)",
+            sealed.unreadable
+        );
+    }
     Ok(())
+}
+
+/// Where its blocks' fees and rewards go: the wallet Anmap binds it to, else itself.
+fn rewards_line(rpc: &Rpc, node: Address) {
+    let info = rpc.call("tribe_bindInfo", json!([node]));
+    let wallet = info.ok().and_then(|info| {
+        info["from"]
+            .as_str()
+            .and_then(|from| from.parse::<Address>().ok())
+    });
+    match wallet {
+        Some(wallet) if wallet != node && !wallet.is_zero() => {
+            println!("Rewards:  to {wallet} (bound in Anmap; `validator unbind` to undo)")
+        }
+        Some(_) => println!("Rewards:  to the node address (no wallet bound in Anmap)"),
+        None => println!("Rewards:  to the node address (no Anmap on this chain)"),
+    }
+}
+
+/// Blocks in a range sealed by a node.
+struct Sealed {
+    count: usize,
+    /// Of those, how many name another coinbase (a bound wallet).
+    paid_elsewhere: usize,
+    /// Blocks whose header could not be rebuilt from the RPC answer.
+    unreadable: usize,
+}
+
+/// Counts the canonical blocks `from..=to` whose seal recovers to `node`. By seal and not by
+/// coinbase: a node bound to a wallet in Anmap puts the wallet in the coinbase (and the
+/// reference's `tribe_getHistory` "signer" is the coinbase).
+fn sealed_by(rpc: &Rpc, node: Address, from: u64, to: u64) -> eyre::Result<Sealed> {
+    let mut sealed = Sealed {
+        count: 0,
+        paid_elsewhere: 0,
+        unreadable: 0,
+    };
+    for number in from.max(1)..=to {
+        let block = rpc.call(
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), false]),
+        )?;
+        match block_signer(&block) {
+            Some((signer, coinbase)) if signer == node => {
+                sealed.count += 1;
+                if coinbase != node {
+                    sealed.paid_elsewhere += 1;
+                }
+            }
+            Some(_) => {}
+            None => sealed.unreadable += 1,
+        }
+    }
+    Ok(sealed)
+}
+
+/// The recovered seal signer and the coinbase of a block as `eth_getBlockByNumber` gives it;
+/// `None` if the header rebuilt from it does not hash to its `hash` (a field missing or
+/// altered) or no signer recovers.
+fn block_signer(block: &Value) -> Option<(Address, Address)> {
+    let header: spectrum_primitives::Header = serde_json::from_value(block.clone()).ok()?;
+    let hash: alloy_primitives::B256 = block["hash"].as_str()?.parse().ok()?;
+    if header.hash_slow() != hash {
+        return None;
+    }
+    let signer = spectrum_consensus::recover_block_signer(&header).ok()?;
+    Some((signer, header.beneficiary))
 }
 
 fn stake_lines(rpc: &Rpc, poc_address: Address, node: Address) -> eyre::Result<()> {

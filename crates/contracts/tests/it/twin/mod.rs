@@ -193,6 +193,8 @@ pub const REF_CHIEF: Address = address!("21c5dc409138205291d6a7ef2dbb1701ac02ff9
 pub const REF_BASE: Address = address!("f096d7f8ae3cd0a85e593accac5e7bc38a756111");
 /// Reference POC.
 pub const REF_POC: Address = address!("48e0f07faf58bc6e713d5c6373ce4f2a8b5c359a");
+/// The reference Anmap 0.0.1 on the devnet (chain.md §4, from block 6).
+pub const REF_ANMAP: Address = address!("143084accd6472ad502b59c3197f9ed5f797b966");
 
 /// The block of devnet-multi whose state we take: after SIP100 (63), before any staking (87).
 const SNAPSHOT_BLOCK: u64 = 64;
@@ -214,6 +216,8 @@ const REF_POC_DEPLOY_BLOCK: u64 = 51;
 pub struct ReferenceContracts {
     /// (address, account) of chief, ChiefBase, POC.
     pub accounts: Vec<(Address, GenesisAccount)>,
+    /// The reference Anmap (nothing bound yet at that block).
+    pub anmap: GenesisAccount,
 }
 
 fn chain_file() -> PathBuf {
@@ -255,7 +259,16 @@ fn import_reference_contracts() -> ReferenceContracts {
         .map(|address| (address, copy_account(&*state, address)))
         .collect();
     rebase_block_numbers(&mut accounts);
-    ReferenceContracts { accounts }
+    let anmap = copy_account(&*state, REF_ANMAP);
+    // The deployed Anmap is the reference's `Anmap is Owned` (anmap.sol before 2019-07-18):
+    // its only storage before the first bind (block 181) is the owner in slot 0, who has no
+    // power over bindings.
+    assert_eq!(
+        anmap.storage.keys().collect::<Vec<_>>(),
+        [&B256::ZERO],
+        "only the owner before the first bind"
+    );
+    ReferenceContracts { accounts, anmap }
 }
 
 /// Every address that can key a mapping of the three contracts up to block 64.

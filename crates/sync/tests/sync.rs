@@ -204,6 +204,15 @@ async fn syncs_the_devnet_chain_then_follows_by_gossip() {
     let node = syncing_node(2, &sink, &[&source_net]).await;
     wait_until("synced to 200", || sink.head().0 == 200).await;
     assert_same_chain(&source, &sink, 200);
+    // Rounds import in prepared batches (senders, seals, VRF proofs over every core).
+    let prepared = sink
+        .chain
+        .import_phases()
+        .of(spectrum_chain::Phase::Prepare);
+    assert!(
+        prepared > std::time::Duration::ZERO,
+        "no round was prepared"
+    );
     wait_until("not syncing any more", || {
         node.sync.progress().borrow().is_none()
     })

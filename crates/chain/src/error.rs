@@ -178,6 +178,19 @@ pub enum ChainError {
         /// Restored vs stored header.
         mismatch: GotExpected<B256>,
     },
+    /// A block came with its execution outcome (our producer's) that is not this block's or
+    /// disagrees with it (`crate::built`).
+    #[error("block {number} {hash}: carried execution outcome: {field} mismatch: {mismatch}")]
+    CarriedOutcome {
+        /// The block's number.
+        number: u64,
+        /// The block's hash.
+        hash: B256,
+        /// What disagreed.
+        field: crate::CarriedField,
+        /// Outcome vs block (an address as a 32-byte word).
+        mismatch: GotExpected<B256>,
+    },
     /// The state root after execution differs from the header's.
     #[error("block {number}: state root mismatch: {mismatch}")]
     StateRoot {
@@ -247,6 +260,8 @@ impl ChainError {
             | Self::BranchFailed { .. }
             | Self::FutureQueueFull { .. }
             | Self::UnwindStateRoot { .. }
+            // Our own build's fault, not the block's sender's.
+            | Self::CarriedOutcome { .. }
             | Self::NoHead
             | Self::MissingTotalDifficulty(_)
             | Self::MissingCanonical(_)

@@ -7,7 +7,7 @@ use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock, SealedHeader
 use spectrum_storage_api::BlockCommit;
 
 use crate::{
-    Blockchain, ChainError,
+    Blockchain, ChainError, ExecutedBlock,
     phases::{Phase, PhaseClock},
     state_root::apply_state_roots_on,
 };
@@ -24,11 +24,17 @@ impl Blockchain {
         parent: Option<SealedHeader>,
         td: U256,
         clock: &mut PhaseClock<'_>,
+        carried: Option<ExecutedBlock>,
     ) -> Result<u64, ChainError> {
         let number = block.number();
         let hash = block.hash();
         clock.lap(Phase::Checks);
-        let block = match self.prepared.take(&hash) {
+        let prepared = match &carried {
+            // Our producer's: the pool's senders, recovered when the transactions arrived.
+            Some(carried) => Some(carried.senders.clone()),
+            None => self.prepared.take(&hash),
+        };
+        let block = match prepared {
             // Recovered ahead from this block's own transactions (its hash covers them).
             Some(senders) if senders.len() == block.body.transactions.len() => {
                 RecoveredBlock { block, senders }
@@ -68,9 +74,18 @@ impl Blockchain {
         let executor = BlockExecutor::new(self.rules.clone());
         // One snapshot of the head (the parent) for execution and the state root.
         let head = self.db.latest()?;
-        let output = executor
-            .execute(&block, fee_recipient, &*head)
-            .map_err(execution)?;
+        let (output, carried_roots) = match carried {
+            Some(carried) => {
+                carried.check_result(&block, fee_recipient)?;
+                (carried.output, Some(carried.roots))
+            }
+            None => (
+                executor
+                    .execute(&block, fee_recipient, &*head)
+                    .map_err(execution)?,
+                None,
+            ),
+        };
         clock.lap(Phase::Execute);
         verify_receipts(block.header().header(), &output).map_err(execution)?;
         clock.lap(Phase::Receipts);
@@ -79,7 +94,10 @@ impl Blockchain {
             .map_err(invalid)?;
         clock.lap(Phase::Validate);
         let mut changes = output.changes;
-        let roots = apply_state_roots_on(&*head, &mut changes)?;
+        let roots = match carried_roots {
+            Some(roots) => roots,
+            None => apply_state_roots_on(&*head, &mut changes)?,
+        };
         clock.lap(Phase::StateRoot);
         drop(head);
         if roots.state_root != block.header().state_root {
@@ -203,7 +221,7 @@ impl Blockchain {
             .db
             .total_difficulty(&hash)?
             .ok_or(ChainError::MissingTotalDifficulty(hash))?;
-        self.execute_and_commit(block, None, td, &mut self.phases.start())
+        self.execute_and_commit(block, None, td, &mut self.phases.start(), None)
     }
 
     fn stored_number(&self, hash: B256) -> Result<(u64, B256), ChainError> {

@@ -30,6 +30,7 @@
 //! nor are blocks built on it.
 
 mod bad_blocks;
+mod built;
 mod error;
 mod events;
 mod fork;
@@ -56,6 +57,7 @@ use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transa
 use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
+pub use built::{CarriedField, ExecutedBlock};
 pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::MAX_FUTURE_SECS;
@@ -247,6 +249,17 @@ impl Blockchain {
     /// canonical head is announced to [`Self::subscribe`]rs, a block stored on a side chain to
     /// [`Self::subscribe_side_blocks`]rs.
     pub fn insert_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+        self.insert_block_with(block, None)
+    }
+
+    /// [`Self::insert_block`], committing `carried` (the block's own execution outcome,
+    /// already checked to be this block's) instead of executing the block if it extends the
+    /// head.
+    fn insert_block_with(
+        &self,
+        block: SealedBlock,
+        carried: Option<built::ExecutedBlock>,
+    ) -> Result<InsertOutcome, ChainError> {
         // A panic while holding the lock cannot leave a half-written block (one write batch),
         // so a poisoned lock is safe to take over.
         let _guard = self
@@ -255,7 +268,7 @@ impl Blockchain {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old_head = self.db.head()?;
         let side_header = self.side_blocks.wanted().then(|| block.header.clone());
-        let outcome = self.insert_block_quietly(block)?;
+        let outcome = self.insert_block_quietly(block, carried)?;
         if outcome == InsertOutcome::SideChain
             && let Some(header) = side_header
         {
@@ -278,20 +291,32 @@ impl Blockchain {
     }
 
     /// Refuses remembered bad blocks and their children at once; remembers what else is
-    /// refused as invalid.
-    fn insert_block_quietly(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+    /// refused as invalid (unless it came with its outcome: our own build, not the block's
+    /// sender, is then to blame).
+    fn insert_block_quietly(
+        &self,
+        block: SealedBlock,
+        carried: Option<built::ExecutedBlock>,
+    ) -> Result<InsertOutcome, ChainError> {
         let (number, hash, parent) = (block.number(), block.hash(), block.header.parent_hash);
         if let Some(error) = self.remembered_refusal(number, hash, parent) {
             return Err(error);
         }
-        let result = self.insert_checked_block(block);
-        if let Err(error) = &result {
+        let ours = carried.is_some();
+        let result = self.insert_checked_block(block, carried);
+        if let Err(error) = &result
+            && !ours
+        {
             self.remember_refusal(hash, error);
         }
         result
     }
 
-    fn insert_checked_block(&self, block: SealedBlock) -> Result<InsertOutcome, ChainError> {
+    fn insert_checked_block(
+        &self,
+        block: SealedBlock,
+        carried: Option<built::ExecutedBlock>,
+    ) -> Result<InsertOutcome, ChainError> {
         let mut clock = self.phases.start();
         let hash = block.hash();
         if self.db.block_number(&hash)?.is_some() {
@@ -338,7 +363,7 @@ impl Blockchain {
             let td = parent_td
                 .checked_add(block.header.difficulty)
                 .ok_or(ChainError::Overflow("total difficulty"))?;
-            let gas_used = self.execute_and_commit(block, Some(parent), td, &mut clock)?;
+            let gas_used = self.execute_and_commit(block, Some(parent), td, &mut clock, carried)?;
             return Ok(InsertOutcome::Canonical {
                 number: head_number.saturating_add(1),
                 gas_used,
@@ -382,7 +407,7 @@ impl Blockchain {
         let td = self.total_difficulty_by_hash(hash)?;
         let (_, head_hash) = self.db.head()?.ok_or(ChainError::NoHead)?;
         if block.header.parent_hash == head_hash {
-            let gas_used = self.execute_and_commit(block, None, td, clock)?;
+            let gas_used = self.execute_and_commit(block, None, td, clock, None)?;
             return Ok(InsertOutcome::Canonical { number, gas_used });
         }
         if self.is_better_than_head(td, &block.header, head_hash)? {

@@ -59,6 +59,7 @@ pub(crate) fn node_writes(
 type LeafChange = (B256, Option<Vec<u8>>);
 
 /// What [`apply_state_roots`] produced: the new state root and the trie nodes to commit.
+#[derive(Debug, Clone)]
 pub struct StateRootUpdate {
     /// The state root after the block.
     pub state_root: B256,

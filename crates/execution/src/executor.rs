@@ -277,6 +277,7 @@ impl<'a> BlockBuilder<'a> {
         mut self,
         ommers: &[Header],
     ) -> Result<BlockExecutionOutput, ExecutionError> {
+        BLOCK_EXECUTIONS.with(|count| count.set(count.get().saturating_add(1)));
         match &self.execution {
             ExecutionRules::Ethereum(fork) => {
                 rewards::ethash(self.evm.state_mut(), *fork, &self.header, ommers)?
@@ -291,6 +292,18 @@ impl<'a> BlockBuilder<'a> {
             changes: self.evm.into_state().into_changes()?,
         })
     }
+}
+
+thread_local! {
+    /// Blocks executed to the end on this thread (imported or built): counted so that tests
+    /// can hold a block we produce to one execution (a thread-local costs nothing).
+    static BLOCK_EXECUTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many blocks have been executed to the end (rewards applied, changes taken) on the
+/// calling thread so far, by [`BlockExecutor::execute`] or [`BlockBuilder::finish`].
+pub fn block_executions_on_this_thread() -> u64 {
+    BLOCK_EXECUTIONS.with(std::cell::Cell::get)
 }
 
 /// Checks gas used, logs bloom and receipts root against the header (geth's `ValidateState`

@@ -53,7 +53,8 @@ pub use call::{CallOutcome, CallRequest};
 pub use code_cache::CODE_CACHE_BYTES;
 pub use error::{ExecutionError, TxError};
 pub use executor::{
-    BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,
+    BlockBuilder, BlockExecutionOutput, BlockExecutor, block_executions_on_this_thread,
+    verify_receipts, verify_state_root,
 };
 pub use rules::{EthereumFork, ExecutionRules};
 pub use trace::{GethDebugTracingOptions, GethTrace, MAX_TRACE_BYTES, TraceError};

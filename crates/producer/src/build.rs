@@ -3,7 +3,7 @@
 use alloy_consensus::TxLegacy;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use secp256k1::SecretKey;
-use spectrum_chain::apply_state_roots_on;
+use spectrum_chain::{ExecutedBlock, apply_state_roots_on};
 use spectrum_chainspec::ChainSpec;
 use spectrum_consensus::{
     CHIEF_UPDATE_SELECTOR, EXTRA_SEAL, EXTRA_VANITY, is_chief_100, is_chief_update, sign_header,
@@ -85,6 +85,9 @@ pub struct BuiltBlock {
     pub block: SealedBlock,
     /// Its receipts.
     pub receipts: Vec<ReceiptWithBloom>,
+    /// Its execution outcome, for `Blockchain::insert_built_block` to commit without
+    /// executing the block again.
+    pub executed: ExecutedBlock,
     /// The slot it was built for.
     pub plan: SlotPlan,
     /// Candidates left out.
@@ -93,8 +96,8 @@ pub struct BuiltBlock {
 
 impl BlockProducer {
     /// Builds, executes and seals the block after `request.parent` signed by `request.key`.
-    /// The block is not inserted: hand it to `Blockchain::insert_block`, which checks it like
-    /// any other.
+    /// The block is not inserted: hand it with its outcome to `Blockchain::insert_built_block`,
+    /// which checks it like any other block but does not execute it again.
     pub fn build(&self, request: BuildRequest<'_>) -> Result<BuiltBlock, ProducerError> {
         let parent = self.head_parent(request.parent)?;
         let signer = spectrum_primitives::public_key_to_address(
@@ -128,6 +131,7 @@ impl BlockProducer {
         let state = self.db.latest()?;
         let mut builder = self.executor.builder(&header, coinbase, &*state)?;
         let mut transactions = Vec::with_capacity(request.transactions.len().saturating_add(1));
+        let mut senders = Vec::with_capacity(transactions.capacity());
         if let Some(chief_tx) = self.chief_update_tx(&parent, &plan, vrfn, request.key, &*state)? {
             let receipt = builder
                 .push(&chief_tx, signer)
@@ -139,17 +143,17 @@ impl BlockProducer {
                 ));
             }
             transactions.push(chief_tx);
+            senders.push(signer);
         }
         let skipped = self.fill(
             plan.number,
             &mut builder,
-            &mut transactions,
+            (&mut transactions, &mut senders),
             request.transactions,
         )?;
 
-        let output = builder.finish()?;
-        let mut changes = output.changes;
-        let roots = apply_state_roots_on(&*state, &mut changes)?;
+        let mut output = builder.finish()?;
+        let roots = apply_state_roots_on(&*state, &mut output.changes)?;
         header.state_root = roots.state_root;
         header.transactions_root = transactions_root(&transactions);
         header.receipts_root = receipts_root(&output.receipts);
@@ -164,9 +168,19 @@ impl BlockProducer {
             },
         }
         .seal_slow();
+        let receipts = output.receipts.clone();
+        let executed = ExecutedBlock {
+            block_hash: block.hash(),
+            parent_hash: parent.hash(),
+            fee_recipient: coinbase,
+            senders,
+            output,
+            roots,
+        };
         Ok(BuiltBlock {
             block,
-            receipts: output.receipts,
+            receipts,
+            executed,
             plan,
             skipped,
         })
@@ -257,7 +271,7 @@ impl BlockProducer {
         &self,
         number: u64,
         builder: &mut BlockBuilder<'_>,
-        transactions: &mut Vec<TransactionSigned>,
+        (transactions, senders): (&mut Vec<TransactionSigned>, &mut Vec<Address>),
         candidates: Vec<Candidate>,
     ) -> Result<Vec<Skipped>, ProducerError> {
         /// Below this much gas left no transaction fits: stop trying.
@@ -281,7 +295,10 @@ impl BlockProducer {
                 continue;
             }
             match builder.push(&candidate.tx, candidate.sender) {
-                Ok(_) => transactions.push(candidate.tx),
+                Ok(_) => {
+                    transactions.push(candidate.tx);
+                    senders.push(candidate.sender);
+                }
                 Err(ExecutionError::Transaction { error, .. }) => {
                     failed_senders.insert(candidate.sender);
                     skipped.push(Skipped::Invalid {

@@ -345,7 +345,8 @@ fn build_and_insert(
         });
         return Err(already_signed(signed));
     }
-    let outcome = chain.insert_block(block.clone())?;
+    // Committed from the outcome of the build: the block is not executed a second time.
+    let outcome = chain.insert_built_block(block.clone(), built.executed)?;
     match outcome {
         InsertOutcome::Canonical { number, gas_used } => {
             chain.sync_wal()?;

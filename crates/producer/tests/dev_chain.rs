@@ -6,12 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_consensus::TxLegacy;
-use alloy_primitives::{Address, TxKind, U256, hex};
+use alloy_primitives::{Address, B256, TxKind, U256, hex};
 use secp256k1::SecretKey;
-use spectrum_chain::{InsertOutcome, test_utils::TestChain};
+use spectrum_chain::{Blockchain, CarriedField, ChainError, InsertOutcome, test_utils::TestChain};
 use spectrum_chainspec::{ChainSpec, dev};
+use spectrum_execution::{ExecutionError, block_executions_on_this_thread};
 use spectrum_primitives::sign_transaction;
-use spectrum_producer::{BlockProducer, BuildRequest, Candidate, ProducerError};
+use spectrum_producer::{BlockProducer, BuildRequest, BuiltBlock, Candidate, ProducerError};
 
 fn secret(hex_key: &str) -> SecretKey {
     let bytes: [u8; 32] = hex::decode(hex_key).unwrap().try_into().unwrap();
@@ -89,5 +90,150 @@ fn the_dev_validator_seals_blocks_back_to_back() {
     assert!(
         matches!(refused, Err(ProducerError::NotAuthorised { .. })),
         "{refused:?}"
+    );
+}
+
+/// A transfer from dev account 0 with `nonce`.
+fn dev_transfer(nonce: u64) -> Candidate {
+    let user = secret(dev::DEV_ACCOUNTS[0].1);
+    let transfer = TxLegacy {
+        chain_id: Some(1337),
+        nonce,
+        gas_price: 1_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(dev::DEV_ACCOUNTS[1].0.parse().unwrap()),
+        value: U256::from(1u64),
+        input: Default::default(),
+    };
+    Candidate::recover(sign_transaction(transfer, &user)).unwrap()
+}
+
+fn build_next(producer: &BlockProducer, chain: &Blockchain, nonce: u64) -> BuiltBlock {
+    let (_, parent) = chain.provider().head().unwrap().unwrap();
+    producer
+        .build(BuildRequest {
+            parent,
+            key: &secret(dev::DEV_VALIDATOR_KEY),
+            coinbase: None,
+            timestamp: None,
+            transactions: vec![dev_transfer(nonce)],
+        })
+        .unwrap()
+}
+
+fn dev_chain() -> (tempfile::TempDir, Blockchain, BlockProducer) {
+    let TestChain {
+        chain, spec, dir, ..
+    } = TestChain::new(ChainSpec::dev());
+    let chain = chain.with_clock(std::sync::Arc::new(|| u64::from(u32::MAX)));
+    let producer = BlockProducer::new(chain.provider().clone(), spec);
+    (dir, chain, producer)
+}
+
+/// Issue 16 item 4: a block we build is executed once, by the build; the chain commits the
+/// build's outcome after its checks. The same chain imported by another node executes each
+/// block once too, and both end on the same head and state.
+#[test]
+fn own_blocks_are_executed_once() {
+    let (_test, chain, producer) = dev_chain();
+    let (_other_test, other, _) = dev_chain();
+    let before = block_executions_on_this_thread();
+    let mut blocks = Vec::new();
+    for n in 1..=4u64 {
+        let built = build_next(&producer, &chain, n - 1);
+        let outcome = chain
+            .insert_built_block(built.block.clone(), built.executed)
+            .unwrap();
+        assert_eq!(
+            outcome,
+            InsertOutcome::Canonical {
+                number: n,
+                gas_used: 21_000
+            }
+        );
+        blocks.push(built.block);
+    }
+    assert_eq!(
+        block_executions_on_this_thread() - before,
+        4,
+        "one per block"
+    );
+
+    let before = block_executions_on_this_thread();
+    for block in blocks {
+        other.insert_block(block).unwrap();
+    }
+    assert_eq!(block_executions_on_this_thread() - before, 4);
+    assert_eq!(
+        other.provider().head().unwrap(),
+        chain.provider().head().unwrap()
+    );
+}
+
+/// An outcome that is not the block's, or disagrees with its header, is refused before
+/// anything is written, without marking the (valid) block bad: the same block imported with
+/// execution afterwards is accepted.
+#[test]
+fn a_tampered_outcome_is_refused() {
+    let (_test, chain, producer) = dev_chain();
+    let built = build_next(&producer, &chain, 0);
+    let head = chain.provider().head().unwrap();
+
+    let mut wrong_root = built.executed.clone();
+    wrong_root.roots.state_root = B256::repeat_byte(7);
+    let refused = chain.insert_built_block(built.block.clone(), wrong_root);
+    assert!(
+        matches!(
+            refused,
+            Err(ChainError::CarriedOutcome {
+                field: CarriedField::StateRoot,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    let mut wrong_gas = built.executed.clone();
+    wrong_gas.output.gas_used += 1;
+    let refused = chain.insert_built_block(built.block.clone(), wrong_gas);
+    assert!(
+        matches!(
+            refused,
+            Err(ChainError::Execution {
+                source: ExecutionError::GasUsedMismatch(_),
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    // Another block's outcome: a second block built on the same parent at another time.
+    let mut other = producer
+        .build(BuildRequest {
+            parent: built.block.header.parent_hash,
+            key: &secret(dev::DEV_VALIDATOR_KEY),
+            coinbase: None,
+            timestamp: Some(built.block.header.timestamp + 1),
+            transactions: Vec::new(),
+        })
+        .unwrap();
+    other.executed.parent_hash = built.block.header.parent_hash;
+    let refused = chain.insert_built_block(built.block.clone(), other.executed);
+    assert!(
+        matches!(
+            refused,
+            Err(ChainError::CarriedOutcome {
+                field: CarriedField::BlockHash,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+
+    assert_eq!(chain.provider().head().unwrap(), head, "nothing written");
+    let outcome = chain.insert_block(built.block).unwrap();
+    assert!(
+        matches!(outcome, InsertOutcome::Canonical { number: 1, .. }),
+        "{outcome:?}"
     );
 }

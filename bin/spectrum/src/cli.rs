@@ -81,6 +81,12 @@ pub struct GlobalArgs {
     /// and import alike).
     #[arg(long, global = true, value_name = "BLOCKS", default_value_t = spectrum_chain::DEFAULT_MAX_REORG_DEPTH)]
     pub max_reorg_depth: u64,
+
+    // ---- import speed (issue 16) ----
+    /// MiB of hot accounts, storage slots and trie nodes kept in memory between blocks
+    /// during import (0 = none).
+    #[arg(long = "cache.state-mb", global = true, value_name = "MIB", default_value_t = spectrum_chain::DEFAULT_STATE_CACHE_MB)]
+    pub cache_state_mb: usize,
 }
 
 fn parse_chain(value: &str) -> Result<ChainSelector, String> {

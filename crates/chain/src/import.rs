@@ -72,8 +72,10 @@ impl Blockchain {
         let fee_recipient = self.fee_recipient(&block, author)?;
         clock.lap(Phase::Validate);
         let executor = BlockExecutor::new(self.rules.clone());
-        // One snapshot of the head (the parent) for execution and the state root.
-        let head = self.db.latest()?;
+        // One snapshot of the head (the parent) for execution and the state root, read
+        // through the state kept from earlier blocks.
+        let snapshot = self.db.latest()?;
+        let head = crate::state_cache::CachedSnapshot::new(&*snapshot, &self.state_cache);
         let (output, carried_roots) = match carried {
             Some(carried) => {
                 carried.check_result(&block, fee_recipient)?;
@@ -81,7 +83,7 @@ impl Blockchain {
             }
             None => (
                 executor
-                    .execute(&block, fee_recipient, &*head)
+                    .execute(&block, fee_recipient, &head)
                     .map_err(execution)?,
                 None,
             ),
@@ -96,10 +98,11 @@ impl Blockchain {
         let mut changes = output.changes;
         let roots = match carried_roots {
             Some(roots) => roots,
-            None => apply_state_roots_on(&*head, &mut changes)?,
+            None => apply_state_roots_on(&head, &mut changes)?,
         };
         clock.lap(Phase::StateRoot);
         drop(head);
+        drop(snapshot);
         if roots.state_root != block.header().state_root {
             return Err(ChainError::StateRoot {
                 number,
@@ -110,14 +113,18 @@ impl Blockchain {
             changes.accounts.len().saturating_add(changes.storage.len()),
             roots.trie.len(),
         );
-        self.db.commit_block(&BlockCommit {
+        let parent_hash = parent.hash();
+        let commit = BlockCommit {
             block: block.block,
             receipts: output.receipts,
             total_difficulty: td,
             state: changes,
             trie: roots.trie,
             make_canonical_head: true,
-        })?;
+        };
+        self.db.commit_block(&commit)?;
+        self.state_cache
+            .committed(parent_hash, hash, &commit.state, &commit.trie);
         clock.lap(Phase::Commit);
         self.phases.committed(writes.0, writes.1);
         Ok(output.gas_used)

@@ -41,6 +41,7 @@ mod phases;
 mod prepare;
 mod senders;
 mod side_blocks;
+mod state_cache;
 mod state_root;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
@@ -64,6 +65,7 @@ pub use future::MAX_FUTURE_SECS;
 pub use genesis::genesis_commit;
 pub use phases::{ImportPhases, Phase};
 pub use senders::{recover_block, recover_senders};
+pub use state_cache::DEFAULT_STATE_CACHE_MB;
 pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
 pub use tribe::TribeBlockValidator;
 pub use validator::{BlockValidator, ExecutionChecksOnly};
@@ -137,6 +139,8 @@ pub struct Blockchain {
     prepared: prepare::PreparedSenders,
     /// Where side-chain blocks are announced (`side_blocks.rs`).
     side_blocks: side_blocks::SideBlocks,
+    /// Hot accounts, slots and trie nodes of the head, kept between blocks.
+    state_cache: state_cache::StateCache,
 }
 
 impl Blockchain {
@@ -174,6 +178,7 @@ impl Blockchain {
             phases: Default::default(),
             prepared: Default::default(),
             side_blocks: Default::default(),
+            state_cache: state_cache::StateCache::new(DEFAULT_STATE_CACHE_MB),
         }
     }
 
@@ -188,6 +193,18 @@ impl Blockchain {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Bounds the state kept in memory between blocks to `mb` MiB (default
+    /// [`DEFAULT_STATE_CACHE_MB`]; 0 turns it off).
+    pub fn with_state_cache_mb(mut self, mb: usize) -> Self {
+        self.state_cache = state_cache::StateCache::new(mb);
+        self
+    }
+
+    /// State reads import served from memory and from the database so far (hits, misses).
+    pub fn state_cache_counts(&self) -> (u64, u64) {
+        self.state_cache.counts()
     }
 
     /// The local clock this chain holds near-future blocks by.

@@ -73,6 +73,10 @@ pub struct NodeConfig {
     // ---- operations (issue 18): metrics exporter, status line ----
     /// Metrics and the status line.
     pub ops: OpsConfig,
+
+    // ---- import speed (issue 16) ----
+    /// MiB of hot state kept between blocks (`--cache.state-mb`).
+    pub state_cache_mb: usize,
 }
 
 /// The network side of [`NodeConfig`].
@@ -239,6 +243,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         rpc,
         client_version,
         ops,
+        state_cache_mb,
     } = config;
     let observer_clock = clock.clone();
     let tasks = TaskManager::new();
@@ -248,7 +253,8 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
     let chain = Arc::new(
         Blockchain::new(db, spec.clone(), validator)
             .with_clock(clock)
-            .with_max_reorg_depth(max_reorg_depth),
+            .with_max_reorg_depth(max_reorg_depth)
+            .with_state_cache_mb(state_cache_mb),
     );
     // From here on the node reads chain data through the chain's reader.
     let reader = chain.provider().clone();

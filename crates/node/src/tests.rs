@@ -33,6 +33,7 @@ async fn start(dir: &tempfile::TempDir) -> NodeHandle {
         },
         client_version: "test".to_owned(),
         ops: crate::OpsConfig::default(),
+        state_cache_mb: spectrum_chain::DEFAULT_STATE_CACHE_MB,
     })
     .await
     .unwrap()

@@ -22,6 +22,7 @@ pub fn run(
     datadir: &DataDir,
     files: &[PathBuf],
     max_reorg_depth: u64,
+    state_cache_mb: usize,
 ) -> eyre::Result<()> {
     let db = Arc::new(super::open_initialised(&spec, datadir)?);
     // Every block passes Tribe's rules (seal, signer set from the chief contracts at the
@@ -30,7 +31,9 @@ pub fn run(
     let validator = Arc::new(TribeBlockValidator::new(db.clone(), spec.clone()));
     // Heavier branches in a file are followed as from the network: header-checked at the
     // fork parent's state before they count, no deeper than `max_reorg_depth`.
-    let chain = Blockchain::new(db.clone(), spec, validator).with_max_reorg_depth(max_reorg_depth);
+    let chain = Blockchain::new(db.clone(), spec, validator)
+        .with_max_reorg_depth(max_reorg_depth)
+        .with_state_cache_mb(state_cache_mb);
     let started = Instant::now();
     let mut totals = Totals::default();
     for file in files {

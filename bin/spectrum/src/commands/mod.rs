@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
             &require(datadir, "import")?,
             &files,
             cli.global.max_reorg_depth,
+            cli.global.cache_state_mb,
         ),
         Some(Command::Export(args)) => export::run(&spec, &require(datadir, "export")?, &args),
         Some(Command::Db {

@@ -141,6 +141,7 @@ fn node_config(
         p2p,
         rpc: rpc_config(cli),
         ops: ops_config(cli, datadir, engine),
+        state_cache_mb: cli.global.cache_state_mb,
         client_version: format!(
             "spectrum-rs/v{}/{}-{}",
             env!("CARGO_PKG_VERSION"),

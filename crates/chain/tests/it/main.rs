@@ -5,3 +5,4 @@
 mod fork_safety;
 mod import_work;
 mod reference_chains;
+mod state_cache;

@@ -101,7 +101,7 @@ impl Blockchain {
             None => apply_state_roots_on(&head, &mut changes)?,
         };
         clock.lap(Phase::StateRoot);
-        drop(head);
+        // The snapshot (and the cached view over it) ends before the commit.
         drop(snapshot);
         if roots.state_root != block.header().state_root {
             return Err(ChainError::StateRoot {

@@ -346,7 +346,10 @@ fn a_generated_long_devnet_chain_imports_to_its_head() {
     assert_eq!(head(&datadir), 612);
     // The head is the generator's block, not merely one at that height.
     let exported = dir.path().join("tail.rlp");
-    let out = spectrum(&datadir, &["export", exported.to_str().unwrap(), "612", "612"]);
+    let out = spectrum(
+        &datadir,
+        &["export", exported.to_str().unwrap(), "612", "612"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let last = ChainFileReader::open(&exported)
         .unwrap()

@@ -210,7 +210,10 @@ impl Extender {
         let mut candidates = Vec::new();
         for i in 0..count {
             let slot = usize::try_from(i).unwrap_or(0) % self.senders.len();
-            let to = keccak256(format!("long-chain recipient {}", (number + i) % RECIPIENTS));
+            let to = keccak256(format!(
+                "long-chain recipient {}",
+                (number + i) % RECIPIENTS
+            ));
             let nonce = nonces[slot];
             nonces[slot] = nonce.saturating_add(1);
             candidates.push(self.transfer(

@@ -16,9 +16,7 @@ use alloy_primitives::{Address, B256, U256, keccak256};
 use spectrum_chain::{apply_state_roots, genesis_commit};
 use spectrum_chainspec::{ChainSpec, GenesisAccount};
 use spectrum_execution::BlockExecutor;
-use spectrum_primitives::{
-    RecoveredBlock, SealedBlock, SealedHeader, logs_bloom, receipts_root,
-};
+use spectrum_primitives::{RecoveredBlock, SealedBlock, SealedHeader, logs_bloom, receipts_root};
 use spectrum_storage::{BlockCommit, Database};
 
 use crate::{BenchError, COINBASE, GeneratedChain, contracts::store_runtime};

@@ -16,7 +16,10 @@ const DEFAULT_BASE: &str = concat!(
 pub(crate) fn run(datadir: Option<&Path>, args: &LongChainArgs) -> eyre::Result<()> {
     let work = work_dir(datadir)?;
     let config = LongChainConfig {
-        base: args.base.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_BASE)),
+        base: args
+            .base
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_BASE)),
         blocks: args.blocks,
         full_every: args.full_every,
         senders: usize::try_from(args.senders)?,

@@ -302,3 +302,60 @@ fn forged_heavy_blocks_in_a_file_leave_the_head_unchanged() {
         assert_eq!(head(dir.path()), 220, "block {number} moved the head");
     }
 }
+
+// ---- the long devnet chain of `spectrum-bench long-chain` (issue 16, item 7) ----
+
+/// A short version of the long-chain benchmark's file: the reference multi chain (0..412)
+/// extended by 200 blocks our producer sealed with the five devnet nodes' keys, one in 50 full
+/// of transfers, imported by `spectrum import` under full Tribe validation to the same head.
+/// Keeps the generation from breaking silently (the benchmark's smc side needs the same file).
+#[test]
+fn a_generated_long_devnet_chain_imports_to_its_head() {
+    use spectrum_bench::long_chain::{LongChainConfig, generate_long_chain};
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.rlp");
+    let config = LongChainConfig {
+        base: testdata("spectrum-devnet-multi/chain.rlp"),
+        blocks: 200,
+        full_every: 50,
+        senders: 4,
+    };
+    let summary = generate_long_chain(&config, &dir.path().join("gen"), &file).unwrap();
+    assert_eq!(summary.base_head, 412);
+    assert_eq!(summary.head.0, 612);
+    assert_eq!(summary.blocks_in_file, 613);
+    assert_eq!(summary.full_blocks, 3, "blocks 463, 513 and 563");
+    // Every block holds its chief update; the funding block 4 transfers; the full ones
+    // 40M / 21,000 = 1,904 transfers each.
+    assert_eq!(summary.txs, 200 + 4 + 3 * 1_904);
+    assert!(
+        summary.sealed_by.len() >= 3,
+        "leaders and stakers take turns: {:?}",
+        summary.sealed_by
+    );
+
+    let datadir = dir.path().join("node");
+    let out = spectrum(&datadir, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 612 blocks (1 already known)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(head(&datadir), 612);
+    // The head is the generator's block, not merely one at that height.
+    let exported = dir.path().join("tail.rlp");
+    let out = spectrum(
+        &datadir,
+        &["export", exported.to_str().unwrap(), "612", "612"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let last = ChainFileReader::open(&exported)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .seal_slow();
+    assert_eq!(last.hash(), summary.head.1);
+}

@@ -5,15 +5,18 @@
 //! contracts hand-assembled in [`contracts`]), and the measurements `spectrum-bench import`
 //! prints ([`measure`]): bare execution on an in-memory state against the full import
 //! (`Blockchain::insert_block` into RocksDB), an import split into its phases, and the import of
-//! a chain file.
+//! a chain file; the same blocks on a state filled with N accounts ([`state_size`]); and a long
+//! devnet chain sealed by our producer that the reference node can import too ([`long_chain`]).
 //!
 //! **Must not touch:** anything the node runs. Nothing here is on the node's path; it drives
 //! the public APIs of `spectrum-chain`, `spectrum-execution` and `spectrum-storage` only.
 
 pub mod contracts;
 mod generator;
+pub mod long_chain;
 pub mod measure;
 pub mod produce;
+pub mod state_size;
 
 pub use generator::{
     COINBASE, ChainConfig, ChainGenerator, EXTRA_DATA_LEN, GeneratedChain, TxKinds, genesis_state,
@@ -73,6 +76,14 @@ pub enum BenchError {
     /// The chain file could not be read.
     #[error(transparent)]
     ChainFile(#[from] spectrum_import::ChainFileError),
+    /// Our producer could not build a block of the long chain.
+    #[error("producing block {number}: {reason}")]
+    Produce {
+        /// The block's number.
+        number: u64,
+        /// Why.
+        reason: String,
+    },
     /// A block's sender could not be recovered.
     #[error("block {number}: transaction {index}: {source}")]
     Sender {

@@ -17,6 +17,8 @@ use spectrum_bench::{
 };
 use spectrum_chainspec::ChainSpec;
 
+mod cmd;
+
 /// The reference chain timed when `--reference-chain` is not given: the shared test data
 /// beside the source tree.
 const DEFAULT_REFERENCE_CHAIN: &str = concat!(
@@ -51,10 +53,35 @@ enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
         rounds: u32,
     },
+    /// Write a long devnet chain file: the reference five-signer chain (blocks 0..412, made by
+    /// smc) extended by blocks our producer seals with the devnet nodes' keys, each imported
+    /// under full Tribe validation before it is written. Both `spectrum import` and the
+    /// reference node's `smc-verify` (admin_importChain) can import the file.
+    LongChain(LongChainArgs),
 }
 
 #[derive(Debug, Args)]
-struct ImportArgs {
+pub(crate) struct LongChainArgs {
+    /// The chain file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// New blocks after the base chain's head.
+    #[arg(long, default_value_t = 10_000)]
+    blocks: u64,
+    /// Every N-th new block is full of transfers (40M gas); 0 for none.
+    #[arg(long, default_value_t = 100)]
+    full_every: u64,
+    /// Senders of the transfers (funded by the devnet's user1 in the first new block).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    senders: u32,
+    /// The chain file to extend [default: ../shared/testdata/spectrum-devnet-multi/chain.rlp
+    /// beside the source tree].
+    #[arg(long, value_name = "FILE")]
+    base: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
     /// Workload blocks to generate (after the setup blocks that fund the senders).
     #[arg(long, default_value_t = 200)]
     blocks: u64,
@@ -68,6 +95,12 @@ struct ImportArgs {
     /// [default: ../shared/testdata/spectrum-devnet-multi/chain.rlp beside the source tree].
     #[arg(long, value_name = "FILE")]
     reference_chain: Option<PathBuf>,
+    /// State-size runs instead: for each N (comma-separated, e.g. 1000,1000000), fill the
+    /// genesis with N funded accounts and N/100 contracts of 100 storage slots, re-root the
+    /// same generated blocks on it, and time their full import; prints Mgas/s per N and the
+    /// ratio of each to the first.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    accounts: Vec<u64>,
 }
 
 fn main() {
@@ -76,6 +109,7 @@ fn main() {
     let result = match &cli.command {
         Command::Import(args) => import(cli.datadir.as_deref(), args),
         Command::Produce { rounds } => produce(cli.datadir.as_deref(), *rounds),
+        Command::LongChain(args) => cmd::long_chain::run(cli.datadir.as_deref(), args),
     };
     if let Err(error) = result {
         eprintln!("Error: {error:#}");
@@ -101,15 +135,10 @@ fn init_logging(verbosity: u8) {
 }
 
 fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
-    let work = match datadir {
-        Some(parent) => {
-            std::fs::create_dir_all(parent)
-                .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
-            tempfile::Builder::new().prefix("bench-").tempdir_in(parent)
-        }
-        None => tempfile::Builder::new().prefix("spectrum-bench-").tempdir(),
+    let work = work_dir(datadir)?;
+    if !args.accounts.is_empty() {
+        return cmd::state_size::run(work.path(), args);
     }
-    .wrap_err("cannot create the benchmark's directory")?;
 
     let config = ChainConfig {
         blocks: args.blocks,
@@ -235,6 +264,19 @@ fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A temporary directory for the databases, under `datadir` if given; removed on drop.
+fn work_dir(datadir: Option<&Path>) -> eyre::Result<tempfile::TempDir> {
+    match datadir {
+        Some(parent) => {
+            std::fs::create_dir_all(parent)
+                .wrap_err_with(|| format!("cannot create {}", parent.display()))?;
+            tempfile::Builder::new().prefix("bench-").tempdir_in(parent)
+        }
+        None => tempfile::Builder::new().prefix("spectrum-bench-").tempdir(),
+    }
+    .wrap_err("cannot create the benchmark's directory")
 }
 
 fn ratio(import: &Measurement, bare: &Measurement) -> f64 {

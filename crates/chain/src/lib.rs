@@ -30,6 +30,8 @@
 //! nor are blocks built on it.
 
 mod bad_blocks;
+// --dev: evm_revert / anvil_reset (issue 19).
+mod dev_rewind;
 mod error;
 mod events;
 mod fork;

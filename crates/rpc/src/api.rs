@@ -190,6 +190,7 @@ pub(crate) fn module(
     namespaces: &[Namespace],
 ) -> Result<RpcModule<Api>, RegisterMethodError> {
     let dev = !api.dev.is_empty();
+    let dev_controls = api.ctx.dev_controls.is_some();
     let mut module = RpcModule::from_arc(api);
     for namespace in namespaces {
         match namespace {
@@ -202,6 +203,10 @@ pub(crate) fn module(
                 register(&mut module, crate::proof::METHODS)?;
                 if dev {
                     register(&mut module, crate::dev::METHODS)?;
+                }
+                // evm_*, anvil_*, hardhat_* (issue 19): only with the producer's controls.
+                if dev_controls {
+                    crate::dev_controls::register(&mut module)?;
                 }
                 crate::pubsub::register(&mut module)?;
             }

@@ -1,0 +1,188 @@
+//! `--dev` only (issue 19): the methods Hardhat, anvil, Foundry and viem drive a dev chain
+//! with, under their names, so existing tools work unchanged. Each is a command to the block
+//! producer (`spectrum_producer::DevControl`), which serves them one at a time between blocks;
+//! blocks made this way are real Tribe blocks (see the producer's `dev_control` module).
+//!
+//! | method | parameters | answer |
+//! |---|---|---|
+//! | `evm_mine` | `[]`, `[timestamp]` or `[{timestamp, blocks}]` | `"0x0"` |
+//! | `anvil_mine` / `hardhat_mine` | `[blocks?, interval?]` (interval in seconds) | `null` / `true` |
+//! | `evm_setAutomine` | `[bool]` | `true` |
+//! | `anvil_getAutomine` / `hardhat_getAutomine` | `[]` | bool |
+//! | `evm_setIntervalMining` (ms) / `anvil_setIntervalMining` (s) | `[n]`, 0 = off | `true` / `null` |
+//! | `evm_increaseTime` | `[seconds]` | the total offset (seconds) |
+//! | `evm_setNextBlockTimestamp` | `[timestamp]` | `null` |
+//! | `evm_snapshot` | `[]` | id (`"0x1"`…) |
+//! | `evm_revert` | `[id]` | bool |
+//! | `anvil_reset` / `hardhat_reset` | `[]` (no forking) | `null` / `true` |
+//!
+//! The state setters (`anvil_setBalance`, …) and impersonation are answered with an error that
+//! says why they are not served (`unsupported.rs`).
+
+mod params;
+mod unsupported;
+
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
+use serde_json::{Value, json};
+use spectrum_producer::{DevControl, DevError};
+
+use crate::{
+    api::Api,
+    error::{ApiResult, internal, invalid_param, server_error},
+    params::{at_most, positional},
+};
+
+/// A handler's answer, to come.
+type Answer = Pin<Box<dyn Future<Output = ApiResult<Value>> + Send>>;
+
+/// A handler: the control handle and the positional parameters in, the answer out.
+type Handler = fn(DevControl, Vec<Value>) -> Answer;
+
+/// Registers every dev-control method (only called when the node has dev controls).
+pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethodError> {
+    for (name, handler) in METHODS {
+        let handler = *handler;
+        module.register_async_method(name, move |raw: Params<'static>, api, _| async move {
+            let values = positional(&raw)?;
+            let control = dev_controls(&api)?;
+            handler(control, values).await
+        })?;
+    }
+    unsupported::register(module)
+}
+
+fn dev_controls(api: &Arc<Api>) -> ApiResult<DevControl> {
+    api.ctx
+        .dev_controls
+        .clone()
+        .ok_or_else(|| server_error("dev controls are served on --dev only"))
+}
+
+/// The producer's refusal as a JSON-RPC error: the caller's mistake is -32602 / -32000 with
+/// the rule in words; the node's own failure -32603.
+fn dev_error(error: DevError) -> jsonrpsee::types::ErrorObjectOwned {
+    match error {
+        DevError::TooManyBlocks { .. } => invalid_param(0, error),
+        DevError::TimestampTooEarly { .. } | DevError::Overflow | DevError::Producer(_) => {
+            server_error(error.to_string())
+        }
+        other => internal(other),
+    }
+}
+
+const METHODS: &[(&str, Handler)] = &[
+    ("evm_mine", |c, v| Box::pin(evm_mine(c, v))),
+    ("anvil_mine", |c, v| Box::pin(mine_blocks(c, v, Value::Null))),
+    ("hardhat_mine", |c, v| Box::pin(mine_blocks(c, v, json!(true)))),
+    ("evm_setAutomine", |c, v| Box::pin(set_automine(c, v))),
+    ("anvil_getAutomine", |c, v| Box::pin(get_automine(c, v))),
+    ("hardhat_getAutomine", |c, v| Box::pin(get_automine(c, v))),
+    ("evm_setIntervalMining", |c, v| {
+        Box::pin(set_interval(c, v, Duration::from_millis, json!(true)))
+    }),
+    ("anvil_setIntervalMining", |c, v| {
+        Box::pin(set_interval(c, v, Duration::from_secs, Value::Null))
+    }),
+    ("evm_increaseTime", |c, v| Box::pin(increase_time(c, v))),
+    ("evm_setNextBlockTimestamp", |c, v| {
+        Box::pin(set_next_timestamp(c, v))
+    }),
+    ("evm_snapshot", |c, v| Box::pin(snapshot(c, v))),
+    ("evm_revert", |c, v| Box::pin(revert(c, v))),
+    ("anvil_reset", |c, v| Box::pin(reset(c, v, Value::Null))),
+    ("hardhat_reset", |c, v| Box::pin(reset(c, v, json!(true)))),
+];
+
+/// `evm_mine`: one block (or `blocks`), optionally at `timestamp`.
+async fn evm_mine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let (blocks, timestamp) = params::mine_options(values.first())?;
+    control
+        .mine(blocks, 0, timestamp)
+        .await
+        .map_err(dev_error)?;
+    Ok(json!("0x0"))
+}
+
+/// `anvil_mine` / `hardhat_mine`: `blocks` (default 1), `interval` seconds apart (default
+/// 1, as both tools).
+async fn mine_blocks(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+    at_most(&values, 2)?;
+    let blocks = params::optional_number(&values, 0)?.unwrap_or(1);
+    let interval = params::optional_number(&values, 1)?.unwrap_or(1);
+    control
+        .mine(blocks, interval, None)
+        .await
+        .map_err(dev_error)?;
+    Ok(answer)
+}
+
+async fn set_automine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let on = crate::params::boolean(crate::params::required(&values, 0)?, 0)?;
+    control.set_automine(on).await.map_err(dev_error)?;
+    Ok(json!(true))
+}
+
+async fn get_automine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 0)?;
+    Ok(json!(control.automine().await.map_err(dev_error)?))
+}
+
+async fn set_interval(
+    control: DevControl,
+    values: Vec<Value>,
+    unit: fn(u64) -> Duration,
+    answer: Value,
+) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let every = params::required_number(&values, 0)?;
+    let every = (every > 0).then(|| unit(every));
+    control.set_interval(every).await.map_err(dev_error)?;
+    Ok(answer)
+}
+
+async fn increase_time(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let seconds = params::required_number(&values, 0)?;
+    Ok(json!(
+        control.increase_time(seconds).await.map_err(dev_error)?
+    ))
+}
+
+async fn set_next_timestamp(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let timestamp = params::required_number(&values, 0)?;
+    control
+        .set_next_timestamp(timestamp)
+        .await
+        .map_err(dev_error)?;
+    Ok(Value::Null)
+}
+
+async fn snapshot(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 0)?;
+    let id = control.snapshot().await.map_err(dev_error)?;
+    Ok(json!(format!("{id:#x}")))
+}
+
+async fn revert(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    let id = params::required_number(&values, 0)?;
+    Ok(json!(control.revert(id).await.map_err(dev_error)?))
+}
+
+async fn reset(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+    at_most(&values, 1)?;
+    if let Some(options) = crate::params::optional(&values, 0)
+        && options.get("forking").is_some_and(|f| !f.is_null())
+    {
+        return Err(server_error(
+            "forking is not supported: spectrum --dev resets to its own genesis",
+        ));
+    }
+    control.reset().await.map_err(dev_error)?;
+    Ok(answer)
+}

@@ -130,3 +130,79 @@ fn dev_node_signs_for_its_accounts_and_traces() {
     assert_eq!(trace["value"], json!("0x3039"));
     assert_eq!(trace["gasUsed"], json!("0x5208"));
 }
+
+/// The dev controls over JSON-RPC on a real `spectrum --dev` (issue 19): manual mining,
+/// `hardhat_mine` with an interval, snapshot / revert of a mined transfer, time travel
+/// forward only, the refusals of what cannot be served, automine again, reset.
+#[test]
+fn dev_controls_drive_mining_time_and_snapshots() {
+    let node = DevNode::start(&[]);
+    let number = |node: &DevNode| quantity(&node.result("eth_blockNumber", json!([]))).to::<u64>();
+    let time = |node: &DevNode, n: u64| {
+        let block = node.result("eth_getBlockByNumber", json!([format!("{n:#x}"), false]));
+        quantity(&block["timestamp"]).to::<u64>()
+    };
+    assert_eq!(node.result("evm_setAutomine", json!([false])), json!(true));
+    assert_eq!(node.result("hardhat_getAutomine", json!([])), json!(false));
+    assert_eq!(node.result("evm_setIntervalMining", json!([0])), json!(true));
+    let start = number(&node);
+    assert_eq!(node.result("evm_mine", json!([])), json!("0x0"));
+    assert_eq!(number(&node), start + 1);
+    assert_eq!(node.result("hardhat_mine", json!(["0x3", "0x3c"])), json!(true));
+    let head = start + 4;
+    assert_eq!(number(&node), head);
+    assert_eq!(time(&node, head), time(&node, head - 1) + 60);
+
+    // A transfer mined after a snapshot is gone after the revert.
+    let to = Address::repeat_byte(0x77);
+    let id = node.result("evm_snapshot", json!([]));
+    assert_eq!(id, json!("0x1"));
+    let hash = node.result(
+        "eth_sendTransaction",
+        json!([{"from": node.accounts[1], "to": to, "value": "0x64"}]),
+    );
+    node.result("evm_mine", json!([]));
+    let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["status"], json!("0x1"));
+    assert_eq!(node.result("eth_getBalance", json!([to, "latest"])), json!("0x64"));
+    assert_eq!(node.result("evm_revert", json!([id])), json!(true));
+    assert_eq!(number(&node), head);
+    assert_eq!(node.result("eth_getBalance", json!([to, "latest"])), json!("0x0"));
+    assert!(node.result("eth_getTransactionReceipt", json!([hash])).is_null());
+    assert_eq!(node.result("evm_revert", json!([id])), json!(false));
+
+    // Time moves forward only.
+    let offset = node.result("evm_increaseTime", json!([3600]));
+    assert!(offset.as_i64().unwrap() >= 3600, "{offset}");
+    node.result("evm_mine", json!([]));
+    assert!(time(&node, head + 1) >= time(&node, head) + 3600);
+    let error = node.call(
+        "evm_setNextBlockTimestamp",
+        json!([time(&node, head + 1) - 1]),
+    )["error"]
+        .clone();
+    assert_eq!(error["code"], json!(-32000));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("header time only moves forward"),
+        "{error}"
+    );
+    let error = node.call("anvil_setBalance", json!([to, "0x1"]))["error"].clone();
+    assert_eq!(error["code"], json!(-32000));
+    assert!(error["message"].as_str().unwrap().starts_with("not supported on spectrum --dev: state changes only through blocks"), "{error}");
+
+    // Automine again: the next transaction is mined by itself.
+    node.result("evm_setAutomine", json!([true]));
+    let hash = node.result(
+        "eth_sendTransaction",
+        json!([{"from": node.accounts[1], "to": to, "value": "0x65"}]),
+    );
+    wait_for("the automined receipt", Duration::from_secs(30), || {
+        let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
+        (!receipt.is_null()).then_some(())
+    });
+    assert_eq!(node.result("anvil_reset", json!([])), json!(null));
+    assert_eq!(number(&node), 0);
+}

@@ -125,9 +125,40 @@ fn ethers_v6_suite() {
     assert!(checks >= 60, "only {checks} checks ran:\n{stdout}");
 }
 
+/// viem's test client (issue 19): `tests/clients/viem-dev.mjs` drives the dev controls
+/// (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine) and checks the
+/// refusals of setBalance and impersonateAccount. viem's version is pinned in package.json.
+#[test]
+fn viem_test_client_suite() {
+    let dir = clients_dir();
+    install_ethers(&dir);
+    let node = DevNode::start(&[]);
+    let output = Command::new("node")
+        .arg(dir.join("viem-dev.mjs"))
+        .arg(format!("http://{}", node.http))
+        .arg(format!("0x{}", node.keys[1].trim_start_matches("0x")))
+        .output()
+        .expect("run node (Node.js is needed for the viem suite)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "viem suite failed:\n{stdout}\n{stderr}"
+    );
+    let checks: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("viem dev: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line:\n{stdout}"));
+    assert!(checks >= 15, "only {checks} checks ran:\n{stdout}");
+}
+
 /// Installs the suite's locked packages unless they are there (`.ci/run` does it beforehand).
 fn install_ethers(dir: &std::path::Path) {
-    if dir.join("node_modules/ethers/package.json").is_file() {
+    if dir.join("node_modules/ethers/package.json").is_file()
+        && dir.join("node_modules/viem/package.json").is_file()
+    {
         return;
     }
     let status = Command::new("npm")

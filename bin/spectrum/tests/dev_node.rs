@@ -144,11 +144,17 @@ fn dev_controls_drive_mining_time_and_snapshots() {
     };
     assert_eq!(node.result("evm_setAutomine", json!([false])), json!(true));
     assert_eq!(node.result("hardhat_getAutomine", json!([])), json!(false));
-    assert_eq!(node.result("evm_setIntervalMining", json!([0])), json!(true));
+    assert_eq!(
+        node.result("evm_setIntervalMining", json!([0])),
+        json!(true)
+    );
     let start = number(&node);
     assert_eq!(node.result("evm_mine", json!([])), json!("0x0"));
     assert_eq!(number(&node), start + 1);
-    assert_eq!(node.result("hardhat_mine", json!(["0x3", "0x3c"])), json!(true));
+    assert_eq!(
+        node.result("hardhat_mine", json!(["0x3", "0x3c"])),
+        json!(true)
+    );
     let head = start + 4;
     assert_eq!(number(&node), head);
     assert_eq!(time(&node, head), time(&node, head - 1) + 60);
@@ -164,11 +170,20 @@ fn dev_controls_drive_mining_time_and_snapshots() {
     node.result("evm_mine", json!([]));
     let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
     assert_eq!(receipt["status"], json!("0x1"));
-    assert_eq!(node.result("eth_getBalance", json!([to, "latest"])), json!("0x64"));
+    assert_eq!(
+        node.result("eth_getBalance", json!([to, "latest"])),
+        json!("0x64")
+    );
     assert_eq!(node.result("evm_revert", json!([id])), json!(true));
     assert_eq!(number(&node), head);
-    assert_eq!(node.result("eth_getBalance", json!([to, "latest"])), json!("0x0"));
-    assert!(node.result("eth_getTransactionReceipt", json!([hash])).is_null());
+    assert_eq!(
+        node.result("eth_getBalance", json!([to, "latest"])),
+        json!("0x0")
+    );
+    assert!(
+        node.result("eth_getTransactionReceipt", json!([hash]))
+            .is_null()
+    );
     assert_eq!(node.result("evm_revert", json!([id])), json!(false));
 
     // Time moves forward only.
@@ -191,7 +206,13 @@ fn dev_controls_drive_mining_time_and_snapshots() {
     );
     let error = node.call("anvil_setBalance", json!([to, "0x1"]))["error"].clone();
     assert_eq!(error["code"], json!(-32000));
-    assert!(error["message"].as_str().unwrap().starts_with("not supported on spectrum --dev: state changes only through blocks"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not supported on spectrum --dev: state changes only through blocks"),
+        "{error}"
+    );
 
     // Automine again: the next transaction is mined by itself.
     node.result("evm_setAutomine", json!([true]));

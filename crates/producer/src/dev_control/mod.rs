@@ -160,7 +160,8 @@ impl DevControl {
 
     /// A block every `every` (`None`: interval mining off).
     pub async fn set_interval(&self, every: Option<Duration>) -> Result<(), DevError> {
-        self.ask(|reply| DevCommand::SetInterval(every, reply)).await
+        self.ask(|reply| DevCommand::SetInterval(every, reply))
+            .await
     }
 
     /// Moves the clock `seconds` forward; the total offset from the system clock.

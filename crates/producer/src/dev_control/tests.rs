@@ -96,11 +96,10 @@ impl Dev {
         let spec = Arc::new(ChainSpec::dev());
         let store = open_store(&dir.path().join("db"), &spec);
         let clock = Arc::new(DevClock::new(Arc::new(SystemClock)));
-        let validator = TribeBlockValidator::new(store.clone(), spec.clone())
-            .with_clock(clock.clone());
-        let chain = Arc::new(
-            Blockchain::new(store, spec, Arc::new(validator)).with_clock(clock.clone()),
-        );
+        let validator =
+            TribeBlockValidator::new(store.clone(), spec.clone()).with_clock(clock.clone());
+        let chain =
+            Arc::new(Blockchain::new(store, spec, Arc::new(validator)).with_clock(clock.clone()));
         let pool = Arc::new(Pool {
             chain: chain.provider().clone(),
             txs: Mutex::new(txs),
@@ -206,7 +205,10 @@ fn time_travel_moves_header_time_forward_only_and_the_chain_reimports() {
 
         // anvil_mine(3, 10) and evm_mine(timestamp).
         control.mine(3, 10, None).await.unwrap();
-        assert_eq!((dev.time(5), dev.time(6)), (dev.time(4) + 10, dev.time(4) + 20));
+        assert_eq!(
+            (dev.time(5), dev.time(6)),
+            (dev.time(4) + 10, dev.time(4) + 20)
+        );
         control.mine(1, 0, Some(dev.time(6) + 7)).await.unwrap();
         assert_eq!(dev.time(7), dev.time(6) + 7);
         match control.mine(1, 0, Some(dev.time(7) - 1)).await {
@@ -223,7 +225,11 @@ fn time_travel_moves_header_time_forward_only_and_the_chain_reimports() {
     assert_eq!(dev.head().0, 7);
     // The transfer went into block 1.
     let block = dev.block(1);
-    assert_eq!(block.body.transactions.len(), 2, "chief update + the transfer");
+    assert_eq!(
+        block.body.transactions.len(),
+        2,
+        "chief update + the transfer"
+    );
     dev.reimport();
 }
 
@@ -245,8 +251,14 @@ fn revert_and_reset_rewind_the_chain_and_sealing_goes_on() {
         assert!(control.revert(id).await.unwrap());
         assert_eq!(dev.head(), at_two);
         assert_eq!(dev.clock.offset(), offset, "the clock goes back too");
-        assert!(!control.revert(id).await.unwrap(), "a snapshot is used once");
-        assert!(!control.revert(later).await.unwrap(), "later ones go with it");
+        assert!(
+            !control.revert(id).await.unwrap(),
+            "a snapshot is used once"
+        );
+        assert!(
+            !control.revert(later).await.unwrap(),
+            "later ones go with it"
+        );
         assert!(!control.revert(99).await.unwrap());
 
         // The seal record went back with the chain: heights 3.. are sealed again.

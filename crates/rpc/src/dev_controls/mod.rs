@@ -74,8 +74,12 @@ fn dev_error(error: DevError) -> jsonrpsee::types::ErrorObjectOwned {
 
 const METHODS: &[(&str, Handler)] = &[
     ("evm_mine", |c, v| Box::pin(evm_mine(c, v))),
-    ("anvil_mine", |c, v| Box::pin(mine_blocks(c, v, Value::Null))),
-    ("hardhat_mine", |c, v| Box::pin(mine_blocks(c, v, json!(true)))),
+    ("anvil_mine", |c, v| {
+        Box::pin(mine_blocks(c, v, Value::Null))
+    }),
+    ("hardhat_mine", |c, v| {
+        Box::pin(mine_blocks(c, v, json!(true)))
+    }),
     ("evm_setAutomine", |c, v| Box::pin(set_automine(c, v))),
     ("anvil_getAutomine", |c, v| Box::pin(get_automine(c, v))),
     ("hardhat_getAutomine", |c, v| Box::pin(get_automine(c, v))),

@@ -22,7 +22,10 @@ pub(super) fn number(value: &Value, index: usize) -> ApiResult<u64> {
             u64::from_str_radix(digits, 16)
                 .map_err(|_| invalid(index, "invalid hex number, or above 2^64"))
         }
-        _ => Err(invalid(index, "expected a number or a 0x-prefixed hex string")),
+        _ => Err(invalid(
+            index,
+            "expected a number or a 0x-prefixed hex string",
+        )),
     }
 }
 
@@ -74,7 +77,13 @@ mod tests {
         assert_eq!(number(&json!(3600), 0).unwrap(), 3600);
         assert_eq!(number(&json!("0xe10"), 0).unwrap(), 3600);
         assert_eq!(number(&json!("0x0e10"), 0).unwrap(), 3600);
-        for bad in [json!(-1), json!(1.5), json!("3600"), json!("0x"), json!(true)] {
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!("3600"),
+            json!("0x"),
+            json!(true),
+        ] {
             assert!(number(&bad, 0).is_err(), "{bad}");
         }
         assert_eq!(mine_options(None).unwrap(), (1, None));

@@ -30,7 +30,8 @@
 //! nor are blocks built on it.
 
 mod bad_blocks;
-// --dev: evm_revert / anvil_reset (issue 19).
+// --dev: evm_revert / anvil_reset, state patches (issue 19).
+mod dev_patch;
 mod dev_rewind;
 mod error;
 mod events;
@@ -54,6 +55,10 @@ use spectrum_primitives::{GotExpected, Header, SealedBlock, SealedHeader, transa
 use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
+pub use dev_patch::{
+    DEV_CHAIN_ID, DEV_PATCH_ADDRESS, DevPatch, MAX_PATCH_CODE as DEV_PATCH_MAX_CODE, DevPatchError, apply_dev_patches,
+    block_dev_patches, decode_dev_patches, encode_dev_patches,
+};
 pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::MAX_FUTURE_SECS;

@@ -67,7 +67,7 @@ pub struct ProducerService {
     producer: Arc<BlockProducer>,
     pub(crate) transactions: Arc<dyn TransactionSource>,
     pub(crate) config: ProducerConfig,
-    signer: alloy_primitives::Address,
+    pub(crate) signer: alloy_primitives::Address,
     produced: mpsc::Sender<SealedBlock>,
     // ---- dev controls (issue 19) ----
     /// `--dev` with controls: commands from RPC and the chain's clock (`dev_control`).
@@ -210,7 +210,7 @@ impl ProducerService {
 
     /// Builds and inserts the block of `plan` at `timestamp`; true if it became the head.
     async fn seal(&self, plan: SlotPlan, timestamp: u64) -> bool {
-        match self.seal_at(plan, timestamp, usize::MAX).await {
+        match self.seal_at(plan, timestamp, usize::MAX, Vec::new()).await {
             Ok(block) => block.is_some(),
             Err(error) => {
                 tracing::warn!(number = plan.number, %error, "could not produce a block");
@@ -220,13 +220,15 @@ impl ProducerService {
         }
     }
 
-    /// Builds the block of `plan` at `timestamp` with at most `max_transactions` of the
-    /// pool's best and inserts it; the block if it became the head (handed on for gossip).
+    /// Builds the block of `plan` at `timestamp` with `first` (the dev controls' own
+    /// transactions) then at most `max_transactions` of the pool's best and inserts it; the
+    /// block if it became the head (handed on for gossip).
     pub(crate) async fn seal_at(
         &self,
         plan: SlotPlan,
         timestamp: u64,
         max_transactions: usize,
+        first: Vec<Candidate>,
     ) -> Result<Option<SealedBlock>, ProducerError> {
         let chain = self.chain.clone();
         let producer = self.producer.clone();
@@ -249,6 +251,7 @@ impl ProducerService {
                 Slot {
                     timestamp,
                     max_transactions,
+                    first,
                 },
             )
         })
@@ -273,6 +276,7 @@ struct Signer<'a> {
 struct Slot {
     timestamp: u64,
     max_transactions: usize,
+    first: Vec<Candidate>,
 }
 
 /// Builds on the current head if it is still `plan`'s parent, inserts, and returns the block
@@ -321,8 +325,8 @@ fn build_and_insert(
     {
         return Err(ProducerError::SealConflict(conflict));
     }
-    let mut candidates = transactions.best();
-    candidates.truncate(slot.max_transactions);
+    let mut candidates = slot.first;
+    candidates.extend(transactions.best().into_iter().take(slot.max_transactions));
     let built = producer.build(BuildRequest {
         parent: head,
         key: signer.key,

@@ -89,6 +89,10 @@ pub(crate) enum DevCommand {
     Snapshot(oneshot::Sender<Result<u64, DevError>>),
     Revert(u64, oneshot::Sender<Result<bool, DevError>>),
     Reset(oneshot::Sender<Result<(), DevError>>),
+    Patch(
+        Vec<spectrum_chain::DevPatch>,
+        oneshot::Sender<Result<MinedBlock, DevError>>,
+    ),
 }
 
 /// What the producer service holds when dev controls are on.
@@ -190,6 +194,17 @@ impl DevControl {
     /// Back to genesis, the clock to the system's, every snapshot dropped.
     pub async fn reset(&self) -> Result<(), DevError> {
         self.ask(DevCommand::Reset).await
+    }
+
+    /// Applies `patches` (`anvil_setBalance`, `setCode`, `setNonce`, `setStorageAt`) in a
+    /// block sealed now, which carries them in a transaction from the validator to
+    /// `spectrum_chain::DEV_PATCH_ADDRESS` and nothing from the pool (see
+    /// `spectrum_chain::dev_patch`).
+    pub async fn patch(
+        &self,
+        patches: Vec<spectrum_chain::DevPatch>,
+    ) -> Result<MinedBlock, DevError> {
+        self.ask(|reply| DevCommand::Patch(patches, reply)).await
     }
 
     /// The clock the chain and the producer read on `--dev` (unix seconds).

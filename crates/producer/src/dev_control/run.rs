@@ -110,7 +110,7 @@ impl ProducerService {
                 },
                 () = sleep_until(due), if due.is_some() => {
                     let max_transactions = if pending { 1 } else { usize::MAX };
-                    match self.mine_one(&dev, &mut state, None, max_transactions).await {
+                    match self.mine_one(&dev, &mut state, None, max_transactions, Vec::new()).await {
                         Ok(_) => last_block = Instant::now(),
                         Err(error) => {
                             tracing::warn!(%error, "could not produce a dev block");
@@ -172,6 +172,18 @@ impl ProducerService {
             DevCommand::Reset(reply) => {
                 let _ = reply.send(self.reset(dev, state));
             }
+            DevCommand::Patch(patches, reply) => {
+                let result = match self.patch_transaction(&patches) {
+                    Ok(tx) => self
+                        .mine_one(dev, state, None, 0, vec![tx])
+                        .await
+                        .map(|(number, hash, _)| (number, hash)),
+                    Err(error) => Err(error),
+                };
+                let sealed = result.is_ok();
+                let _ = reply.send(result);
+                return sealed;
+            }
         }
         false
     }
@@ -188,7 +200,9 @@ impl ProducerService {
         let mut mined = Vec::new();
         let mut at = timestamp;
         for _ in 0..blocks {
-            let (number, hash, time) = self.mine_one(dev, state, at, usize::MAX).await?;
+            let (number, hash, time) = self
+                .mine_one(dev, state, at, usize::MAX, Vec::new())
+                .await?;
             mined.push((number, hash));
             at = match interval {
                 0 => None,
@@ -207,6 +221,7 @@ impl ProducerService {
         state: &mut DevState,
         at: Option<u64>,
         max_transactions: usize,
+        first: Vec<crate::Candidate>,
     ) -> Result<(u64, B256, u64), DevError> {
         let plan = self.current_plan()?;
         let timestamp = match at.or(state.next_timestamp) {
@@ -224,11 +239,51 @@ impl ProducerService {
             }
         };
         let block = self
-            .seal_at(plan, timestamp, max_transactions)
+            .seal_at(plan, timestamp, max_transactions, first)
             .await?
             .ok_or(DevError::NotCanonical(B256::ZERO))?;
         state.next_timestamp = None;
         Ok((block.number(), block.hash(), timestamp))
+    }
+
+    /// The validator's transaction carrying `patches`: after its chief-update transaction
+    /// (hence the state nonce + 1), gas price 0 (it needs no balance), gas for its input.
+    fn patch_transaction(
+        &self,
+        patches: &[spectrum_chain::DevPatch],
+    ) -> Result<crate::Candidate, DevError> {
+        let state = self
+            .chain
+            .provider()
+            .latest()
+            .map_err(ProducerError::from)?;
+        let nonce = state
+            .account(&self.signer)
+            .map_err(|e| ProducerError::Storage(spectrum_storage_api::ProviderError::Backend(e.0)))?
+            .map_or(0, |a| a.nonce)
+            .checked_add(1)
+            .ok_or(DevError::Overflow)?;
+        let input = spectrum_chain::encode_dev_patches(patches);
+        // 68 gas per input byte is the most any byte costs (Homestead to Istanbul).
+        let gas_limit = u64::try_from(input.len())
+            .ok()
+            .and_then(|len| len.checked_mul(68))
+            .and_then(|gas| gas.checked_add(21_000))
+            .ok_or(DevError::Overflow)?;
+        let tx = alloy_consensus::TxLegacy {
+            chain_id: Some(self.chain.spec().chain_id),
+            nonce,
+            gas_price: 0,
+            gas_limit,
+            to: alloy_primitives::TxKind::Call(spectrum_chain::DEV_PATCH_ADDRESS),
+            value: alloy_primitives::U256::ZERO,
+            input,
+        };
+        let signed = spectrum_primitives::sign_transaction(tx, &self.config.key);
+        Ok(crate::Candidate {
+            tx: signed,
+            sender: self.signer,
+        })
     }
 
     /// The earliest timestamp of the next block.

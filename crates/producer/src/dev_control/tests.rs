@@ -300,3 +300,43 @@ fn automine_seals_one_block_per_transaction_and_can_be_switched_off() {
     });
     assert_eq!(dev.head().0, 4, "no block came by itself");
 }
+
+#[test]
+fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
+    use spectrum_chain::DevPatch;
+    let dev = Dev::start(MANUAL, Vec::new());
+    let control = dev.control.clone();
+    let who = Address::repeat_byte(0x42);
+    let funded: Address = dev::DEV_ACCOUNTS[3].0.parse().unwrap();
+    let code = alloy_primitives::Bytes::from_static(&[0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    let slot = B256::with_last_byte(7);
+    dev.runtime.block_on(async {
+        control.mine(1, 0, None).await.unwrap();
+        let (number, hash) = control
+            .patch(vec![DevPatch::Balance(who, U256::from(123u64))])
+            .await
+            .unwrap();
+        assert_eq!((number, hash), dev.head());
+        control
+            .patch(vec![
+                DevPatch::Nonce(funded, 9),
+                DevPatch::Balance(funded, U256::ZERO),
+                DevPatch::Code(who, code.clone()),
+                DevPatch::Storage(who, slot, U256::from(5u64)),
+            ])
+            .await
+            .unwrap();
+        // The validator's own account (its nonce moved with the patch transactions).
+        control.mine(1, 0, None).await.unwrap();
+    });
+    let state = dev.chain.provider().latest().unwrap();
+    let account = state.account(&who).unwrap().unwrap();
+    assert_eq!(account.balance, U256::from(123u64));
+    assert_eq!(account.code_hash, alloy_primitives::keccak256(&code));
+    assert_eq!(state.code(&account.code_hash).unwrap().unwrap(), code);
+    assert_eq!(state.storage(&who, &slot).unwrap(), U256::from(5u64));
+    let funded_account = state.account(&funded).unwrap().unwrap();
+    assert_eq!((funded_account.nonce, funded_account.balance), (9, U256::ZERO));
+    drop(state);
+    dev.reimport();
+}

@@ -15,11 +15,12 @@
 //! | `evm_snapshot` | `[]` | id (`"0x1"`…) |
 //! | `evm_revert` | `[id]` | bool |
 //! | `anvil_reset` / `hardhat_reset` | `[]` (no forking) | `null` / `true` |
+//! | `anvil_setBalance` / `setNonce` / `setCode` / `setStorageAt` (+ `hardhat_`) | as anvil | `null` or `true`; a block carrying the patch is sealed (`state.rs`) |
 //!
-//! The state setters (`anvil_setBalance`, …) and impersonation are answered with an error that
-//! says why they are not served (`unsupported.rs`).
+//! Impersonation is answered with an error that says why it is not served (`unsupported.rs`).
 
 mod params;
+mod state;
 mod unsupported;
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -97,6 +98,14 @@ const METHODS: &[(&str, Handler)] = &[
     ("evm_revert", |c, v| Box::pin(revert(c, v))),
     ("anvil_reset", |c, v| Box::pin(reset(c, v, Value::Null))),
     ("hardhat_reset", |c, v| Box::pin(reset(c, v, json!(true)))),
+    ("anvil_setBalance", |c, v| Box::pin(state::set_balance(c, v, Value::Null))),
+    ("hardhat_setBalance", |c, v| Box::pin(state::set_balance(c, v, json!(true)))),
+    ("anvil_setNonce", |c, v| Box::pin(state::set_nonce(c, v, Value::Null))),
+    ("hardhat_setNonce", |c, v| Box::pin(state::set_nonce(c, v, json!(true)))),
+    ("anvil_setCode", |c, v| Box::pin(state::set_code(c, v, Value::Null))),
+    ("hardhat_setCode", |c, v| Box::pin(state::set_code(c, v, json!(true)))),
+    ("anvil_setStorageAt", |c, v| Box::pin(state::set_storage_at(c, v, json!(true)))),
+    ("hardhat_setStorageAt", |c, v| Box::pin(state::set_storage_at(c, v, json!(true)))),
 ];
 
 /// `evm_mine`: one block (or `blocks`), optionally at `timestamp`.

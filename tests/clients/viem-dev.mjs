@@ -1,6 +1,7 @@
 // viem's test client against a running `spectrum --dev` (issue 19): the actions Hardhat and
-// anvil users call (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine),
-// and the two that spectrum --dev refuses with a reason (setBalance, impersonateAccount).
+// anvil users call (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine,
+// setBalance / setNonce / setCode / setStorageAt), and impersonateAccount, which spectrum
+// --dev refuses with the reason.
 // Usage: node viem-dev.mjs HTTP_URL KEY1
 // Run by bin/spectrum/tests/rpc_clients.rs. Exits non-zero on the first failure; prints
 // "viem dev: N checks passed" at the end.
@@ -86,12 +87,25 @@ await rejects(
   "no going back in time",
 );
 
-// Refused with the reason: state patches and impersonation would break our own verifier.
-await rejects(
-  test.setBalance({ address: stranger, value: parseEther("5") }),
-  /state changes only through blocks/,
-  "setBalance refused",
+// State setters: each seals a block carrying the patch (a real block our verifier re-imports).
+await test.setBalance({ address: stranger, value: parseEther("5") });
+eq(await client.getBalance({ address: stranger }), parseEther("5"), "setBalance");
+await test.setNonce({ address: stranger, nonce: 5 });
+eq(await client.getTransactionCount({ address: stranger }), 5, "setNonce");
+await test.setCode({ address: stranger, bytecode: "0x602a60005260206000f3" });
+eq(await client.getCode({ address: stranger }), "0x602a60005260206000f3", "setCode");
+const slot = "0x0000000000000000000000000000000000000000000000000000000000000001";
+const word = "0x00000000000000000000000000000000000000000000000000000000000000ff";
+await test.setStorageAt({ address: stranger, index: slot, value: word });
+eq(await client.getStorageAt({ address: stranger, slot }), word, "setStorageAt");
+eq(
+  await client.call({ to: stranger }).then((r) => r.data),
+  "0x000000000000000000000000000000000000000000000000000000000000002a",
+  "the code set runs",
 );
+await test.setBalance({ address: stranger, value: 0n });
+
+// Refused with the reason: a transaction without its sender's signature breaks our verifier.
 await rejects(
   test.impersonateAccount({ address: stranger }),
   /no valid signature/,

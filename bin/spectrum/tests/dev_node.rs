@@ -133,7 +133,7 @@ fn dev_node_signs_for_its_accounts_and_traces() {
 
 /// The dev controls over JSON-RPC on a real `spectrum --dev` (issue 19): manual mining,
 /// `hardhat_mine` with an interval, snapshot / revert of a mined transfer, time travel
-/// forward only, the refusals of what cannot be served, automine again, reset.
+/// forward only, state setters, the refusal of impersonation, automine again, reset.
 #[test]
 fn dev_controls_drive_mining_time_and_snapshots() {
     let node = DevNode::start(&[]);
@@ -204,13 +204,31 @@ fn dev_controls_drive_mining_time_and_snapshots() {
             .ends_with("header time only moves forward"),
         "{error}"
     );
-    let error = node.call("anvil_setBalance", json!([to, "0x1"]))["error"].clone();
+    // State setters seal a block carrying the patch.
+    let before = number(&node);
+    assert_eq!(
+        node.result("anvil_setBalance", json!([to, "0x1"])),
+        json!(null)
+    );
+    assert_eq!(
+        node.result("eth_getBalance", json!([to, "latest"])),
+        json!("0x1")
+    );
+    assert_eq!(number(&node), before + 1);
+    assert_eq!(
+        node.result("hardhat_setNonce", json!([to, "0x5"])),
+        json!(true)
+    );
+    assert_eq!(
+        node.result("eth_getTransactionCount", json!([to, "latest"])),
+        json!("0x5")
+    );
+    let error = node.call("anvil_impersonateAccount", json!([to]))["error"].clone();
     assert_eq!(error["code"], json!(-32000));
     assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("not supported on spectrum --dev: state changes only through blocks"),
+        error["message"].as_str().unwrap().starts_with(
+            "not supported on spectrum --dev: a transaction from an account without its key"
+        ),
         "{error}"
     );
 

@@ -137,7 +137,11 @@ pub fn decode_dev_patches(input: &[u8]) -> Result<Vec<DevPatch>, DevPatchError> 
             }
             4 => {
                 let slot = B256::from_slice(take(input, &mut at, 32)?);
-                DevPatch::Storage(address, slot, U256::from_be_slice(take(input, &mut at, 32)?))
+                DevPatch::Storage(
+                    address,
+                    slot,
+                    U256::from_be_slice(take(input, &mut at, 32)?),
+                )
             }
             tag => return Err(DevPatchError::UnknownTag { tag, at: tag_at }),
         };

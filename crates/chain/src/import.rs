@@ -57,6 +57,8 @@ impl Blockchain {
             .map_err(invalid)?;
         timer.lap("execute");
         let mut changes = output.changes;
+        // --dev only: the state patches the block carries (dev_patch.rs; off elsewhere).
+        self.apply_block_dev_patches(&block, &*head, &mut changes)?;
         let roots = apply_state_roots_on(&*head, &mut changes)?;
         timer.lap("state_root");
         drop(head);

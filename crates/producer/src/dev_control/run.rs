@@ -238,10 +238,13 @@ impl ProducerService {
                 timestamp
             }
         };
-        let block = self
-            .seal_at(plan, timestamp, max_transactions, first)
-            .await?
-            .ok_or(DevError::NotCanonical(B256::ZERO))?;
+        let sealed = self.seal_at(plan, timestamp, max_transactions, first).await;
+        if !matches!(sealed, Ok(Some(_))) {
+            // The record was written before the insert failed: on --dev, a block that never
+            // became ours must not stop sealing at its height.
+            self.realign_record()?;
+        }
+        let block = sealed?.ok_or(DevError::NotCanonical(B256::ZERO))?;
         state.next_timestamp = None;
         Ok((block.number(), block.hash(), timestamp))
     }
@@ -284,6 +287,16 @@ impl ProducerService {
             tx: signed,
             sender: self.signer,
         })
+    }
+
+    /// Lowers the seal record to the head when it is above it (a sealed block that failed
+    /// to insert).
+    fn realign_record(&self) -> Result<(), DevError> {
+        let (number, hash) = self.head()?;
+        if self.config.record.last().is_some_and(|l| l.number > number) {
+            self.config.record.rewind_for_dev(number, hash)?;
+        }
+        Ok(())
     }
 
     /// The earliest timestamp of the next block.

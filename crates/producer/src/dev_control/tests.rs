@@ -308,10 +308,12 @@ fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
     let control = dev.control.clone();
     let who = Address::repeat_byte(0x42);
     let funded: Address = dev::DEV_ACCOUNTS[3].0.parse().unwrap();
-    let code = alloy_primitives::Bytes::from_static(&[0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    let code = alloy_primitives::Bytes::from_static(&[
+        0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+    ]);
     let slot = B256::with_last_byte(7);
     dev.runtime.block_on(async {
-        control.mine(1, 0, None).await.unwrap();
+        // The very first block may carry a patch (the validator's account is created in it).
         let (number, hash) = control
             .patch(vec![DevPatch::Balance(who, U256::from(123u64))])
             .await
@@ -336,7 +338,10 @@ fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
     assert_eq!(state.code(&account.code_hash).unwrap().unwrap(), code);
     assert_eq!(state.storage(&who, &slot).unwrap(), U256::from(5u64));
     let funded_account = state.account(&funded).unwrap().unwrap();
-    assert_eq!((funded_account.nonce, funded_account.balance), (9, U256::ZERO));
+    assert_eq!(
+        (funded_account.nonce, funded_account.balance),
+        (9, U256::ZERO)
+    );
     drop(state);
     dev.reimport();
 }

@@ -98,14 +98,30 @@ const METHODS: &[(&str, Handler)] = &[
     ("evm_revert", |c, v| Box::pin(revert(c, v))),
     ("anvil_reset", |c, v| Box::pin(reset(c, v, Value::Null))),
     ("hardhat_reset", |c, v| Box::pin(reset(c, v, json!(true)))),
-    ("anvil_setBalance", |c, v| Box::pin(state::set_balance(c, v, Value::Null))),
-    ("hardhat_setBalance", |c, v| Box::pin(state::set_balance(c, v, json!(true)))),
-    ("anvil_setNonce", |c, v| Box::pin(state::set_nonce(c, v, Value::Null))),
-    ("hardhat_setNonce", |c, v| Box::pin(state::set_nonce(c, v, json!(true)))),
-    ("anvil_setCode", |c, v| Box::pin(state::set_code(c, v, Value::Null))),
-    ("hardhat_setCode", |c, v| Box::pin(state::set_code(c, v, json!(true)))),
-    ("anvil_setStorageAt", |c, v| Box::pin(state::set_storage_at(c, v, json!(true)))),
-    ("hardhat_setStorageAt", |c, v| Box::pin(state::set_storage_at(c, v, json!(true)))),
+    ("anvil_setBalance", |c, v| {
+        Box::pin(state::set_balance(c, v, Value::Null))
+    }),
+    ("hardhat_setBalance", |c, v| {
+        Box::pin(state::set_balance(c, v, json!(true)))
+    }),
+    ("anvil_setNonce", |c, v| {
+        Box::pin(state::set_nonce(c, v, Value::Null))
+    }),
+    ("hardhat_setNonce", |c, v| {
+        Box::pin(state::set_nonce(c, v, json!(true)))
+    }),
+    ("anvil_setCode", |c, v| {
+        Box::pin(state::set_code(c, v, Value::Null))
+    }),
+    ("hardhat_setCode", |c, v| {
+        Box::pin(state::set_code(c, v, json!(true)))
+    }),
+    ("anvil_setStorageAt", |c, v| {
+        Box::pin(state::set_storage_at(c, v, json!(true)))
+    }),
+    ("hardhat_setStorageAt", |c, v| {
+        Box::pin(state::set_storage_at(c, v, json!(true)))
+    }),
 ];
 
 /// `evm_mine`: one block (or `blocks`), optionally at `timestamp`.

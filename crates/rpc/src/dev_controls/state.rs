@@ -28,35 +28,56 @@ async fn apply(control: DevControl, patch: DevPatch, answer: Value) -> ApiResult
     Ok(answer)
 }
 
-pub(super) async fn set_balance(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+pub(super) async fn set_balance(
+    control: DevControl,
+    values: Vec<Value>,
+    answer: Value,
+) -> ApiResult<Value> {
     at_most(&values, 2)?;
     let who = address(required(&values, 0)?, 0)?;
     let balance = word(required(&values, 1)?, 1)?;
     apply(control, DevPatch::Balance(who, balance), answer).await
 }
 
-pub(super) async fn set_nonce(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+pub(super) async fn set_nonce(
+    control: DevControl,
+    values: Vec<Value>,
+    answer: Value,
+) -> ApiResult<Value> {
     at_most(&values, 2)?;
     let who = address(required(&values, 0)?, 0)?;
     let value = required(&values, 1)?;
     let nonce = match value {
-        Value::Number(n) => n.as_u64().ok_or_else(|| invalid(1, "expected a nonce below 2^64"))?,
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| invalid(1, "expected a nonce below 2^64"))?,
         _ => quantity_u64(value, 1)?,
     };
     apply(control, DevPatch::Nonce(who, nonce), answer).await
 }
 
-pub(super) async fn set_code(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+pub(super) async fn set_code(
+    control: DevControl,
+    values: Vec<Value>,
+    answer: Value,
+) -> ApiResult<Value> {
     at_most(&values, 2)?;
     let who = address(required(&values, 0)?, 0)?;
     let code = data(required(&values, 1)?, 1)?;
     if code.len() > spectrum_chain::DEV_PATCH_MAX_CODE {
-        return Err(invalid(1, format!("code above {} bytes", spectrum_chain::DEV_PATCH_MAX_CODE)));
+        return Err(invalid(
+            1,
+            format!("code above {} bytes", spectrum_chain::DEV_PATCH_MAX_CODE),
+        ));
     }
     apply(control, DevPatch::Code(who, code), answer).await
 }
 
-pub(super) async fn set_storage_at(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+pub(super) async fn set_storage_at(
+    control: DevControl,
+    values: Vec<Value>,
+    answer: Value,
+) -> ApiResult<Value> {
     at_most(&values, 3)?;
     let who = address(required(&values, 0)?, 0)?;
     let slot = storage_slot(required(&values, 1)?, 1)?;

@@ -245,3 +245,44 @@ fn dev_controls_drive_mining_time_and_snapshots() {
     assert_eq!(node.result("anvil_reset", json!([])), json!(null));
     assert_eq!(number(&node), 0);
 }
+
+/// Tribe's dev controls (extensions): `dev_stake` puts a node in POC's normal list with one
+/// call, `dev_setLeaders` sets ChiefBase's leaders (the validator must stay one).
+#[test]
+fn tribe_dev_controls_stake_a_node_and_set_leaders() {
+    let node = DevNode::start(&[]);
+    let validator: Address = "0xa0334F9C5EfB46ebe8c5FDE9a1E98A4673FDb2D7"
+        .parse()
+        .unwrap();
+    let owner = node.accounts[2];
+    let staked = node.result("dev_stake", json!([owner]));
+    let staked_node: Address = staked["node"].as_str().unwrap().parse().unwrap();
+    let receipt = node.result(
+        "eth_getTransactionReceipt",
+        json!([staked["transactionHash"]]),
+    );
+    assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
+    let poc = node.result("tribe_pocGetStatus", json!([]));
+    assert!(
+        poc.to_string()
+            .to_lowercase()
+            .contains(&format!("{staked_node:#x}")),
+        "{staked_node} staked: {poc}"
+    );
+
+    let other = node.accounts[5];
+    let leaders = node.result("dev_setLeaders", json!([[validator, other]]));
+    let leaders: Vec<Address> = serde_json::from_value(leaders).unwrap();
+    assert_eq!(leaders, vec![validator, other]);
+    let leaders = node.result("dev_setLeaders", json!([[validator]]));
+    assert_eq!(leaders, json!([validator]));
+    let error = node.call("dev_setLeaders", json!([[other]]))["error"].clone();
+    assert_eq!(error["code"], json!(-32602));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("must stay a leader: it seals every block"),
+        "{error}"
+    );
+}

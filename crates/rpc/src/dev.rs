@@ -56,7 +56,7 @@ fn quantity_u64(value: &Value) -> ApiResult<u64> {
 
 /// `eth_sendTransaction` from a dev account: missing fields filled as geth does (nonce from
 /// the pool, the node's gas price, gas estimated), signed with EIP-155 and sent to the pool.
-fn send_transaction(api: &Api, values: &[Value]) -> ApiResult<Value> {
+pub(crate) fn send_transaction(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
     let object = required(values, 0)?;
     let args = params::call_args(object, 0)?;

@@ -21,6 +21,7 @@
 
 mod params;
 mod state;
+mod tribe;
 mod unsupported;
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -51,6 +52,13 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
             handler(control, values).await
         })?;
     }
+    // Tribe's own (extensions): they read the chain and send from dev accounts too.
+    module.register_async_method("dev_stake", |raw: Params<'static>, api, _| async move {
+        tribe::stake(api, positional(&raw)?).await
+    })?;
+    module.register_async_method("dev_setLeaders", |raw: Params<'static>, api, _| async move {
+        tribe::set_leaders(api, positional(&raw)?).await
+    })?;
     unsupported::register(module)
 }
 

@@ -247,7 +247,8 @@ fn dev_controls_drive_mining_time_and_snapshots() {
 }
 
 /// Tribe's dev controls (extensions): `dev_stake` puts a node in POC's normal list with one
-/// call, `dev_setLeaders` sets ChiefBase's leaders (the validator must stay one).
+/// call, `dev_setLeaders` sets ChiefBase's leaders (the validator must stay one),
+/// `dev_advanceEpoch` seals up to the next epoch boundary.
 #[test]
 fn tribe_dev_controls_stake_a_node_and_set_leaders() {
     let node = DevNode::start(&[]);
@@ -276,6 +277,16 @@ fn tribe_dev_controls_stake_a_node_and_set_leaders() {
     assert_eq!(leaders, vec![validator, other]);
     let leaders = node.result("dev_setLeaders", json!([[validator]]));
     assert_eq!(leaders, json!([validator]));
+    let advanced = node.result("dev_advanceEpoch", json!([]));
+    let (boundary, epoch) = (
+        advanced["number"].as_u64().unwrap(),
+        advanced["epoch"].as_u64().unwrap(),
+    );
+    assert_eq!(boundary % epoch, 0, "{advanced}");
+    assert_eq!(
+        quantity(&node.result("eth_blockNumber", json!([]))).to::<u64>(),
+        boundary
+    );
     let error = node.call("dev_setLeaders", json!([[other]]))["error"].clone();
     assert_eq!(error["code"], json!(-32602));
     assert!(

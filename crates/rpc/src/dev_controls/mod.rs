@@ -59,6 +59,9 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
     module.register_async_method("dev_setLeaders", |raw: Params<'static>, api, _| async move {
         tribe::set_leaders(api, positional(&raw)?).await
     })?;
+    module.register_async_method("dev_advanceEpoch", |raw: Params<'static>, api, _| async move {
+        tribe::advance_epoch(api, positional(&raw)?).await
+    })?;
     unsupported::register(module)
 }
 

@@ -146,3 +146,25 @@ fn leaders(api: &Api) -> ApiResult<Vec<Address>> {
     let status = api.chief.status(&head).map_err(internal)?;
     Ok(status.leaders.unwrap_or_default())
 }
+
+/// `dev_advanceEpoch []`: seals blocks up to the next epoch boundary (a block whose number is
+/// a multiple of ChiefBase's epoch: its chief update empties POC's blacklist, tribe.md §9).
+/// Answers `{"number", "epoch"}` of the boundary block.
+pub(super) async fn advance_epoch(api: Arc<Api>, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 0)?;
+    let control = super::dev_controls(&api)?;
+    let head = api.head_header()?;
+    let status = api.chief.status(&head).map_err(internal)?;
+    let epoch = status
+        .epoch
+        .and_then(|e| u64::try_from(e).ok())
+        .filter(|e| *e > 0)
+        .ok_or_else(|| server_error("the chief reports no epoch"))?;
+    let next = (head.number / epoch)
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(epoch))
+        .ok_or_else(|| server_error("epoch boundary out of range"))?;
+    let blocks = next.saturating_sub(head.number);
+    control.mine(blocks, 0, None).await.map_err(dev_error)?;
+    Ok(json!({ "number": next, "epoch": epoch }))
+}

@@ -10,6 +10,10 @@ use tokio::{sync::broadcast, time::Instant};
 use super::{DevCommand, DevError, DevParts, MinedBlock};
 use crate::{ProducerError, ProducerService, ProductionMode};
 
+/// The most snapshots kept; past it the oldest is dropped (a client that snapshots in a loop
+/// must not grow the node's memory).
+const MAX_SNAPSHOTS: usize = 10_000;
+
 /// After a failed automatic block, wait this long before the next attempt.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
@@ -316,6 +320,9 @@ impl ProducerService {
         let (number, hash) = self.head()?;
         let id = state.next_snapshot;
         state.next_snapshot = id.checked_add(1).ok_or(DevError::Overflow)?;
+        if state.snapshots.len() >= MAX_SNAPSHOTS {
+            state.snapshots.pop_first();
+        }
         state.snapshots.insert(
             id,
             Snapshot {

@@ -22,6 +22,8 @@
 
 mod adapters;
 mod admin;
+// ---- dev controls (issue 19) ----
+mod dev_control;
 pub mod devp2p;
 pub mod observe;
 pub mod tasks;
@@ -354,7 +356,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             client_version,
             seal_guard,
             admin,
-            dev_controls,
+            dev_controls: dev_controls.map(|control| {
+                Arc::new(dev_control::ProducerDevControl(control))
+                    as Arc<dyn spectrum_rpc::DevControlApi>
+            }),
         };
         let handle = spectrum_rpc::start(rpc, ctx).await?;
         if let Some(addr) = handle.http_addr() {

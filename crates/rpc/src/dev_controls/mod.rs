@@ -1,7 +1,7 @@
 //! `--dev` only (issue 19): the methods Hardhat, anvil, Foundry and viem drive a dev chain
-//! with, under their names, so existing tools work unchanged. Each is a command to the block
-//! producer (`spectrum_producer::DevControl`), which serves them one at a time between blocks;
-//! blocks made this way are real Tribe blocks (see the producer's `dev_control` module).
+//! with, under their names, so existing tools work unchanged. Each is a command through
+//! [`crate::DevControlApi`], which the node forwards to its block producer (it serves them one
+//! at a time between blocks); blocks made this way are real Tribe blocks (see the producer's `dev_control` module).
 //!
 //! | method | parameters | answer |
 //! |---|---|---|
@@ -28,7 +28,8 @@ use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
 use serde_json::{Value, json};
-use spectrum_producer::{DevControl, DevError};
+
+use crate::{DevControlApi, DevControlError};
 
 use crate::{
     api::Api,
@@ -40,7 +41,10 @@ use crate::{
 type Answer = Pin<Box<dyn Future<Output = ApiResult<Value>> + Send>>;
 
 /// A handler: the control handle and the positional parameters in, the answer out.
-type Handler = fn(DevControl, Vec<Value>) -> Answer;
+type Handler = fn(Control, Vec<Value>) -> Answer;
+
+/// The control handle the handlers own.
+type Control = Arc<dyn DevControlApi>;
 
 /// Registers every dev-control method (only called when the node has dev controls).
 pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethodError> {
@@ -65,7 +69,7 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
     unsupported::register(module)
 }
 
-fn dev_controls(api: &Arc<Api>) -> ApiResult<DevControl> {
+fn dev_controls(api: &Arc<Api>) -> ApiResult<Control> {
     api.ctx
         .dev_controls
         .clone()
@@ -74,13 +78,11 @@ fn dev_controls(api: &Arc<Api>) -> ApiResult<DevControl> {
 
 /// The producer's refusal as a JSON-RPC error: the caller's mistake is -32602 / -32000 with
 /// the rule in words; the node's own failure -32603.
-fn dev_error(error: DevError) -> jsonrpsee::types::ErrorObjectOwned {
+fn dev_error(error: DevControlError) -> jsonrpsee::types::ErrorObjectOwned {
     match error {
-        DevError::TooManyBlocks { .. } => invalid_param(0, error),
-        DevError::TimestampTooEarly { .. } | DevError::Overflow | DevError::Producer(_) => {
-            server_error(error.to_string())
-        }
-        other => internal(other),
+        DevControlError::InvalidParam(message) => invalid_param(0, message),
+        DevControlError::Refused(message) => server_error(message),
+        DevControlError::Internal(message) => internal(message),
     }
 }
 
@@ -136,7 +138,7 @@ const METHODS: &[(&str, Handler)] = &[
 ];
 
 /// `evm_mine`: one block (or `blocks`), optionally at `timestamp`.
-async fn evm_mine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn evm_mine(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 1)?;
     let (blocks, timestamp) = params::mine_options(values.first())?;
     control
@@ -148,7 +150,7 @@ async fn evm_mine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
 
 /// `anvil_mine` / `hardhat_mine`: `blocks` (default 1), `interval` seconds apart (default
 /// 1, as both tools).
-async fn mine_blocks(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+async fn mine_blocks(control: Control, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
     at_most(&values, 2)?;
     let blocks = params::optional_number(&values, 0)?.unwrap_or(1);
     let interval = params::optional_number(&values, 1)?.unwrap_or(1);
@@ -159,20 +161,20 @@ async fn mine_blocks(control: DevControl, values: Vec<Value>, answer: Value) -> 
     Ok(answer)
 }
 
-async fn set_automine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn set_automine(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 1)?;
     let on = crate::params::boolean(crate::params::required(&values, 0)?, 0)?;
     control.set_automine(on).await.map_err(dev_error)?;
     Ok(json!(true))
 }
 
-async fn get_automine(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn get_automine(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 0)?;
     Ok(json!(control.automine().await.map_err(dev_error)?))
 }
 
 async fn set_interval(
-    control: DevControl,
+    control: Control,
     values: Vec<Value>,
     unit: fn(u64) -> Duration,
     answer: Value,
@@ -184,7 +186,7 @@ async fn set_interval(
     Ok(answer)
 }
 
-async fn increase_time(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn increase_time(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 1)?;
     let seconds = params::required_number(&values, 0)?;
     Ok(json!(
@@ -192,7 +194,7 @@ async fn increase_time(control: DevControl, values: Vec<Value>) -> ApiResult<Val
     ))
 }
 
-async fn set_next_timestamp(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn set_next_timestamp(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 1)?;
     let timestamp = params::required_number(&values, 0)?;
     control
@@ -202,19 +204,19 @@ async fn set_next_timestamp(control: DevControl, values: Vec<Value>) -> ApiResul
     Ok(Value::Null)
 }
 
-async fn snapshot(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn snapshot(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 0)?;
     let id = control.snapshot().await.map_err(dev_error)?;
     Ok(json!(format!("{id:#x}")))
 }
 
-async fn revert(control: DevControl, values: Vec<Value>) -> ApiResult<Value> {
+async fn revert(control: Control, values: Vec<Value>) -> ApiResult<Value> {
     at_most(&values, 1)?;
     let id = params::required_number(&values, 0)?;
     Ok(json!(control.revert(id).await.map_err(dev_error)?))
 }
 
-async fn reset(control: DevControl, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
+async fn reset(control: Control, values: Vec<Value>, answer: Value) -> ApiResult<Value> {
     at_most(&values, 1)?;
     if let Some(options) = crate::params::optional(&values, 0)
         && options.get("forking").is_some_and(|f| !f.is_null())

@@ -5,9 +5,8 @@
 
 use serde_json::Value;
 use spectrum_chain::DevPatch;
-use spectrum_producer::DevControl;
 
-use super::dev_error;
+use super::{Control, dev_error};
 use crate::{
     error::ApiResult,
     params::{address, at_most, data, invalid, quantity, quantity_u64, required, storage_slot},
@@ -23,13 +22,13 @@ fn word(value: &Value, index: usize) -> ApiResult<alloy_primitives::U256> {
     quantity(value, index)
 }
 
-async fn apply(control: DevControl, patch: DevPatch, answer: Value) -> ApiResult<Value> {
+async fn apply(control: Control, patch: DevPatch, answer: Value) -> ApiResult<Value> {
     control.patch(vec![patch]).await.map_err(dev_error)?;
     Ok(answer)
 }
 
 pub(super) async fn set_balance(
-    control: DevControl,
+    control: Control,
     values: Vec<Value>,
     answer: Value,
 ) -> ApiResult<Value> {
@@ -40,7 +39,7 @@ pub(super) async fn set_balance(
 }
 
 pub(super) async fn set_nonce(
-    control: DevControl,
+    control: Control,
     values: Vec<Value>,
     answer: Value,
 ) -> ApiResult<Value> {
@@ -57,7 +56,7 @@ pub(super) async fn set_nonce(
 }
 
 pub(super) async fn set_code(
-    control: DevControl,
+    control: Control,
     values: Vec<Value>,
     answer: Value,
 ) -> ApiResult<Value> {
@@ -74,7 +73,7 @@ pub(super) async fn set_code(
 }
 
 pub(super) async fn set_storage_at(
-    control: DevControl,
+    control: Control,
     values: Vec<Value>,
     answer: Value,
 ) -> ApiResult<Value> {

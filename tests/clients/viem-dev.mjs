@@ -1,7 +1,6 @@
 // viem's test client against a running `spectrum --dev` (issue 19): the actions Hardhat and
 // anvil users call (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine,
-// setBalance / setNonce / setCode / setStorageAt), and impersonateAccount, which spectrum
-// --dev refuses with the reason.
+// setBalance / setNonce / setCode / setStorageAt) and impersonateAccount.
 // Usage: node viem-dev.mjs HTTP_URL KEY1
 // Run by bin/spectrum/tests/rpc_clients.rs. Exits non-zero on the first failure; prints
 // "viem dev: N checks passed" at the end.
@@ -105,11 +104,22 @@ eq(
 );
 await test.setBalance({ address: stranger, value: 0n });
 
-// Refused with the reason: a transaction without its sender's signature breaks our verifier.
+// Impersonation: a send from an account whose key nobody holds runs as that account; the
+// effects ride in a block as state patches, the receipt is the carrier's.
+const ghost = "0x00000000000000000000000000000000000beef3";
+await test.setBalance({ address: ghost, value: parseEther("2") });
+await test.impersonateAccount({ address: ghost });
+const ghostWallet = createWalletClient({ chain: spectrumDev, transport });
+const ghostHash = await ghostWallet.sendTransaction({ account: ghost, to: stranger, value: 9n });
+const ghostReceipt = await client.waitForTransactionReceipt({ hash: ghostHash, pollingInterval: 100, timeout: 30_000 });
+eq(ghostReceipt.status, "success", "impersonated send mined");
+eq(await client.getBalance({ address: stranger }), 9n, "impersonated transfer");
+eq(await client.getTransactionCount({ address: ghost }), 1, "impersonated nonce consumed");
+await test.stopImpersonatingAccount({ address: ghost });
 await rejects(
-  test.impersonateAccount({ address: stranger }),
-  /no valid signature/,
-  "impersonateAccount refused",
+  ghostWallet.sendTransaction({ account: ghost, to: stranger, value: 9n }),
+  /unknown account/,
+  "impersonation stopped",
 );
 
 // Automine back on: a transaction is mined by itself.
@@ -117,6 +127,6 @@ await test.setAutomine(true);
 const auto = await wallet.sendTransaction({ to: stranger, value: 7n });
 const autoReceipt = await client.waitForTransactionReceipt({ hash: auto, pollingInterval: 100, timeout: 30_000 });
 eq(autoReceipt.status, "success", "automined");
-eq(await client.getBalance({ address: stranger }), 7n, "automined transfer");
+eq(await client.getBalance({ address: stranger }), 16n, "automined transfer (after the impersonated 9)");
 
 console.log(`viem dev: ${checks} checks passed`);

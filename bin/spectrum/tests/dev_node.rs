@@ -133,7 +133,7 @@ fn dev_node_signs_for_its_accounts_and_traces() {
 
 /// The dev controls over JSON-RPC on a real `spectrum --dev` (issue 19): manual mining,
 /// `hardhat_mine` with an interval, snapshot / revert of a mined transfer, time travel
-/// forward only, state setters, the refusal of impersonation, automine again, reset.
+/// forward only, state setters, automine again, reset.
 #[test]
 fn dev_controls_drive_mining_time_and_snapshots() {
     let node = DevNode::start(&[]);
@@ -223,14 +223,6 @@ fn dev_controls_drive_mining_time_and_snapshots() {
         node.result("eth_getTransactionCount", json!([to, "latest"])),
         json!("0x5")
     );
-    let error = node.call("anvil_impersonateAccount", json!([to]))["error"].clone();
-    assert_eq!(error["code"], json!(-32000));
-    assert!(
-        error["message"].as_str().unwrap().starts_with(
-            "not supported on spectrum --dev: a transaction from an account without its key"
-        ),
-        "{error}"
-    );
 
     // Automine again: the next transaction is mined by itself.
     node.result("evm_setAutomine", json!([true]));
@@ -295,5 +287,100 @@ fn tribe_dev_controls_stake_a_node_and_set_leaders() {
             .unwrap()
             .ends_with("must stay a leader: it seals every block"),
         "{error}"
+    );
+}
+
+/// Impersonation (issue 19): `eth_sendTransaction` from an account whose key the node does not
+/// hold runs as that account (value sent, nonce consumed, a contract's storage written), in a
+/// block that carries the effects as state patches; the answer's receipt is the carrier's.
+/// After `stopImpersonating` the account is unknown again.
+#[test]
+fn impersonated_sends_run_as_the_account() {
+    let node = DevNode::start(&[]);
+    let stranger: Address = "0x00000000000000000000000000000000000beef1"
+        .parse()
+        .unwrap();
+    let recipient: Address = "0x00000000000000000000000000000000000beef2"
+        .parse()
+        .unwrap();
+    // PUSH1 0 CALLDATALOAD PUSH1 0 SSTORE STOP: slot 0 = the call's first word.
+    let contract: Address = "0x00000000000000000000000000000000000c0de1"
+        .parse()
+        .unwrap();
+    node.result("anvil_setBalance", json!([stranger, "0xde0b6b3a7640000"]));
+    node.result("anvil_setCode", json!([contract, "0x60003560005500"]));
+    let refused = node.call(
+        "eth_sendTransaction",
+        json!([{"from": stranger, "to": recipient, "value": "0x64"}]),
+    )["error"]
+        .clone();
+    assert_eq!(
+        refused["message"],
+        json!(format!("unknown account {stranger}"))
+    );
+
+    assert_eq!(
+        node.result("anvil_impersonateAccount", json!([stranger])),
+        json!(null)
+    );
+    let hash = node.result(
+        "eth_sendTransaction",
+        json!([{"from": stranger, "to": recipient, "value": "0x64"}]),
+    );
+    let receipt = node.result("eth_getTransactionReceipt", json!([hash]));
+    assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
+    assert_eq!(
+        receipt["to"],
+        json!("0x5ec7000000000000000000000000000000000de7"),
+        "{receipt}"
+    );
+    assert_eq!(
+        node.result("eth_getBalance", json!([recipient, "latest"])),
+        json!("0x64")
+    );
+    assert_eq!(
+        node.result("eth_getBalance", json!([stranger, "latest"])),
+        json!("0xde0b6b3a763ff9c")
+    );
+    assert_eq!(
+        node.result("eth_getTransactionCount", json!([stranger, "latest"])),
+        json!("0x1")
+    );
+
+    let word = format!("0x{:064x}", 42);
+    node.result(
+        "eth_sendTransaction",
+        json!([{"from": stranger, "to": contract, "data": word}]),
+    );
+    assert_eq!(
+        node.result("eth_getStorageAt", json!([contract, "0x0", "latest"])),
+        json!(word)
+    );
+    assert_eq!(
+        node.result("eth_getTransactionCount", json!([stranger, "latest"])),
+        json!("0x2")
+    );
+    // A reverting call mines nothing: more value than the account holds.
+    let before = node.result("eth_blockNumber", json!([]));
+    let error = node.call(
+        "eth_sendTransaction",
+        json!([{"from": stranger, "to": recipient, "value": "0xde0b6b3a7640000"}]),
+    )["error"]
+        .clone();
+    assert_eq!(error["code"], json!(-32000), "{error}");
+    assert_eq!(node.result("eth_blockNumber", json!([])), before);
+
+    assert_eq!(
+        node.result("hardhat_stopImpersonatingAccount", json!([stranger])),
+        json!(true)
+    );
+    let refused = node.call(
+        "eth_sendTransaction",
+        json!([{"from": stranger, "to": recipient, "value": "0x64"}]),
+    )["error"]
+        .clone();
+    assert_eq!(
+        refused["message"],
+        json!(format!("unknown account {stranger}"))
     );
 }

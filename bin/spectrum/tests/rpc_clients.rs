@@ -128,8 +128,8 @@ fn ethers_v6_suite() {
 }
 
 /// viem's test client (issue 19): `tests/clients/viem-dev.mjs` drives the dev controls
-/// (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine) and checks the
-/// refusals of setBalance and impersonateAccount. viem's version is pinned in package.json.
+/// (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine, the state setters,
+/// impersonateAccount). viem's version is pinned in package.json.
 #[test]
 fn viem_test_client_suite() {
     let dir = clients_dir();

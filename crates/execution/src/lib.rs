@@ -34,6 +34,7 @@
 //! See `README.md` in this crate for how each Spectrum delta is built on revm.
 
 mod call;
+mod call_diff;
 mod chief;
 mod db;
 mod deadline;
@@ -49,6 +50,7 @@ pub mod state_root;
 mod trace;
 
 pub use call::{CallOutcome, CallRequest};
+pub use call_diff::ChangedAccount;
 pub use error::{ExecutionError, TxError};
 pub use executor::{
     BlockBuilder, BlockExecutionOutput, BlockExecutor, verify_receipts, verify_state_root,

@@ -33,6 +33,8 @@ pub(crate) struct Api {
     pub(crate) gas_price_cache: Mutex<Option<(B256, U256)>>,
     /// The accounts this node signs for (`--dev` only; `dev.rs`).
     pub(crate) dev: crate::dev::DevSigners,
+    /// The accounts `eth_sendTransaction` runs as without their keys (`--dev` only).
+    pub(crate) impersonation: crate::dev_controls::Impersonation,
 }
 
 impl Api {
@@ -55,6 +57,7 @@ impl Api {
             subscriptions: AtomicUsize::new(0),
             gas_price_cache: Mutex::new(None),
             dev: crate::dev::DevSigners::default(),
+            impersonation: Default::default(),
         }
     }
 

@@ -17,17 +17,19 @@
 //! | `anvil_reset` / `hardhat_reset` | `[]` (no forking) | `null` / `true` |
 //! | `anvil_setBalance` / `setNonce` / `setCode` / `setStorageAt` (+ `hardhat_`) | as anvil | `null` or `true`; a block carrying the patch is sealed (`state.rs`) |
 //!
-//! Impersonation is answered with an error that says why it is not served (`unsupported.rs`).
+//! | `anvil_impersonateAccount` / `stopImpersonatingAccount` (+ `hardhat_`), `anvil_autoImpersonateAccount` | as anvil | `null` / `true`; sends from it are run and committed as state patches (`impersonate.rs`) |
 
+mod impersonate;
 mod params;
 mod state;
 mod tribe;
-mod unsupported;
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use jsonrpsee::{RpcModule, core::RegisterMethodError, types::Params};
 use serde_json::{Value, json};
+
+pub(crate) use impersonate::{Impersonation, send as send_impersonated};
 
 use crate::{DevControlApi, DevControlError};
 
@@ -66,7 +68,24 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
     module.register_async_method("dev_advanceEpoch", |raw: Params<'static>, api, _| async move {
         tribe::advance_epoch(api, positional(&raw)?).await
     })?;
-    unsupported::register(module)
+    register_impersonation(module)
+}
+
+fn register_impersonation(module: &mut RpcModule<Api>) -> Result<(), RegisterMethodError> {
+    for (name, start, answer) in [
+        ("anvil_impersonateAccount", true, Value::Null),
+        ("hardhat_impersonateAccount", true, json!(true)),
+        ("anvil_stopImpersonatingAccount", false, Value::Null),
+        ("hardhat_stopImpersonatingAccount", false, json!(true)),
+    ] {
+        module.register_method(name, move |raw, api, _| {
+            impersonate::set(api, &positional(&raw)?, start, answer.clone())
+        })?;
+    }
+    module.register_method("anvil_autoImpersonateAccount", |raw, api, _| {
+        impersonate::set_auto(api, &positional(&raw)?)
+    })?;
+    Ok(())
 }
 
 fn dev_controls(api: &Arc<Api>) -> ApiResult<Control> {

@@ -384,3 +384,53 @@ fn impersonated_sends_run_as_the_account() {
         json!(format!("unknown account {stranger}"))
     );
 }
+
+/// `anvil_dumpState` / `anvil_loadState` (issue 19): the head's whole state as a hex of
+/// anvil's JSON; after `anvil_reset` the loaded dump brings back balances, nonces, code and
+/// storage (in blocks carrying state patches).
+#[test]
+fn dump_state_then_reset_then_load_state_restores_it() {
+    let node = DevNode::start(&[]);
+    let holder: Address = "0x00000000000000000000000000000000000beef4"
+        .parse()
+        .unwrap();
+    let contract: Address = "0x00000000000000000000000000000000000c0de2"
+        .parse()
+        .unwrap();
+    let slot = format!("0x{:064x}", 7);
+    let word = format!("0x{:064x}", 0xabcdu32);
+    node.result("anvil_setBalance", json!([holder, "0x1234"]));
+    node.result("anvil_setNonce", json!([holder, "0x3"]));
+    node.result("anvil_setCode", json!([contract, "0x60003560005500"]));
+    node.result("anvil_setStorageAt", json!([contract, slot, word]));
+    let read = |node: &DevNode| {
+        (
+            node.result("eth_getBalance", json!([holder, "latest"])),
+            node.result("eth_getTransactionCount", json!([holder, "latest"])),
+            node.result("eth_getCode", json!([contract, "latest"])),
+            node.result("eth_getStorageAt", json!([contract, slot, "latest"])),
+        )
+    };
+    let before = read(&node);
+    assert_eq!(before.0, json!("0x1234"));
+
+    let dump = node.result("anvil_dumpState", json!([]));
+    let text = alloy_primitives::hex::decode(dump.as_str().unwrap()).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    let accounts = document["accounts"].as_object().unwrap();
+    assert!(
+        accounts.len() > 10,
+        "dev accounts and contracts: {}",
+        accounts.len()
+    );
+    node.result("anvil_reset", json!([]));
+    assert_eq!(
+        node.result("eth_getBalance", json!([holder, "latest"])),
+        json!("0x0")
+    );
+    assert_eq!(node.result("anvil_loadState", json!([dump])), json!(true));
+    assert_eq!(read(&node), before);
+
+    let bad = node.call("anvil_loadState", json!(["0x1f8b00"]))["error"].clone();
+    assert_eq!(bad["code"], json!(-32602), "{bad}");
+}

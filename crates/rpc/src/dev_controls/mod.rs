@@ -15,10 +15,11 @@
 //! | `evm_snapshot` | `[]` | id (`"0x1"`…) |
 //! | `evm_revert` | `[id]` | bool |
 //! | `anvil_reset` / `hardhat_reset` | `[]` (no forking) | `null` / `true` |
+//! | `anvil_dumpState` / `anvil_loadState` | `[]` / `[dump]` | the hex of the state as anvil's JSON / `true` (`dump.rs`) |
 //! | `anvil_setBalance` / `setNonce` / `setCode` / `setStorageAt` (+ `hardhat_`) | as anvil | `null` or `true`; a block carrying the patch is sealed (`state.rs`) |
-//!
 //! | `anvil_impersonateAccount` / `stopImpersonatingAccount` (+ `hardhat_`), `anvil_autoImpersonateAccount` | as anvil | `null` / `true`; sends from it are run and committed as state patches (`impersonate.rs`) |
 
+mod dump;
 mod impersonate;
 mod params;
 mod state;
@@ -64,6 +65,12 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
     })?;
     module.register_async_method("dev_setLeaders", |raw: Params<'static>, api, _| async move {
         tribe::set_leaders(api, positional(&raw)?).await
+    })?;
+    module.register_async_method("anvil_dumpState", |raw: Params<'static>, api, _| async move {
+        dump::dump_state(api, positional(&raw)?).await
+    })?;
+    module.register_async_method("anvil_loadState", |raw: Params<'static>, api, _| async move {
+        dump::load_state(api, positional(&raw)?).await
     })?;
     module.register_async_method("dev_advanceEpoch", |raw: Params<'static>, api, _| async move {
         tribe::advance_epoch(api, positional(&raw)?).await

@@ -3,7 +3,9 @@
 //! a contract and its events, filters, WebSocket subscriptions, a revert with its reason, every
 //! pool error, malformed parameters, a batch). The suite's packages are installed with
 //! `npm ci --prefix tests/clients` (pinned by its lock file) when they are missing, so README's
-//! one test command is enough; without Node.js the test fails and says so.
+//! one test command is enough; without Node.js the test fails and says so. Issue 19 adds viem's
+//! test client (`tests/clients/viem-dev.mjs`) and a Hardhat project (`tests/clients/hardhat`)
+//! driving the dev controls.
 
 // Tests may unwrap, expect and panic: the workspace denies them in the code they test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -125,9 +127,79 @@ fn ethers_v6_suite() {
     assert!(checks >= 60, "only {checks} checks ran:\n{stdout}");
 }
 
+/// viem's test client (issue 19): `tests/clients/viem-dev.mjs` drives the dev controls
+/// (mine, snapshot / revert, increaseTime, setNextBlockTimestamp, automine, the state setters,
+/// impersonateAccount). viem's version is pinned in package.json.
+#[test]
+fn viem_test_client_suite() {
+    let dir = clients_dir();
+    install_ethers(&dir);
+    let node = DevNode::start(&[]);
+    let output = Command::new("node")
+        .arg(dir.join("viem-dev.mjs"))
+        .arg(format!("http://{}", node.http))
+        .arg(format!("0x{}", node.keys[1].trim_start_matches("0x")))
+        .output()
+        .expect("run node (Node.js is needed for the viem suite)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "viem suite failed:\n{stdout}\n{stderr}"
+    );
+    let checks: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("viem dev: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line:\n{stdout}"));
+    assert!(checks >= 15, "only {checks} checks ran:\n{stdout}");
+}
+
+/// A Hardhat project (`tests/clients/hardhat`, Hardhat 2.28.6 with hardhat-ethers 3.1.3,
+/// pinned by its lock file) runs its tests with `npx hardhat test --network localhost`, the
+/// `localhost` network pointed at the node: mining, time travel, snapshots, state setters and
+/// a transfer through hardhat-ethers' signer (`eth_accounts` / `eth_sendTransaction`).
+#[test]
+fn hardhat_project_tests() {
+    let dir = clients_dir().join("hardhat");
+    if !dir.join("node_modules/hardhat/package.json").is_file() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .expect("run npm (Node.js and npm are needed for the Hardhat project)");
+        assert!(
+            status.success(),
+            "`npm ci --prefix tests/clients/hardhat` failed: {status}"
+        );
+    }
+    let node = DevNode::start(&[]);
+    let output = Command::new("npx")
+        .args(["hardhat", "test", "--network", "localhost"])
+        .current_dir(&dir)
+        .env("SPECTRUM_RPC_URL", format!("http://{}", node.http))
+        .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
+        .env("CI", "true")
+        .output()
+        .expect("run npx hardhat");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "hardhat test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("5 passing") && !stdout.contains("failing"),
+        "expected the project's 5 tests to pass:\n{stdout}"
+    );
+}
+
 /// Installs the suite's locked packages unless they are there (`.ci/run` does it beforehand).
 fn install_ethers(dir: &std::path::Path) {
-    if dir.join("node_modules/ethers/package.json").is_file() {
+    if dir.join("node_modules/ethers/package.json").is_file()
+        && dir.join("node_modules/viem/package.json").is_file()
+    {
         return;
     }
     let status = Command::new("npm")

@@ -13,6 +13,17 @@ use spectrum_primitives::GotExpected;
 /// tried again later. Only the first kind may ever penalise a peer.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
+    // ---- dev state patches (issue 19) ----
+    /// A dev-chain block's state patch transaction carries no valid patch (`dev_patch.rs`).
+    #[error("block {number} {hash}: {source}")]
+    DevPatch {
+        /// The block's number.
+        number: u64,
+        /// Its hash.
+        hash: B256,
+        /// What is wrong.
+        source: crate::DevPatchError,
+    },
     /// The parent is not in the database.
     #[error("block {number} {hash}: unknown parent {parent}")]
     UnknownParent {
@@ -254,6 +265,7 @@ impl ChainError {
             | Self::Overflow(_) => true,
             Self::Invalid { source, .. } => tribe_error_is_invalid(source),
             Self::Execution { source, .. } => execution_error_is_invalid(source),
+            Self::DevPatch { source, .. } => !matches!(source, crate::DevPatchError::State(_)),
             Self::UnknownParent { .. }
             | Self::BadAncestor { .. }
             | Self::ReorgTooDeep { .. }

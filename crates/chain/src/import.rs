@@ -97,8 +97,13 @@ impl Blockchain {
         clock.lap(Phase::Validate);
         let mut changes = output.changes;
         let roots = match carried_roots {
+            // Our producer's outcome already holds the block's dev patches (build.rs).
             Some(roots) => roots,
-            None => apply_state_roots_on(&head, &mut changes)?,
+            None => {
+                // --dev only: the state patches the block carries (dev_patch.rs; off elsewhere).
+                self.apply_block_dev_patches(&block, &head, &mut changes)?;
+                apply_state_roots_on(&head, &mut changes)?
+            }
         };
         clock.lap(Phase::StateRoot);
         // The snapshot (and the cached view over it) ends before the commit.

@@ -31,6 +31,9 @@
 
 mod bad_blocks;
 mod built;
+// --dev: evm_revert / anvil_reset, state patches (issue 19).
+mod dev_patch;
+mod dev_rewind;
 mod error;
 mod events;
 mod fork;
@@ -59,6 +62,11 @@ use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
 pub use built::{CarriedField, ExecutedBlock};
+pub use dev_patch::{
+    DEV_CHAIN_ID, DEV_PATCH_ADDRESS, DevPatch, DevPatchError, MAX_PATCH_CODE as DEV_PATCH_MAX_CODE,
+    MAX_PATCH_RECORDS as DEV_PATCH_MAX_RECORDS, apply_dev_patches, block_dev_patches,
+    decode_dev_patches, encode_dev_patches,
+};
 pub use error::ChainError;
 pub use events::CanonicalChange;
 pub use future::MAX_FUTURE_SECS;

@@ -173,7 +173,7 @@ impl BlockExecutor {
     }
 }
 
-fn outcome(result: ExecutionResult) -> CallOutcome {
+pub(crate) fn outcome(result: ExecutionResult) -> CallOutcome {
     let gas_used = result.tx_gas_used();
     match result {
         ExecutionResult::Success { output, .. } => CallOutcome {

@@ -34,6 +34,7 @@
 //! See `README.md` in this crate for how each Spectrum delta is built on revm.
 
 mod call;
+mod call_diff;
 mod chief;
 mod code_cache;
 mod db;
@@ -50,6 +51,7 @@ pub mod state_root;
 mod trace;
 
 pub use call::{CallOutcome, CallRequest};
+pub use call_diff::ChangedAccount;
 pub use code_cache::CODE_CACHE_BYTES;
 pub use error::{ExecutionError, TxError};
 pub use executor::{

@@ -22,6 +22,8 @@
 
 mod adapters;
 mod admin;
+// ---- dev controls (issue 19) ----
+mod dev_control;
 pub mod devp2p;
 pub mod observe;
 pub mod tasks;
@@ -245,6 +247,12 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         ops,
         state_cache_mb,
     } = config;
+    // ---- dev controls (issue 19): on --dev one movable clock (evm_increaseTime) ----
+    let dev_clock = dev_clock(producer.as_ref(), &clock);
+    let clock: Arc<dyn Clock> = match &dev_clock {
+        Some(dev) => dev.clone(),
+        None => clock,
+    };
     let observer_clock = clock.clone();
     let tasks = TaskManager::new();
     let executor = tasks.executor();
@@ -311,16 +319,18 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
         let record = p.record.clone();
         Arc::new(move || record.conflict().map(|c| c.to_string())) as spectrum_rpc::SealGuardView
     });
-    if let Some(producer) = producer {
-        start_producer(
+    let dev_controls = match producer {
+        Some(producer) => start_producer(
             &executor,
             producer,
             &chain,
             &pool,
             p2p.as_ref(),
             network.as_ref(),
-        );
-    }
+            dev_clock,
+        ),
+        None => None,
+    };
 
     // admin_* and the trusted peers (issue 18): libp2p only until the devp2p wire joins.
     let admin: Option<Arc<dyn spectrum_rpc::AdminNetwork>> = network.as_ref().map(|started| {
@@ -354,6 +364,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, LaunchError> {
             client_version,
             seal_guard,
             admin,
+            dev_controls: dev_controls.map(|control| {
+                Arc::new(dev_control::ProducerDevControl(control))
+                    as Arc<dyn spectrum_rpc::DevControlApi>
+            }),
         };
         let handle = spectrum_rpc::start(rpc, ctx).await?;
         if let Some(addr) = handle.http_addr() {
@@ -463,8 +477,19 @@ async fn start_network(
     Ok(StartedNetwork { network, sync })
 }
 
+/// `--dev` (a producer that does not wait for slots): the movable clock of the dev controls.
+fn dev_clock(
+    producer: Option<&ProducerConfig>,
+    clock: &Arc<dyn Clock>,
+) -> Option<Arc<spectrum_producer::DevClock>> {
+    producer
+        .filter(|p| p.mode != spectrum_producer::ProductionMode::Slots)
+        .map(|_| Arc::new(spectrum_producer::DevClock::new(clock.clone())))
+}
+
 /// Block production: on a network after catching up, and every sealed block gossiped; alone,
-/// sealed blocks stay here.
+/// sealed blocks stay here. On `--dev` (`dev_clock`) the producer takes the dev controls:
+/// their handle is returned for RPC.
 fn start_producer(
     executor: &TaskExecutor,
     config: ProducerConfig,
@@ -472,9 +497,17 @@ fn start_producer(
     pool: &Arc<Pool>,
     p2p: Option<&P2pConfig>,
     network: Option<&StartedNetwork>,
-) {
+    dev_clock: Option<Arc<spectrum_producer::DevClock>>,
+) -> Option<spectrum_producer::DevControl> {
     let (service, mut produced) =
         ProducerService::new(chain.clone(), Arc::new(PoolSource(pool.clone())), config);
+    let (service, dev_controls) = match dev_clock {
+        Some(clock) => {
+            let (service, control) = service.with_dev_control(clock);
+            (service, Some(control))
+        }
+        None => (service, None),
+    };
     let pending = pool.subscribe_pending();
     match (p2p, network) {
         (Some(p2p), Some(started)) => {
@@ -503,6 +536,7 @@ fn start_producer(
             });
         }
     }
+    dev_controls
 }
 
 fn key_address(key: &SecretKey) -> Address {

@@ -153,6 +153,13 @@ impl BlockProducer {
         )?;
 
         let mut output = builder.finish()?;
+        // --dev only: the state patches this block carries (`spectrum_chain::dev_patch`).
+        let patch_txs = transactions
+            .iter()
+            .filter(|tx| tx.tx().to.to() == Some(&spectrum_chain::DEV_PATCH_ADDRESS))
+            .filter_map(|tx| Some((tx, tx.recover_sender().ok()?)));
+        let patches = spectrum_chain::block_dev_patches(self.spec.chain_id, signer, patch_txs)?;
+        spectrum_chain::apply_dev_patches(&patches, &*state, &mut output.changes)?;
         let roots = apply_state_roots_on(&*state, &mut output.changes)?;
         header.state_root = roots.state_root;
         header.transactions_root = transactions_root(&transactions);

@@ -77,6 +77,12 @@ pub enum ProducerError {
     /// The record of the last signed block could not be written: nothing is sealed without it.
     #[error(transparent)]
     SealRecord(#[from] SealRecordError),
+    /// A dev state patch could not be applied (`--dev` only).
+    #[error(transparent)]
+    DevPatch(#[from] spectrum_chain::DevPatchError),
+    /// The blocking task that built the block failed (panicked or was cancelled).
+    #[error("block production task failed: {0}")]
+    Task(String),
     /// A number left its range.
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),

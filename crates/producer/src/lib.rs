@@ -6,7 +6,9 @@
 //! **Owns:** [`BlockProducer`] (building one block on the head), [`ProducerService`] (when a
 //! validator node builds: at its turn, on new transactions, on a timer for `--dev`) and
 //! [`SealRecord`] (the fsync'd record of the last block signed: after a crash the validator
-//! never signs a second, different block at a height it already signed).
+//! never signs a second, different block at a height it already signed), and on `--dev` the
+//! control channel [`DevControl`] (`evm_mine`, automine, time travel, snapshots) with its
+//! [`DevClock`].
 //!
 //! **Must not touch:** the database's writes (a built block goes through
 //! `spectrum_chain::Blockchain::insert_block` like any peer's block, so every block we
@@ -17,6 +19,8 @@
 
 mod build;
 mod coinbase;
+// ---- dev controls (issue 19) ----
+mod dev_control;
 mod error;
 mod guard;
 mod plan;
@@ -35,6 +39,7 @@ use spectrum_tribe_state::ChiefContracts;
 pub use build::{
     BuildRequest, BuiltBlock, CHIEF_UPDATE_GAS, CHIEF_UPDATE_GAS_PRICE, Candidate, Skipped,
 };
+pub use dev_control::{DevClock, DevControl, DevError, MAX_BLOCKS_PER_MINE, MinedBlock};
 pub use error::ProducerError;
 pub use guard::SealConflict;
 pub use plan::SlotPlan;

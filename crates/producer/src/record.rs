@@ -107,6 +107,19 @@ impl SealRecord {
         Ok(true)
     }
 
+    /// `--dev` only (`evm_revert`, `anvil_reset`): records `number`/`hash`, lower than the
+    /// recorded height, after the chain was deliberately rewound to that block, and clears a
+    /// conflict. On the dev chain the validator key is public and the blocks above were
+    /// thrown away on purpose: sealing again at those heights is the point, not an
+    /// equivocation. Never called on a network.
+    pub fn rewind_for_dev(&self, number: u64, hash: B256) -> Result<(), SealRecordError> {
+        let mut last = self.lock();
+        write_atomically(&self.path, format!("{number} {hash}\n").as_bytes())?;
+        *last = Some(LastSealed { number, hash });
+        *self.conflict.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<LastSealed>> {
         // The guarded value is replaced whole: a panic cannot leave it half-written.
         self.last.lock().unwrap_or_else(|p| p.into_inner())

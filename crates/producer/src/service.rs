@@ -64,15 +64,18 @@ pub struct ProducerConfig {
 /// Builds blocks as `config.mode` says and inserts them; each block we made canonical is sent
 /// on the returned channel (for the network to gossip).
 pub struct ProducerService {
-    chain: Arc<Blockchain>,
+    pub(crate) chain: Arc<Blockchain>,
     producer: Arc<BlockProducer>,
-    transactions: Arc<dyn TransactionSource>,
-    config: ProducerConfig,
-    signer: alloy_primitives::Address,
+    pub(crate) transactions: Arc<dyn TransactionSource>,
+    pub(crate) config: ProducerConfig,
+    pub(crate) signer: alloy_primitives::Address,
     produced: mpsc::Sender<SealedBlock>,
     /// The guard's subscriptions, taken when the service is made so that no block inserted
     /// between `new` and `run` goes unseen (taken by `run`).
     watched: Option<WatchedBlocks>,
+    // ---- dev controls (issue 19) ----
+    /// `--dev` with controls: commands from RPC and the chain's clock (`dev_control`).
+    pub(crate) dev: Option<crate::dev_control::DevParts>,
 }
 
 /// What the double-signing guard's watcher reads: canonical changes and side-chain blocks.
@@ -109,6 +112,7 @@ impl ProducerService {
             config,
             signer,
             produced,
+            dev: None,
         };
         (service, receiver)
     }
@@ -116,6 +120,9 @@ impl ProducerService {
     /// Runs until the task is dropped or aborted. `new_transactions` wakes it when the pool
     /// gets an executable transaction.
     pub async fn run(mut self, mut new_transactions: broadcast::Receiver<B256>) {
+        if let Some(dev) = self.dev.take() {
+            return self.run_dev(dev, new_transactions).await;
+        }
         let mut heads = self.chain.subscribe();
         let mut last_block = tokio::time::Instant::now();
         tracing::info!(signer = %self.signer, mode = ?self.config.mode, "block production started");
@@ -186,7 +193,8 @@ impl ProducerService {
                     _ = new_transactions.recv(), if woke_by_tx => { continue; }
                 }
             }
-            if self.seal(plan).await {
+            let timestamp = plan.earliest.max(unix_now());
+            if self.seal(plan, timestamp).await {
                 last_block = tokio::time::Instant::now();
             }
         }
@@ -209,7 +217,7 @@ impl ProducerService {
         }
     }
 
-    fn current_plan(&self) -> Result<SlotPlan, ProducerError> {
+    pub(crate) fn current_plan(&self) -> Result<SlotPlan, ProducerError> {
         let db = self.chain.provider();
         let (_, head) = db.head()?.ok_or(ProducerError::UnknownParent(B256::ZERO))?;
         let parent = db
@@ -218,8 +226,28 @@ impl ProducerService {
         self.producer.plan(&parent, self.signer)
     }
 
-    /// Builds and inserts the block of `plan`; true if it became the head.
-    async fn seal(&self, plan: SlotPlan) -> bool {
+    /// Builds and inserts the block of `plan` at `timestamp`; true if it became the head.
+    async fn seal(&self, plan: SlotPlan, timestamp: u64) -> bool {
+        match self.seal_at(plan, timestamp, usize::MAX, Vec::new()).await {
+            Ok(block) => block.is_some(),
+            Err(error) => {
+                tracing::warn!(number = plan.number, %error, "could not produce a block");
+                tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+                false
+            }
+        }
+    }
+
+    /// Builds the block of `plan` at `timestamp` with `first` (the dev controls' own
+    /// transactions) then at most `max_transactions` of the pool's best and inserts it; the
+    /// block if it became the head (handed on for gossip).
+    pub(crate) async fn seal_at(
+        &self,
+        plan: SlotPlan,
+        timestamp: u64,
+        max_transactions: usize,
+        first: Vec<Candidate>,
+    ) -> Result<Option<SealedBlock>, ProducerError> {
         let chain = self.chain.clone();
         let producer = self.producer.clone();
         let transactions = self.transactions.clone();
@@ -238,27 +266,20 @@ impl ProducerService {
                     record: &record,
                 },
                 plan,
+                Slot {
+                    timestamp,
+                    max_transactions,
+                    first,
+                },
             )
         })
-        .await;
-        match result {
-            Ok(Ok(Some(block))) => {
-                // The network may be absent or slow; the block is in our chain either way.
-                let _ = self.produced.try_send(block);
-                true
-            }
-            Ok(Ok(None)) => false,
-            Ok(Err(error)) => {
-                tracing::warn!(number = plan.number, %error, "could not produce a block");
-                tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-                false
-            }
-            Err(join) => {
-                tracing::error!(number = plan.number, error = %join, "block production task failed");
-                tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-                false
-            }
+        .await
+        .map_err(|join| ProducerError::Task(join.to_string()))??;
+        if let Some(block) = &result {
+            // The network may be absent or slow; the block is in our chain either way.
+            let _ = self.produced.try_send(block.clone());
         }
+        Ok(result)
     }
 }
 
@@ -267,6 +288,13 @@ struct Signer<'a> {
     key: &'a SecretKey,
     coinbase: Option<alloy_primitives::Address>,
     record: &'a SealRecord,
+}
+
+/// When the block is stamped and how many pool transactions it may take.
+struct Slot {
+    timestamp: u64,
+    max_transactions: usize,
+    first: Vec<Candidate>,
 }
 
 /// Builds on the current head if it is still `plan`'s parent, inserts, and returns the block
@@ -282,6 +310,7 @@ fn build_and_insert(
     transactions: &dyn TransactionSource,
     signer: Signer<'_>,
     plan: SlotPlan,
+    slot: Slot,
 ) -> Result<Option<SealedBlock>, ProducerError> {
     let already_signed = |signed: crate::LastSealed| ProducerError::AlreadySigned {
         number: plan.number,
@@ -314,13 +343,14 @@ fn build_and_insert(
     {
         return Err(ProducerError::SealConflict(conflict));
     }
-    let timestamp = plan.earliest.max(unix_now());
+    let mut candidates = slot.first;
+    candidates.extend(transactions.best().into_iter().take(slot.max_transactions));
     let built = producer.build(BuildRequest {
         parent: head,
         key: signer.key,
         coinbase: signer.coinbase,
-        timestamp: Some(timestamp),
-        transactions: transactions.best(),
+        timestamp: Some(slot.timestamp),
+        transactions: candidates,
     })?;
     let invalid: Vec<B256> = built
         .skipped

@@ -33,6 +33,8 @@ pub(crate) struct Api {
     pub(crate) gas_price_cache: Mutex<Option<(B256, U256)>>,
     /// The accounts this node signs for (`--dev` only; `dev.rs`).
     pub(crate) dev: crate::dev::DevSigners,
+    /// The accounts `eth_sendTransaction` runs as without their keys (`--dev` only).
+    pub(crate) impersonation: crate::dev_controls::Impersonation,
 }
 
 impl Api {
@@ -55,6 +57,7 @@ impl Api {
             subscriptions: AtomicUsize::new(0),
             gas_price_cache: Mutex::new(None),
             dev: crate::dev::DevSigners::default(),
+            impersonation: Default::default(),
         }
     }
 
@@ -190,6 +193,7 @@ pub(crate) fn module(
     namespaces: &[Namespace],
 ) -> Result<RpcModule<Api>, RegisterMethodError> {
     let dev = !api.dev.is_empty();
+    let dev_controls = api.ctx.dev_controls.is_some();
     let mut module = RpcModule::from_arc(api);
     for namespace in namespaces {
         match namespace {
@@ -202,6 +206,10 @@ pub(crate) fn module(
                 register(&mut module, crate::proof::METHODS)?;
                 if dev {
                     register(&mut module, crate::dev::METHODS)?;
+                }
+                // evm_*, anvil_*, hardhat_* (issue 19): only with the producer's controls.
+                if dev_controls {
+                    crate::dev_controls::register(&mut module)?;
                 }
                 crate::pubsub::register(&mut module)?;
             }

@@ -56,15 +56,19 @@ fn quantity_u64(value: &Value) -> ApiResult<u64> {
 
 /// `eth_sendTransaction` from a dev account: missing fields filled as geth does (nonce from
 /// the pool, the node's gas price, gas estimated), signed with EIP-155 and sent to the pool.
-fn send_transaction(api: &Api, values: &[Value]) -> ApiResult<Value> {
+pub(crate) fn send_transaction(api: &Api, values: &[Value]) -> ApiResult<Value> {
     at_most(values, 1)?;
     let object = required(values, 0)?;
     let args = params::call_args(object, 0)?;
     let from = args.from.ok_or_else(|| invalid(0, "from is required"))?;
-    let key = api
-        .dev
-        .key(&from)
-        .ok_or_else(|| server_error(format!("unknown account {from}")))?;
+    let key = match api.dev.key(&from) {
+        Some(key) => key,
+        // --dev: an impersonated account runs as itself (dev_controls/impersonate.rs).
+        None if api.impersonation.covers(&from) => {
+            return crate::dev_controls::send_impersonated(api, from, &args);
+        }
+        None => return Err(server_error(format!("unknown account {from}"))),
+    };
     let nonce = match object.get("nonce") {
         Some(value) => params::quantity_u64(value, 0)?,
         None => {

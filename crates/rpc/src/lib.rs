@@ -39,6 +39,10 @@ mod call;
 mod chain_events;
 mod debug;
 mod dev;
+// ---- dev controls (issue 19) ----
+mod dev_control_api;
+mod dev_controls;
+pub use dev_control_api::{DevControlApi, DevControlError, DevFuture, DevMinedBlock};
 pub mod error;
 mod filters;
 mod heavy;
@@ -273,6 +277,11 @@ pub struct RpcContext {
     // ---- operations (issue 18) ----
     /// Peer control for `admin_*` (`None`: no network; the methods say so).
     pub admin: Option<Arc<dyn AdminNetwork>>,
+
+    // ---- dev controls (issue 19) ----
+    /// `--dev` only: the producer's control channel behind `evm_*`, `anvil_*`, `hardhat_*`
+    /// (`dev_controls`); `None` elsewhere, and those methods are not served.
+    pub dev_controls: Option<Arc<dyn DevControlApi>>,
 }
 
 /// The double-signing guard's refusal, if any, in words (see `RpcContext::seal_guard`).

@@ -21,7 +21,7 @@ pub use memory::MemoryState;
 pub use provider::{
     BlockReader, BlockWriter, BoxedSnapshot, ChainInfo, ChainReader, ChainStore, HeadTd,
     HeaderProvider, ProviderError, ProviderResult, ReceiptProvider, StateProviderFactory,
-    StateSnapshot, TxLocation,
+    StateSnapshot, TxLocation, WalkedAccount,
 };
 pub use write::{BlockCommit, GenesisCommit, GenesisStatus, TrieNodeWrite, TrieTable};
 

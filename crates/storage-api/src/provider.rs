@@ -7,11 +7,11 @@
 //! whose [`StateSnapshot`]s answer the state, the header, the total difficulty and the trie
 //! nodes of one consistent database version.
 
-use alloy_primitives::{B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_primitives::{BlockBody, ReceiptWithBloom, SealedBlock, SealedHeader};
 
 use crate::{
-    BlockCommit, GenesisCommit, GenesisStatus, StateChanges, StateProvider, TrieNodeWrite,
+    Account, BlockCommit, GenesisCommit, GenesisStatus, StateChanges, StateProvider, TrieNodeWrite,
     TrieTable,
 };
 
@@ -40,6 +40,29 @@ pub enum ProviderError {
     /// implementation's own error, its message unchanged.
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),
+    /// A walk over the whole state went past its bound (`StateSnapshot::walk_accounts`).
+    #[error(
+        "the state holds more than {max_accounts} accounts or {max_bytes} bytes: too large to walk"
+    )]
+    WalkTooLarge {
+        /// The account bound.
+        max_accounts: usize,
+        /// The size bound (addresses, code, slots).
+        max_bytes: usize,
+    },
+}
+
+/// One account of a state walk: its fields, code and every non-zero storage slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkedAccount {
+    /// Its address.
+    pub address: Address,
+    /// Balance, nonce, code hash, storage root.
+    pub account: Account,
+    /// Its code (empty for none).
+    pub code: Bytes,
+    /// Its storage, by slot order.
+    pub storage: Vec<(B256, U256)>,
 }
 
 /// The result of a provider call.
@@ -127,6 +150,14 @@ pub trait StateSnapshot: StateProvider {
     /// The keys (hashed address ‖ path) of every stored node of the storage trie of the
     /// account whose hashed address is `hashed_address`, in key order (head only, as above).
     fn storage_trie_keys(&self, hashed_address: &B256) -> ProviderResult<Vec<Vec<u8>>>;
+    /// Every account of the state with its code and storage, in address order (head only, as
+    /// above; `--dev`'s `anvil_dumpState`). Bounded: more than `max_accounts` accounts or
+    /// about `max_bytes` bytes answers [`ProviderError::WalkTooLarge`].
+    fn walk_accounts(
+        &self,
+        max_accounts: usize,
+        max_bytes: usize,
+    ) -> ProviderResult<Vec<WalkedAccount>>;
 }
 
 /// A boxed snapshot borrowing its provider.

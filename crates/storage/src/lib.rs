@@ -49,6 +49,8 @@ mod state;
 pub mod tables;
 mod trie_scan;
 mod unwind;
+// ---- dev controls (issue 19) ----
+mod walk;
 
 pub use db::{Database, TableStats};
 pub use error::StorageError;

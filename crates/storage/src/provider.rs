@@ -10,7 +10,7 @@ use spectrum_storage_api::{
     Account, BlockCommit, BlockReader, BlockWriter, BoxedSnapshot, ChainInfo, ChainStore,
     GenesisCommit, GenesisStatus, HeadTd, HeaderProvider, ProviderError, ProviderResult,
     ReceiptProvider, StateChanges, StateError, StateProvider, StateProviderFactory, StateSnapshot,
-    TrieNodeWrite, TrieTable, TxLocation,
+    TrieNodeWrite, TrieTable, TxLocation, WalkedAccount,
 };
 
 use crate::{Database, StorageError, Table, commit::trie_cf, keys::number_key, reader::Reader};
@@ -284,5 +284,14 @@ impl StateSnapshot for DbSnapshot<'_> {
             },
         )?;
         Ok(keys)
+    }
+
+    fn walk_accounts(
+        &self,
+        max_accounts: usize,
+        max_bytes: usize,
+    ) -> ProviderResult<Vec<WalkedAccount>> {
+        self.head_only()?;
+        crate::walk::walk_accounts(&self.reader, max_accounts, max_bytes)
     }
 }

@@ -89,6 +89,25 @@ impl<'a> Reader<'a> {
             .map_err(|source| StorageError::Read { table, source })
     }
 
+    /// [`for_each_in_prefix`](Self::for_each_in_prefix) that stops when `f` answers false.
+    pub(crate) fn walk_prefix(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut it = self.prefix_iter(table, prefix)?;
+        it.seek(prefix);
+        while let Some((key, value)) = it.item() {
+            if !key.starts_with(prefix) || !f(key, value)? {
+                break;
+            }
+            it.next();
+        }
+        it.status()
+            .map_err(|source| StorageError::Read { table, source })
+    }
+
     /// A raw iterator bounded above by the end of `prefix`, so RocksDB stops at the bound
     /// instead of stepping over the tombstones and keys that follow it.
     fn prefix_iter(

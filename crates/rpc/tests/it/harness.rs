@@ -128,6 +128,7 @@ impl Node {
             validator: Some(SIGNER.parse().unwrap()),
             seal_guard: None,
             admin: None,
+            dev_controls: None,
         };
         let handle = rt.block_on(spectrum_rpc::start(config, ctx)).unwrap();
         Node {

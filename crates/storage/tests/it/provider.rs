@@ -145,3 +145,46 @@ fn an_empty_database_has_no_latest_state() {
     ));
     assert_eq!(db.head_total_difficulty().unwrap(), None);
 }
+
+/// `walk_accounts` (`anvil_dumpState`): every account of the head with its storage, in
+/// address order; past either bound a typed error, not a partial answer; the head only.
+#[test]
+fn the_head_state_walks_within_bounds() {
+    let (_dir, db) = temp_db();
+    db.init_genesis(genesis(
+        "walk",
+        b"walk",
+        vec![(addr(3), account(0, 3)), (addr(1), account(0, 1))],
+    ))
+    .unwrap();
+    commit_state(
+        &db,
+        StateChanges {
+            accounts: vec![(addr(2), Some(account(1, 2)))],
+            storage: vec![(addr(2), slot(9), U256::from(5))],
+            ..Default::default()
+        },
+    );
+    let latest = StateProviderFactory::latest(&db).unwrap();
+    let walked = latest.walk_accounts(10, 1 << 20).unwrap();
+    let order: Vec<_> = walked.iter().map(|a| a.address).collect();
+    assert_eq!(order, vec![addr(1), addr(2), addr(3)]);
+    assert_eq!(walked[1].account, account(1, 2));
+    assert_eq!(walked[1].storage, vec![(slot(9), U256::from(5))]);
+    assert!(walked[0].storage.is_empty() && walked[0].code.is_empty());
+    assert!(matches!(
+        latest.walk_accounts(2, 1 << 20),
+        Err(ProviderError::WalkTooLarge {
+            max_accounts: 2,
+            ..
+        })
+    ));
+    assert!(matches!(
+        latest.walk_accounts(10, 100),
+        Err(ProviderError::WalkTooLarge { max_bytes: 100, .. })
+    ));
+    assert!(matches!(
+        db.by_number(0).unwrap().walk_accounts(10, 1 << 20),
+        Err(ProviderError::TrieUnavailable(0))
+    ));
+}

@@ -249,4 +249,13 @@ impl StateSnapshot for CachedSnapshot<'_> {
     fn storage_trie_keys(&self, hashed_address: &B256) -> ProviderResult<Vec<Vec<u8>>> {
         self.inner.storage_trie_keys(hashed_address)
     }
+
+    // A walk reads the whole state: straight from the snapshot, never through the cache.
+    fn walk_accounts(
+        &self,
+        max_accounts: usize,
+        max_bytes: usize,
+    ) -> ProviderResult<Vec<spectrum_storage_api::WalkedAccount>> {
+        self.inner.walk_accounts(max_accounts, max_bytes)
+    }
 }

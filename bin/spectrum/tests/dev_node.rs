@@ -240,7 +240,8 @@ fn dev_controls_drive_mining_time_and_snapshots() {
 
 /// Tribe's dev controls (extensions): `dev_stake` puts a node in POC's normal list with one
 /// call, `dev_setLeaders` sets ChiefBase's leaders (the validator must stay one),
-/// `dev_advanceEpoch` seals up to the next epoch boundary.
+/// `dev_advanceEpoch` seals up to the next epoch boundary, `dev_skipSlot` is refused while no
+/// staker has a slot.
 #[test]
 fn tribe_dev_controls_stake_a_node_and_set_leaders() {
     let node = DevNode::start(&[]);
@@ -262,6 +263,20 @@ fn tribe_dev_controls_stake_a_node_and_set_leaders() {
             .contains(&format!("{staked_node:#x}")),
         "{staked_node} staked: {poc}"
     );
+
+    // The built-in dev chain has one slot per round, the validator's: a staker never gets
+    // a slot to miss, so dev_skipSlot is refused without sealing anything.
+    let before = node.result("eth_blockNumber", json!([]));
+    let error = node.call("dev_skipSlot", json!([]))["error"].clone();
+    assert_eq!(error["code"], json!(-32000), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no other signer has a slot: the signer list (1 slots"),
+        "{error}"
+    );
+    assert_eq!(node.result("eth_blockNumber", json!([])), before);
 
     let other = node.accounts[5];
     let leaders = node.result("dev_setLeaders", json!([[validator, other]]));

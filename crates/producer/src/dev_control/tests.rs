@@ -515,13 +515,9 @@ fn skip_slot_blacklists_a_staked_signer_and_the_chain_reimports() {
         stop_block > U256::ZERO && blacklisted,
         "{stop_block} {blacklisted}"
     );
-    assert!(
-        !dev.chief()
-            .status(&dev.head_header())
-            .unwrap()
-            .signers
-            .contains(&node)
-    );
+    let status = dev.chief().status(&dev.head_header()).unwrap();
+    assert!(!status.signers.contains(&node), "{status:?}");
+    assert!(status.black_list.contains(&node), "{status:?}");
     // And with nobody left to skip, the next call is refused.
     assert!(matches!(
         dev.runtime.block_on(control.skip_slot()),

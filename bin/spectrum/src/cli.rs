@@ -59,6 +59,12 @@ pub struct ProduceArgs {
     /// (the key must be a leader in the chain's genesis).
     #[arg(long = "dev.key", value_name = "HEX", requires = "dev")]
     pub dev_key: Option<String>,
+    /// With --dev: slots per round [default: 1, the validator's only]. Above 1, staked nodes
+    /// (`dev_stake`) are picked into the other slots and `dev_skipSlot` can make one miss
+    /// its slot; blocks in an empty slot are then stamped 4 s after their parent (the
+    /// leader's stand-in delay).
+    #[arg(long = "dev.signer-limit", value_name = "N", requires = "dev", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub dev_signer_limit: Option<u64>,
 }
 
 /// Options every command takes.

@@ -240,7 +240,8 @@ fn dev_controls_drive_mining_time_and_snapshots() {
 
 /// Tribe's dev controls (extensions): `dev_stake` puts a node in POC's normal list with one
 /// call, `dev_setLeaders` sets ChiefBase's leaders (the validator must stay one),
-/// `dev_advanceEpoch` seals up to the next epoch boundary.
+/// `dev_advanceEpoch` seals up to the next epoch boundary, `dev_skipSlot` is refused while no
+/// staker has a slot.
 #[test]
 fn tribe_dev_controls_stake_a_node_and_set_leaders() {
     let node = DevNode::start(&[]);
@@ -261,6 +262,19 @@ fn tribe_dev_controls_stake_a_node_and_set_leaders() {
             .to_lowercase()
             .contains(&format!("{staked_node:#x}")),
         "{staked_node} staked: {poc}"
+    );
+
+    // The built-in dev chain has one slot per round, the validator's: a staker never gets
+    // a slot to miss, so dev_skipSlot is refused (that it seals nothing then is checked in the
+    // producer's tests: here the idle block may come at any time).
+    let error = node.call("dev_skipSlot", json!([]))["error"].clone();
+    assert_eq!(error["code"], json!(-32000), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no other signer has a slot: the signer list (1 slots"),
+        "{error}"
     );
 
     let other = node.accounts[5];
@@ -288,6 +302,47 @@ fn tribe_dev_controls_stake_a_node_and_set_leaders() {
             .ends_with("must stay a leader: it seals every block"),
         "{error}"
     );
+}
+
+/// `--dev.signer-limit 3`: a node staked with `dev_stake` is picked into the signer list (as a
+/// volunteer, then a signer the next round); `dev_skipSlot` has the validator seal its slot,
+/// and the chief update stops and blacklists it in POC.
+#[test]
+fn skip_slot_blacklists_a_staked_signer() {
+    let node = DevNode::start(&["--dev.signer-limit", "3"]);
+    let staked = node.result("dev_stake", json!([node.accounts[2]]));
+    let staked_node = staked["node"].as_str().unwrap().to_lowercase();
+    let is_signer = |status: serde_json::Value| {
+        status["signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["address"].as_str().unwrap().to_lowercase() == staked_node)
+    };
+    let mut mined = 0;
+    while !is_signer(node.result("tribe_getStatus", json!([]))) {
+        assert!(mined < 64, "{staked_node} never became a signer");
+        node.result("evm_mine", json!([]));
+        mined += 1;
+    }
+    let skipped = node.result("dev_skipSlot", json!([]));
+    assert_eq!(
+        skipped["signer"].as_str().unwrap().to_lowercase(),
+        staked_node,
+        "{skipped}"
+    );
+    let number = skipped["number"].as_u64().unwrap();
+    assert!(quantity(&node.result("eth_blockNumber", json!([]))) >= U256::from(number));
+    let poc = node.result("tribe_pocGetStatus", json!([]));
+    let i = poc["MinerList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m.as_str().unwrap().to_lowercase() == staked_node)
+        .unwrap();
+    assert_eq!(poc["BlackStatusList"][i], json!(1), "{poc}");
+    assert_ne!(poc["BlockList"][i], json!(0), "stopped: {poc}");
+    assert!(!is_signer(node.result("tribe_getStatus", json!([]))));
 }
 
 /// Impersonation (issue 19): `eth_sendTransaction` from an account whose key the node does not

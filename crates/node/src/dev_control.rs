@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use spectrum_producer::{DevControl, DevError};
-use spectrum_rpc::{DevControlApi, DevControlError, DevFuture, DevMinedBlock};
+use spectrum_rpc::{DevControlApi, DevControlError, DevFuture, DevMinedBlock, DevSkippedSlot};
 
 /// The producer's dev-control handle as RPC sees it.
 pub(crate) struct ProducerDevControl(pub(crate) DevControl);
@@ -13,9 +13,10 @@ pub(crate) struct ProducerDevControl(pub(crate) DevControl);
 fn sort(error: DevError) -> DevControlError {
     match error {
         DevError::TooManyBlocks { .. } => DevControlError::InvalidParam(error.to_string()),
-        DevError::TimestampTooEarly { .. } | DevError::Overflow | DevError::Producer(_) => {
-            DevControlError::Refused(error.to_string())
-        }
+        DevError::TimestampTooEarly { .. }
+        | DevError::NoOtherSigner { .. }
+        | DevError::Overflow
+        | DevError::Producer(_) => DevControlError::Refused(error.to_string()),
         DevError::NotCanonical(_)
         | DevError::Chain(_)
         | DevError::Record(_)
@@ -65,6 +66,17 @@ impl DevControlApi for ProducerDevControl {
     }
     fn patch(&self, patches: Vec<spectrum_chain::DevPatch>) -> DevFuture<'_, DevMinedBlock> {
         forward(self.0.patch(patches))
+    }
+    fn skip_slot(&self) -> DevFuture<'_, DevSkippedSlot> {
+        let answer = self.0.skip_slot();
+        forward(async move {
+            let skipped = answer.await?;
+            Ok(DevSkippedSlot {
+                signer: skipped.signer,
+                number: skipped.number,
+                hash: skipped.hash,
+            })
+        })
     }
 }
 

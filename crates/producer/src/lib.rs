@@ -71,6 +71,23 @@ impl BlockProducer {
         plan::plan_slot(&self.spec, &self.chief, parent, signer)
     }
 
+    /// The signer set the rules read for the block after `parent` (at `parent`'s state), and
+    /// whether its chief is 1.0.0; `None` before the chain's first chief.
+    pub(crate) fn signer_set_after(
+        &self,
+        parent: &SealedHeader,
+    ) -> Result<Option<(spectrum_consensus::SignerSet, bool)>, ProducerError> {
+        let number = parent
+            .number
+            .checked_add(1)
+            .ok_or(ProducerError::Overflow("block number"))?;
+        let Some(chief) = self.spec.chief_at(number) else {
+            return Ok(None);
+        };
+        let set = spectrum_consensus::SignerSetProvider::signer_set(&self.chief, parent, chief)?;
+        Ok(Some((set, spectrum_consensus::is_chief_100(chief))))
+    }
+
     /// The chain spec.
     pub fn spec(&self) -> &Arc<ChainSpec> {
         &self.spec

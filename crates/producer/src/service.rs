@@ -65,7 +65,7 @@ pub struct ProducerConfig {
 /// on the returned channel (for the network to gossip).
 pub struct ProducerService {
     pub(crate) chain: Arc<Blockchain>,
-    producer: Arc<BlockProducer>,
+    pub(crate) producer: Arc<BlockProducer>,
     pub(crate) transactions: Arc<dyn TransactionSource>,
     pub(crate) config: ProducerConfig,
     pub(crate) signer: alloy_primitives::Address,

@@ -5,11 +5,22 @@
 
 use std::{future::Future, pin::Pin, time::Duration};
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use spectrum_chain::DevPatch;
 
 /// A block a command made: number and hash.
 pub type DevMinedBlock = (u64, B256);
+
+/// `dev_skipSlot`'s answer: the signer that missed its slot, and the block sealed in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevSkippedSlot {
+    /// The signer whose in-turn slot the validator sealed.
+    pub signer: Address,
+    /// The block's number.
+    pub number: u64,
+    /// The block's hash.
+    pub hash: B256,
+}
 
 /// An answer to come (boxed so the trait stays object-safe).
 pub type DevFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DevControlError>> + Send + 'a>>;
@@ -56,4 +67,7 @@ pub trait DevControlApi: Send + Sync {
     fn reset(&self) -> DevFuture<'_, ()>;
     /// Applies `patches` in a block sealed now (`spectrum_chain::dev_patch`).
     fn patch(&self, patches: Vec<DevPatch>) -> DevFuture<'_, DevMinedBlock>;
+    /// Seals blocks until one falls in another signer's in-turn slot, sealed by the
+    /// validator instead: that signer misses it (and is blacklisted by the chief update).
+    fn skip_slot(&self) -> DevFuture<'_, DevSkippedSlot>;
 }

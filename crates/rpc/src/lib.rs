@@ -42,7 +42,9 @@ mod dev;
 // ---- dev controls (issue 19) ----
 mod dev_control_api;
 mod dev_controls;
-pub use dev_control_api::{DevControlApi, DevControlError, DevFuture, DevMinedBlock};
+pub use dev_control_api::{
+    DevControlApi, DevControlError, DevFuture, DevMinedBlock, DevSkippedSlot,
+};
 pub mod error;
 mod filters;
 mod heavy;

@@ -2,6 +2,7 @@
 
 mod account;
 mod db;
+mod dev_chain;
 mod export;
 mod genesis;
 mod import;
@@ -34,7 +35,10 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
     };
     // Load and check the chain spec before touching the datadir: a bad genesis file writes
     // nothing.
-    let spec = chain.load().wrap_err("cannot load the chain spec")?;
+    let spec = match cli.produce.dev_signer_limit {
+        Some(limit) if cli.dev && limit != 1 => dev_chain::with_signer_limit(limit)?,
+        _ => chain.load().wrap_err("cannot load the chain spec")?,
+    };
     let datadir = match (&cli.global.datadir, cli.dev) {
         (None, true) => None,
         (explicit, _) => Some(DataDir::resolve(explicit.as_deref(), &chain)?),

@@ -14,12 +14,13 @@
 
 mod clock;
 mod run;
+mod skip;
 #[cfg(test)]
 mod tests;
 
 use std::time::Duration;
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use tokio::sync::{mpsc, oneshot};
 
 pub use clock::DevClock;
@@ -65,6 +66,16 @@ pub enum DevError {
     /// A time offset left its range.
     #[error("time offset out of range")]
     Overflow,
+    /// `dev_skipSlot`: no signer but the validator itself has a slot to miss: the signer
+    /// list (of `slots` slots; slot 0 is the leader's, never penalised) holds no staker, or
+    /// none was reached within [`MAX_SKIP_BLOCKS`] blocks.
+    #[error(
+        "no other signer has a slot: the signer list ({slots} slots, slot 0 the leader's) holds no staker within {MAX_SKIP_BLOCKS} blocks"
+    )]
+    NoOtherSigner {
+        /// The signer list's length (the chief's signer limit).
+        slots: usize,
+    },
     /// The producer is not running (the node is stopping).
     #[error("the block producer is not running")]
     Stopped,
@@ -72,6 +83,20 @@ pub enum DevError {
 
 /// A block the command made: number and hash.
 pub type MinedBlock = (u64, B256);
+
+/// The most blocks `dev_skipSlot` seals while waiting for another signer's slot.
+pub const MAX_SKIP_BLOCKS: u64 = 64;
+
+/// `dev_skipSlot`'s answer: whose in-turn slot the validator sealed instead, and the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedSlot {
+    /// The signer that missed its slot (the chief update stops and blacklists it in POC).
+    pub signer: Address,
+    /// The block sealed in its slot.
+    pub number: u64,
+    /// That block's hash.
+    pub hash: B256,
+}
 
 /// One command and where its answer goes.
 pub(crate) enum DevCommand {
@@ -93,6 +118,7 @@ pub(crate) enum DevCommand {
         Vec<spectrum_chain::DevPatch>,
         oneshot::Sender<Result<MinedBlock, DevError>>,
     ),
+    SkipSlot(oneshot::Sender<Result<SkippedSlot, DevError>>),
 }
 
 /// What the producer service holds when dev controls are on.
@@ -205,6 +231,14 @@ impl DevControl {
         patches: Vec<spectrum_chain::DevPatch>,
     ) -> Result<MinedBlock, DevError> {
         self.ask(|reply| DevCommand::Patch(patches, reply)).await
+    }
+
+    /// `dev_skipSlot`: seals blocks (at most [`MAX_SKIP_BLOCKS`]) until one falls in the
+    /// in-turn slot of a signer other than the validator, and seals that one too, by the
+    /// validator in its leader role at that role's delay: the signer misses its slot, so the
+    /// block's chief update stops and blacklists it in POC as on mainnet (tribe.md §9).
+    pub async fn skip_slot(&self) -> Result<SkippedSlot, DevError> {
+        self.ask(DevCommand::SkipSlot).await
     }
 
     /// The clock the chain and the producer read on `--dev` (unix seconds).

@@ -71,7 +71,7 @@ struct Snapshot {
 }
 
 /// The loop's own state.
-struct DevState {
+pub(super) struct DevState {
     mining: Mining,
     /// `evm_setNextBlockTimestamp`: the next block's time.
     next_timestamp: Option<u64>,
@@ -188,6 +188,12 @@ impl ProducerService {
                 let _ = reply.send(result);
                 return sealed;
             }
+            DevCommand::SkipSlot(reply) => {
+                let result = self.skip_slot(dev, state).await;
+                let sealed = result.is_ok();
+                let _ = reply.send(result);
+                return sealed;
+            }
         }
         false
     }
@@ -219,7 +225,7 @@ impl ProducerService {
     /// One block: at `at`, else at the timestamp set for the next block, else by the clock
     /// (never before the earliest the rules allow). A block stamped ahead of the clock moves
     /// the clock to it, so that the chain does not hold it as a future block.
-    async fn mine_one(
+    pub(super) async fn mine_one(
         &self,
         dev: &DevParts,
         state: &mut DevState,

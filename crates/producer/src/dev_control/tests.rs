@@ -92,8 +92,12 @@ struct Dev {
 
 impl Dev {
     fn start(mode: ProductionMode, txs: Vec<Candidate>) -> Dev {
+        Self::start_on(ChainSpec::dev(), mode, txs)
+    }
+
+    fn start_on(spec: ChainSpec, mode: ProductionMode, txs: Vec<Candidate>) -> Dev {
         let dir = tempfile::tempdir().unwrap();
-        let spec = Arc::new(ChainSpec::dev());
+        let spec = Arc::new(spec);
         let store = open_store(&dir.path().join("db"), &spec);
         let clock = Arc::new(DevClock::new(Arc::new(SystemClock)));
         let validator =
@@ -155,7 +159,7 @@ impl Dev {
     /// Imports our canonical blocks 1..=head into a fresh chain with every rule and a clock
     /// at the dev clock's time: all must become canonical, ending on our head.
     fn reimport(&self) {
-        let fresh = TestChain::new(ChainSpec::dev());
+        let fresh = TestChain::new(ChainSpec::clone(self.chain.spec()));
         let clock: Arc<dyn Clock> = Arc::new(FixedClock(self.clock.now()));
         let validator = TribeBlockValidator::new(fresh.store.clone(), fresh.spec.clone())
             .with_clock(clock.clone());
@@ -343,5 +347,181 @@ fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
         (9, U256::ZERO)
     );
     drop(state);
+    dev.reimport();
+}
+
+/// The dev chain with the chief contracts installed for `signer_limit` slots per round
+/// (`genesis/dev.json` has 1: every block is the validator's own slot, so nobody can miss one).
+fn dev_spec_with_signer_limit(signer_limit: u64) -> ChainSpec {
+    let mut genesis: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../genesis/dev.json")).unwrap();
+    let params = spectrum_contracts::TribeGenesisParams {
+        leaders: vec![dev::DEV_VALIDATOR_ADDRESS.parse().unwrap()],
+        signer_limit,
+        epoch: 100,
+        owner: dev::DEV_ACCOUNTS[0].0.parse().unwrap(),
+        min_deposit: U256::from(1_000_000_000_000_000_000u128),
+        withdraw_wait: 10,
+        deposit_halving: 1_000_000,
+    };
+    let alloc = genesis["alloc"].as_object_mut().unwrap();
+    for (address, account) in spectrum_contracts::tribe_genesis_alloc(&params).unwrap() {
+        let storage: serde_json::Map<String, serde_json::Value> = account
+            .storage
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v.to_string())))
+            .collect();
+        alloc.retain(|k, _| k.to_lowercase() != format!("{address:#x}"));
+        alloc.insert(
+            address.to_checksum(None),
+            serde_json::json!({
+                "balance": "0x0",
+                "nonce": format!("{:#x}", account.nonce),
+                "code": account.code.to_string(),
+                "storage": storage,
+            }),
+        );
+    }
+    ChainSpec::from_json("dev, signer limit > 1", &genesis.to_string()).unwrap()
+}
+
+/// Dev account 1 stakes the node of `node_key` in POC with the dev POC's 1-coin minimum.
+fn deposit(node_key: &SecretKey) -> Candidate {
+    let (owner, key) = dev::DEV_ACCOUNTS[1];
+    let tx = TxLegacy {
+        chain_id: Some(1337),
+        nonce: 0,
+        gas_price: 1_000_000_000,
+        gas_limit: 500_000,
+        to: TxKind::Call(ChainSpec::dev().tribe.poc.unwrap()),
+        value: U256::from(1_000_000_000_000_000_000u128),
+        input: spectrum_contracts::abi::poc_deposit(node_key, owner.parse().unwrap()),
+    };
+    Candidate::recover(sign_transaction(tx, &secret(key))).unwrap()
+}
+
+impl Dev {
+    fn head_header(&self) -> spectrum_primitives::SealedHeader {
+        let db = self.chain.provider();
+        db.header(&self.head().1).unwrap().unwrap()
+    }
+
+    fn chief(&self) -> spectrum_tribe_state::ChiefContracts {
+        spectrum_tribe_state::ChiefContracts::new(
+            self.chain.provider().clone(),
+            self.chain.spec().clone(),
+        )
+    }
+
+    /// `node`'s POC entry at the head: (stop block, blacklisted).
+    fn poc_entry(&self, node: Address) -> (U256, bool) {
+        let poc = self
+            .chief()
+            .poc_status(&self.head_header())
+            .unwrap()
+            .unwrap();
+        let i = poc.miners.iter().position(|m| *m == node).unwrap();
+        (poc.blocks[i], poc.black_status[i] == U256::from(1u64))
+    }
+}
+
+/// With only the validator in the signer list there is no slot to skip: refused at once,
+/// nothing sealed.
+#[test]
+fn skip_slot_without_another_signer_is_refused() {
+    let dev = Dev::start(MANUAL, Vec::new());
+    let control = dev.control.clone();
+    dev.runtime.block_on(control.mine(2, 0, None)).unwrap();
+    let error = dev.runtime.block_on(control.skip_slot()).unwrap_err();
+    assert!(
+        matches!(error, DevError::NoOtherSigner { slots: 1 }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "no other signer has a slot: the signer list (1 slots, slot 0 the leader's) holds no staker within 64 blocks"
+    );
+    assert_eq!(dev.head().0, 2);
+}
+
+/// A staked node the VRF picks into the signer list misses its slot when `skip_slot` has the
+/// validator seal it (at the leader's delay): the chief update stops and blacklists it in
+/// POC, it leaves the signer list, and a fresh chain imports every block with every rule.
+#[test]
+fn skip_slot_blacklists_a_staked_signer_and_the_chain_reimports() {
+    let node_key = secret("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+    let node =
+        spectrum_primitives::public_key_to_address(&node_key.public_key(secp256k1::SECP256K1));
+    let dev = Dev::start_on(
+        dev_spec_with_signer_limit(3),
+        MANUAL,
+        vec![deposit(&node_key)],
+    );
+    let control = dev.control.clone();
+    // Mine until the VRF has picked the node into the signer list (one round as a volunteer,
+    // then the next round's list).
+    let mut blocks = 0;
+    while !dev
+        .chief()
+        .status(&dev.head_header())
+        .unwrap()
+        .signers
+        .contains(&node)
+    {
+        assert!(
+            blocks < 64,
+            "{node} never became a signer: {:?} {:?}",
+            dev.chief().poc_status(&dev.head_header()),
+            dev.chief().status(&dev.head_header())
+        );
+        dev.runtime.block_on(control.mine(1, 0, None)).unwrap();
+        blocks += 1;
+    }
+    assert_eq!(
+        dev.poc_entry(node),
+        (U256::ZERO, false),
+        "running, not blacklisted"
+    );
+
+    let before = dev.head_header();
+    let skipped = dev.runtime.block_on(control.skip_slot()).unwrap();
+    assert_eq!(skipped.signer, node);
+    assert_eq!((skipped.number, skipped.hash), dev.head());
+    // The block is the validator's, in the node's slot, at the leader's delay or later.
+    let set = dev
+        .chief()
+        .status(&dev.block(skipped.number - 1).header.clone())
+        .unwrap();
+    let slot = usize::try_from(skipped.number % set.signers.len() as u64).unwrap();
+    assert_eq!(set.signers[slot], node, "{set:?}");
+    let missed = dev
+        .chief()
+        .missed_slot(
+            &dev.block(skipped.number - 1).header.clone(),
+            &dev.block(skipped.number).header.clone(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(missed.in_turn, node);
+    assert_eq!(
+        missed.sealed_by,
+        dev::DEV_VALIDATOR_ADDRESS.parse::<Address>().unwrap()
+    );
+    assert!(dev.time(skipped.number) > before.timestamp);
+
+    // Penalised as on mainnet: stopped at that block and blacklisted, out of the list.
+    let (stop_block, blacklisted) = dev.poc_entry(node);
+    assert!(
+        stop_block > U256::ZERO && blacklisted,
+        "{stop_block} {blacklisted}"
+    );
+    let status = dev.chief().status(&dev.head_header()).unwrap();
+    assert!(!status.signers.contains(&node), "{status:?}");
+    assert!(status.black_list.contains(&node), "{status:?}");
+    // And with nobody left to skip, the next call is refused.
+    assert!(matches!(
+        dev.runtime.block_on(control.skip_slot()),
+        Err(DevError::NoOtherSigner { slots: 3 })
+    ));
     dev.reimport();
 }

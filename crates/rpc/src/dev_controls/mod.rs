@@ -75,6 +75,9 @@ pub(crate) fn register(module: &mut RpcModule<Api>) -> Result<(), RegisterMethod
     module.register_async_method("dev_advanceEpoch", |raw: Params<'static>, api, _| async move {
         tribe::advance_epoch(api, positional(&raw)?).await
     })?;
+    module.register_async_method("dev_skipSlot", |raw: Params<'static>, api, _| async move {
+        tribe::skip_slot(api, positional(&raw)?).await
+    })?;
     register_impersonation(module)
 }
 

@@ -1,5 +1,6 @@
 //! Tribe's own dev controls (extensions nobody else has; `--dev` only): staking a node in
-//! POC and setting ChiefBase's leaders in one call each. Both send real transactions from a
+//! POC, setting ChiefBase's leaders, advancing to an epoch and making a signer miss its slot,
+//! one call each. Both send real transactions from a
 //! dev account (signed by the node, as `eth_sendTransaction` does) and seal a block, so the
 //! chain stays a chain of real Tribe blocks.
 
@@ -167,4 +168,20 @@ pub(super) async fn advance_epoch(api: Arc<Api>, values: Vec<Value>) -> ApiResul
     let blocks = next.saturating_sub(head.number);
     control.mine(blocks, 0, None).await.map_err(dev_error)?;
     Ok(json!({ "number": next, "epoch": epoch }))
+}
+
+/// `dev_skipSlot []`: blocks are sealed until one falls in the in-turn slot of a signer other
+/// than the dev validator (a node staked with `dev_stake` and picked into the signer list),
+/// and that block is sealed by the validator instead at its leader-role delay, so the chief
+/// update stops and blacklists the signer in POC (tribe.md §9). Answers
+/// `{"signer", "number", "hash"}`; `-32000` if no other signer has a slot.
+pub(super) async fn skip_slot(api: Arc<Api>, values: Vec<Value>) -> ApiResult<Value> {
+    at_most(&values, 0)?;
+    let control = super::dev_controls(&api)?;
+    let skipped = control.skip_slot().await.map_err(dev_error)?;
+    Ok(json!({
+        "signer": skipped.signer,
+        "number": skipped.number,
+        "hash": skipped.hash,
+    }))
 }

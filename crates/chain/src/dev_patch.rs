@@ -3,7 +3,8 @@
 //!
 //! A patch travels in the block as an ordinary signed transaction from the block's signer to
 //! [`DEV_PATCH_ADDRESS`] (an account without code: the EVM only charges intrinsic gas), its
-//! input the encoded patch. On the dev chain (chain id [`DEV_CHAIN_ID`]) execution's output is
+//! input the encoded patch. On a chain whose spec enables it (`dev_state_patches`: only
+//! genesis/dev.json) execution's output is
 //! then amended: after the block's transactions, every such transaction's patch is applied to
 //! the block's state changes, before the state root. The producer does the same when it
 //! builds, so the header's state root includes the patch, and any node of ours importing the
@@ -16,9 +17,6 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, keccak256};
 use spectrum_storage_api::{Account, StateChanges, StateProvider};
-
-/// The chain id the patch rule applies on: `spectrum --dev`'s.
-pub const DEV_CHAIN_ID: u64 = 1337;
 
 /// Where patch transactions go ("5ec7" and "de7": Spectrum's dev).
 pub const DEV_PATCH_ADDRESS: Address = address!("5ec7000000000000000000000000000000000de7");
@@ -151,13 +149,14 @@ pub fn decode_dev_patches(input: &[u8]) -> Result<Vec<DevPatch>, DevPatchError> 
 }
 
 /// The patches a block carries under the dev rule: inputs of its transactions from `signer`
-/// (the block's sealer) to [`DEV_PATCH_ADDRESS`], in block order. Empty off the dev chain.
+/// (the block's sealer) to [`DEV_PATCH_ADDRESS`], in block order. Empty unless `enabled`
+/// (the chain spec's `dev_state_patches`).
 pub fn block_dev_patches<'a>(
-    chain_id: u64,
+    enabled: bool,
     signer: Address,
     transactions: impl IntoIterator<Item = (&'a spectrum_primitives::TransactionSigned, Address)>,
 ) -> Result<Vec<DevPatch>, DevPatchError> {
-    if chain_id != DEV_CHAIN_ID {
+    if !enabled {
         return Ok(Vec::new());
     }
     let mut patches = Vec::new();
@@ -246,17 +245,17 @@ impl crate::Blockchain {
         parent_state: &dyn StateProvider,
         changes: &mut StateChanges,
     ) -> Result<(), crate::ChainError> {
-        // Off unless the dev chain runs Tribe's rules and the block holds a patch transaction
-        // (other chains, and tools on id 1337 with unsealed blocks, never reach the seal).
-        let carries_patch = block
-            .block
-            .body
-            .transactions
-            .iter()
-            .any(|tx| tx.tx().to.to() == Some(&DEV_PATCH_ADDRESS));
-        if self.spec.chain_id != DEV_CHAIN_ID
-            || !carries_patch
+        // Off unless the chain spec enables it under Tribe's rules and the block holds a patch
+        // transaction (tools on the dev spec with unsealed blocks never reach the seal). The
+        // spec is checked first: on every other chain this costs nothing per block.
+        if !self.spec.tribe.dev_state_patches
             || !matches!(self.rules, spectrum_execution::ExecutionRules::Spectrum(_))
+            || !block
+                .block
+                .body
+                .transactions
+                .iter()
+                .any(|tx| tx.tx().to.to() == Some(&DEV_PATCH_ADDRESS))
         {
             return Ok(());
         }
@@ -274,7 +273,8 @@ impl crate::Blockchain {
             .transactions
             .iter()
             .zip(block.senders.iter().copied());
-        let patches = block_dev_patches(self.spec.chain_id, signer, transactions).map_err(error)?;
+        let patches = block_dev_patches(self.spec.tribe.dev_state_patches, signer, transactions)
+            .map_err(error)?;
         apply_dev_patches(&patches, parent_state, changes).map_err(error)
     }
 }

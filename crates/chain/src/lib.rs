@@ -63,7 +63,7 @@ use spectrum_storage_api::{BlockCommit, ChainReader, ChainStore};
 pub use bad_blocks::BAD_BLOCK_CACHE_SIZE;
 pub use built::{CarriedField, ExecutedBlock};
 pub use dev_patch::{
-    DEV_CHAIN_ID, DEV_PATCH_ADDRESS, DevPatch, DevPatchError, MAX_PATCH_CODE as DEV_PATCH_MAX_CODE,
+    DEV_PATCH_ADDRESS, DevPatch, DevPatchError, MAX_PATCH_CODE as DEV_PATCH_MAX_CODE,
     MAX_PATCH_RECORDS as DEV_PATCH_MAX_RECORDS, apply_dev_patches, block_dev_patches,
     decode_dev_patches, encode_dev_patches,
 };

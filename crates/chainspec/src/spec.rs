@@ -127,6 +127,12 @@ pub struct TribeParams {
     /// `shared/testdata`); mainnet and testnet publish no hashes beyond their genesis.
     #[serde(default)]
     pub checkpoints: Vec<Checkpoint>,
+    /// `spectrum --dev` only: blocks may carry state patches from their own signer (the
+    /// `anvil_set*` methods; `spectrum_chain::dev_patch`). A chain says so explicitly
+    /// (genesis/dev.json): a chain id cannot, since anyone may pick the same id, and the rule
+    /// lets a signer write any state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dev_state_patches: bool,
 }
 
 /// A block every node of a network has (see [`TribeParams::checkpoints`]).

@@ -158,7 +158,11 @@ impl BlockProducer {
             .iter()
             .filter(|tx| tx.tx().to.to() == Some(&spectrum_chain::DEV_PATCH_ADDRESS))
             .filter_map(|tx| Some((tx, tx.recover_sender().ok()?)));
-        let patches = spectrum_chain::block_dev_patches(self.spec.chain_id, signer, patch_txs)?;
+        let patches = spectrum_chain::block_dev_patches(
+            self.spec.tribe.dev_state_patches,
+            signer,
+            patch_txs,
+        )?;
         spectrum_chain::apply_dev_patches(&patches, &*state, &mut output.changes)?;
         let roots = apply_state_roots_on(&*state, &mut output.changes)?;
         header.state_root = roots.state_root;

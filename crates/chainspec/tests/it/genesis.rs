@@ -275,3 +275,34 @@ fn unknown_chain_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown chain `no-such-chain`"));
 }
+
+/// The dev-only state-patch rule (anvil_set*) is on only where a genesis says so: the built-in
+/// dev chain. A copy of the dev genesis without the field, same chain id 1337, has it off, so
+/// picking the dev chain id never lets a signer write state outside execution.
+#[test]
+fn only_the_dev_genesis_enables_state_patches() {
+    assert!(ChainSpec::dev().tribe.dev_state_patches);
+    for name in ["mainnet", "testnet", "devnet"] {
+        let spec = ChainSpec::builtin(name).unwrap();
+        assert!(!spec.tribe.dev_state_patches, "{name}");
+    }
+    let dev_text = spectrum_chainspec::BUILTIN_CHAINS
+        .iter()
+        .find(|(name, _)| *name == "dev")
+        .unwrap()
+        .1;
+    let mut copy: serde_json::Value = serde_json::from_str(dev_text).unwrap();
+    let removed = copy["config"]["tribe"]
+        .as_object_mut()
+        .unwrap()
+        .remove("devStatePatches");
+    assert_eq!(removed, Some(serde_json::Value::Bool(true)));
+    let copy = ChainSpec::from_json("copy.json", &copy.to_string()).unwrap();
+    assert_eq!(copy.chain_id, 1337);
+    assert!(!copy.tribe.dev_state_patches);
+    // Same genesis block: the flag is a rule of the chain, not part of its genesis hash.
+    assert_eq!(
+        copy.genesis_header().hash(),
+        ChainSpec::dev().genesis_header().hash()
+    );
+}

@@ -158,13 +158,18 @@ impl Dev {
 
     /// Imports our canonical blocks 1..=head into a fresh chain with every rule and a clock
     /// at the dev clock's time: all must become canonical, ending on our head.
-    fn reimport(&self) {
-        let fresh = TestChain::new(ChainSpec::clone(self.chain.spec()));
+    /// A fresh chain with full validation on `spec` (a fresh database).
+    fn fresh_chain(&self, spec: ChainSpec) -> Blockchain {
+        let fresh = TestChain::new(spec);
         let clock: Arc<dyn Clock> = Arc::new(FixedClock(self.clock.now()));
         let validator = TribeBlockValidator::new(fresh.store.clone(), fresh.spec.clone())
             .with_clock(clock.clone());
-        let chain = Blockchain::new(fresh.store.clone(), fresh.spec.clone(), Arc::new(validator))
-            .with_clock(clock);
+        Blockchain::new(fresh.store.clone(), fresh.spec.clone(), Arc::new(validator))
+            .with_clock(clock)
+    }
+
+    fn reimport(&self) {
+        let chain = self.fresh_chain(ChainSpec::clone(self.chain.spec()));
         let (head, hash) = self.head();
         for number in 1..=head {
             let outcome = chain.insert_block(self.block(number)).unwrap();
@@ -348,6 +353,21 @@ fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
     );
     drop(state);
     dev.reimport();
+    // The same blocks where the chain spec does not enable the rule (the same genesis, chain id
+    // 1337): the patch transaction is a plain call, so the patched state root is refused.
+    let mut plain = ChainSpec::clone(dev.chain.spec());
+    plain.tribe.dev_state_patches = false;
+    let error = dev
+        .fresh_chain(plain)
+        .insert_block(dev.block(1))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            spectrum_chain::ChainError::StateRoot { number: 1, .. }
+        ),
+        "{error:?}"
+    );
 }
 
 /// The dev chain with the chief contracts installed for `signer_limit` slots per round

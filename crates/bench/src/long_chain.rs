@@ -344,7 +344,8 @@ pub fn generate_long_chain(
             summary.full_blocks += 1;
         }
         let block = built.block;
-        summary.txs += block.body.transactions.len() as u64;
+        let txs = u64::try_from(block.body.transactions.len()).unwrap_or(u64::MAX);
+        summary.txs = summary.txs.saturating_add(txs);
         summary.gas = summary.gas.saturating_add(block.header.gas_used);
         *summary.sealed_by.entry(built.plan.signer).or_default() += 1;
         summary.head = (block.number(), block.hash());

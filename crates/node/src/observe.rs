@@ -125,7 +125,7 @@ async fn count_chain_events(observed: Arc<Observed>) {
             if let Ok(Some(body)) = reader.body(&header.hash()) {
                 metrics
                     .imported_transactions
-                    .inc_by(body.transactions.len() as u64);
+                    .inc_by(u64::try_from(body.transactions.len()).unwrap_or(u64::MAX));
             }
             if let Some(us) = observed.validator
                 && missed_our_slot(&observed.chain, header, us)

@@ -60,14 +60,24 @@ impl Blockchain {
     /// Inserting them afterwards skips that work; inserting them without this gives the same
     /// outcomes. Errors are left for the import to meet in order.
     pub fn prepare_blocks(&self, blocks: &[SealedBlock]) {
+        self.prepare_blocks_after(None, blocks);
+    }
+
+    /// [`Self::prepare_blocks`] for a batch whose first block's parent may not be stored yet:
+    /// `before` is the header the batch follows (the previous batch's last, still being
+    /// imported), used when its hash is the first block's parent hash.
+    pub fn prepare_blocks_after(&self, before: Option<&SealedHeader>, blocks: &[SealedBlock]) {
         let mut clock = self.phases.start();
         let jobs: Vec<(&SealedBlock, SealedHeader)> = blocks
             .iter()
             .enumerate()
             .filter_map(|(i, block)| {
-                let previous = i.checked_sub(1).and_then(|p| blocks.get(p));
+                let previous = match i.checked_sub(1) {
+                    Some(p) => blocks.get(p).map(|p| &p.header),
+                    None => before,
+                };
                 let parent = match previous {
-                    Some(p) if p.hash() == block.header.parent_hash => Some(p.header.clone()),
+                    Some(p) if p.hash() == block.header.parent_hash => Some(p.clone()),
                     _ => self.db.header(&block.header.parent_hash).ok().flatten(),
                 };
                 parent.map(|parent| (block, parent))

@@ -133,3 +133,111 @@ fn a_tampered_block_in_a_prepared_batch_is_refused_by_the_same_rule() {
     );
     assert_eq!(refusal(true), unprepared);
 }
+
+/// Many small batches, each prepared on another thread while the one before it is inserted:
+/// the same chain, and no seal recovered again on the inserting thread, not even for the first
+/// block of a batch, whose parent was not yet stored when it was prepared.
+#[test]
+fn a_prepared_stream_imports_the_same_chain_without_recovering_seals_again() {
+    let blocks = multi_chain();
+    let node = TestChain::devnet();
+    let expected = blocks
+        .iter()
+        .filter(|b| (1..=3).contains(&b.number()) && b.header.beneficiary.is_zero())
+        .count() as u64;
+    let limits = spectrum_chain::BatchLimits {
+        blocks: 7,
+        bytes: usize::MAX,
+    };
+    let before = seal_recoveries_on_this_thread();
+    let mut inserted = 0u64;
+    node.chain
+        .insert_prepared_stream(blocks.iter().cloned().map(Ok), limits, |block| {
+            inserted += 1;
+            node.chain.insert_block(block).map(drop)
+        })
+        .unwrap();
+    assert_eq!(inserted, blocks.len() as u64, "the genesis too, as already known");
+    assert_eq!(seal_recoveries_on_this_thread() - before, expected);
+    let head = node.chain.provider().head().unwrap().unwrap();
+    let last = blocks.last().unwrap();
+    assert_eq!(head, (last.number(), last.hash()));
+}
+
+/// A stream that fails part-way: the blocks read before the failure are imported, then its
+/// error is returned; nothing after it is read into the chain.
+#[test]
+fn a_stream_read_error_comes_after_the_blocks_before_it() {
+    let blocks = multi_chain();
+    let node = TestChain::devnet();
+    let stream = blocks.iter().cloned().enumerate().map(|(i, block)| {
+        if i == 101 {
+            Err("the file ends in the middle of block 101".to_owned())
+        } else {
+            Ok(block)
+        }
+    });
+    let error = node
+        .chain
+        .insert_prepared_stream(stream, spectrum_chain::BatchLimits::default(), |block| {
+            node.chain
+                .insert_block(block)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .unwrap_err();
+    assert_eq!(error, "the file ends in the middle of block 101");
+    let head = node.chain.provider().head().unwrap().unwrap();
+    assert_eq!(head, (100, blocks[100].hash()));
+}
+
+/// A block refused while the next batch is being prepared: the refusal is the one an unprepared
+/// import gives, the head stays on its parent, and the stream returns (the preparing thread
+/// stops at its next hand-over instead of reading the rest).
+#[test]
+fn a_refused_block_stops_a_prepared_stream_with_the_same_error() {
+    let mut blocks = multi_chain();
+    let mut tampered = blocks[200].clone().unseal();
+    let mut extra = tampered.header.extra_data.to_vec();
+    extra[40] ^= 1; // inside the VRF proof, covered by the seal hash: another signer recovers
+    tampered.header.extra_data = extra.into();
+    blocks[200] = tampered.seal_slow();
+
+    let unprepared = {
+        let node = TestChain::devnet();
+        for block in &blocks[..200] {
+            node.chain.insert_block(block.clone()).unwrap();
+        }
+        node.chain
+            .insert_block(blocks[200].clone())
+            .unwrap_err()
+            .to_string()
+    };
+    let node = TestChain::devnet();
+    let read = std::sync::atomic::AtomicUsize::new(0);
+    let stream = blocks.iter().cloned().map(|block| {
+        read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(block)
+    });
+    let limits = spectrum_chain::BatchLimits {
+        blocks: 16,
+        bytes: usize::MAX,
+    };
+    let error = node
+        .chain
+        .insert_prepared_stream(stream, limits, |block| {
+            node.chain
+                .insert_block(block)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .unwrap_err();
+    assert_eq!(error, unprepared);
+    let head = node.chain.provider().head().unwrap().unwrap();
+    assert_eq!(head, (199, blocks[199].hash()));
+    let read = read.into_inner();
+    assert!(
+        read < blocks.len(),
+        "the preparing thread went on to read all {read} blocks after the refusal"
+    );
+}

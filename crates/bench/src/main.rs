@@ -315,7 +315,10 @@ fn print_phases(phases: &Phases) {
     };
     println!("where the import's time goes (run by phase):");
     row("checks (known, parent, tx root, TD, head)", phases.checks);
-    row("sender recovery", phases.recover);
+    row(
+        "sender recovery (blocks not prepared ahead)",
+        phases.recover,
+    );
     row(
         "consensus validation (validator, fee recipient)",
         phases.consensus,
@@ -330,6 +333,10 @@ fn print_phases(phases: &Phases) {
         phases.state_root,
     );
     row("commit (batch build and write)", phases.commit);
+    row(
+        "preparation ahead, on another thread (overlaps)",
+        phases.prepare,
+    );
     println!(
         "  per block: {:.0} account/slot writes, {:.0} trie node writes",
         phases.state_writes as f64 / blocks,

@@ -9,8 +9,8 @@ use std::{
 };
 
 use spectrum_chain::{
-    BlockValidator, Blockchain, ExecutionChecksOnly, ImportPhases, InsertOutcome, Phase,
-    TribeBlockValidator, genesis_commit,
+    BatchLimits, BlockValidator, Blockchain, ExecutionChecksOnly, ImportPhases, InsertOutcome,
+    Phase, TribeBlockValidator, genesis_commit,
 };
 use spectrum_chainspec::ChainSpec;
 use spectrum_execution::BlockExecutor;
@@ -177,9 +177,12 @@ pub struct Phases {
     /// Known/bad-block checks, parent, number, transactions root, ommers hash, total
     /// difficulty, head.
     pub checks: Duration,
-    /// Sender recovery (secp256k1, over every core), and the batch preparation ahead of the
-    /// import (senders, seals and VRF proofs of a batch over every core).
+    /// Sender recovery on the import thread (secp256k1, over every core) for blocks whose
+    /// senders were not prepared ahead.
     pub recover: Duration,
+    /// The batch preparation (senders, seals and VRF proofs of a batch over every core), on
+    /// the preparing thread beside the import: overlaps the other phases.
+    pub prepare: Duration,
     /// The validator's checks before and after execution, and finding the fee recipient.
     pub consensus: Duration,
     /// [`BlockExecutor::execute`] on the database's latest state.
@@ -201,7 +204,8 @@ impl Phases {
         Self {
             total,
             checks: phases.of(Phase::Checks),
-            recover: phases.of(Phase::Recover) + phases.of(Phase::Prepare),
+            recover: phases.of(Phase::Recover),
+            prepare: phases.of(Phase::Prepare),
             consensus: phases.of(Phase::Validate),
             execute: phases.of(Phase::Execute),
             verify_receipts: phases.of(Phase::Receipts),
@@ -233,41 +237,37 @@ pub fn phased_import(
     Ok(Phases::from_chain(total, &phases))
 }
 
-/// Blocks prepared together ([`Blockchain::prepare_blocks`]) before they are inserted, as
-/// `spectrum import` batches them.
-const BATCH: usize = 256;
-
-/// Inserts `blocks` in order, in prepared batches of [`BATCH`], timing the loop (preparation
-/// included); each must become the canonical head or be already known.
+/// Inserts `blocks` in order as `spectrum import` does ([`Blockchain::insert_prepared_stream`]
+/// with the default batch limits: the next batch prepared on another thread while the current
+/// one is inserted), timing the whole loop; each must become the canonical head or be already
+/// known.
 fn insert_all(blockchain: &Blockchain, blocks: &[SealedBlock]) -> Result<Measurement, BenchError> {
-    let batches: Vec<Vec<SealedBlock>> = blocks.chunks(BATCH).map(<[_]>::to_vec).collect();
     let mut measurement = Measurement::default();
     let started = Instant::now();
-    for batch in batches {
-        blockchain.prepare_blocks(&batch);
-        insert_batch(blockchain, batch, &mut measurement)?;
-    }
+    blockchain.insert_prepared_stream(
+        blocks.iter().cloned().map(Ok),
+        BatchLimits::default(),
+        |block| insert_one(blockchain, block, &mut measurement),
+    )?;
     measurement.elapsed = started.elapsed();
     Ok(measurement)
 }
 
-fn insert_batch(
+fn insert_one(
     blockchain: &Blockchain,
-    blocks: Vec<SealedBlock>,
+    block: SealedBlock,
     measurement: &mut Measurement,
 ) -> Result<(), BenchError> {
-    for block in blocks {
-        let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
-        match blockchain.insert_block(block)? {
-            InsertOutcome::AlreadyKnown => {}
-            InsertOutcome::Canonical { gas_used, .. } => measurement.add_block(txs, gas_used),
-            outcome => {
-                return Err(BenchError::NotCanonical {
-                    number,
-                    hash,
-                    outcome: format!("{outcome:?}"),
-                });
-            }
+    let (number, hash, txs) = (block.number(), block.hash(), block.body.transactions.len());
+    match blockchain.insert_block(block)? {
+        InsertOutcome::AlreadyKnown => {}
+        InsertOutcome::Canonical { gas_used, .. } => measurement.add_block(txs, gas_used),
+        outcome => {
+            return Err(BenchError::NotCanonical {
+                number,
+                hash,
+                outcome: format!("{outcome:?}"),
+            });
         }
     }
     Ok(())

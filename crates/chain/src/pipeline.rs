@@ -190,7 +190,11 @@ mod tests {
             bytes: 2,
         };
         let (batch, end) = read_batch(&mut (0..10).map(empty), limits);
-        assert_eq!(numbers(&batch), [0, 1], "one byte per empty transaction list");
+        assert_eq!(
+            numbers(&batch),
+            [0, 1],
+            "one byte per empty transaction list"
+        );
         assert!(matches!(end, BatchEnd::Full));
     }
 

@@ -1,11 +1,19 @@
 //! `spectrum import FILE...`: blocks from geth-format chain files into the database.
 
-use std::{path::PathBuf, sync::Arc, time::Instant};
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Instant,
+};
 
 use eyre::WrapErr;
-use spectrum_chain::{Blockchain, InsertOutcome, TribeBlockValidator};
+use spectrum_chain::{BatchLimits, Blockchain, InsertOutcome, TribeBlockValidator};
 use spectrum_chainspec::ChainSpec;
 use spectrum_import::ChainFileReader;
+use spectrum_primitives::Block;
 
 use crate::datadir::DataDir;
 
@@ -58,16 +66,24 @@ fn rate(amount: f64, secs: f64) -> f64 {
     if secs > 0.0 { amount / secs } else { 0.0 }
 }
 
-/// Blocks read and prepared together ([`Blockchain::prepare_blocks`]: senders, seals and VRF
-/// proofs over every core) before they are inserted one by one.
-const IMPORT_BATCH: usize = 256;
-
+/// Reads `file` and imports its blocks: one thread reads and prepares the next batch
+/// ([`Blockchain::insert_prepared_stream`]: senders, seals and VRF proofs over every core)
+/// while this one inserts the current batch in order.
 fn import_file(chain: &Blockchain, file: &PathBuf, totals: &mut Totals) -> eyre::Result<()> {
     let size = std::fs::metadata(file)
         .wrap_err_with(|| format!("cannot read {}", file.display()))?
         .len();
     let mut reader = ChainFileReader::open(file)?;
     let gzip = reader.is_gzip();
+    // Bytes of the file read so far, by the reading thread, for the ETA (ahead of the import
+    // by at most two batches).
+    let bytes_read = AtomicU64::new(0);
+    let blocks = std::iter::from_fn(|| {
+        let next = reader.next();
+        bytes_read.store(reader.bytes_read(), Ordering::Relaxed);
+        // A read error ends the file after the blocks read before it are imported.
+        Some(next?.map(Block::seal_slow).map_err(eyre::Report::from))
+    });
     let mut progress = Progress {
         started: Instant::now(),
         last_log: Instant::now(),
@@ -75,40 +91,20 @@ fn import_file(chain: &Blockchain, file: &PathBuf, totals: &mut Totals) -> eyre:
         gas: 0,
     };
     tracing::info!(file = %file.display(), "importing");
-    let mut pending = Vec::with_capacity(IMPORT_BATCH);
-    loop {
-        // A read error ends the file after the blocks read before it are imported.
-        let (done, read_error) = match reader.next() {
-            Some(Ok(block)) => {
-                pending.push(block.seal_slow());
-                (false, None)
-            }
-            Some(Err(error)) => (true, Some(error)),
-            None => (true, None),
-        };
-        if pending.len() >= IMPORT_BATCH || done {
-            chain.prepare_blocks(&pending);
-            for block in pending.drain(..) {
-                let number = insert(chain, block, totals, &mut progress)?;
-                if progress.last_log.elapsed().as_secs() >= 5 {
-                    progress.last_log = Instant::now();
-                    log_progress(
-                        progress.started,
-                        progress.blocks,
-                        progress.gas,
-                        number,
-                        (!gzip).then_some((reader.bytes_read(), size)),
-                    );
-                }
-            }
+    chain.insert_prepared_stream(blocks, BatchLimits::default(), |block| {
+        let number = insert(chain, block, totals, &mut progress)?;
+        if progress.last_log.elapsed().as_secs() >= 5 {
+            progress.last_log = Instant::now();
+            log_progress(
+                progress.started,
+                progress.blocks,
+                progress.gas,
+                number,
+                (!gzip).then(|| (bytes_read.load(Ordering::Relaxed), size)),
+            );
         }
-        if let Some(error) = read_error {
-            return Err(error.into());
-        }
-        if done {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     totals.imported = totals.imported.saturating_add(progress.blocks);
     totals.gas = totals.gas.saturating_add(progress.gas);
     Ok(())

@@ -157,7 +157,11 @@ fn a_prepared_stream_imports_the_same_chain_without_recovering_seals_again() {
             node.chain.insert_block(block).map(drop)
         })
         .unwrap();
-    assert_eq!(inserted, blocks.len() as u64, "the genesis too, as already known");
+    assert_eq!(
+        inserted,
+        blocks.len() as u64,
+        "the genesis too, as already known"
+    );
     assert_eq!(seal_recoveries_on_this_thread() - before, expected);
     let head = node.chain.provider().head().unwrap().unwrap();
     let last = blocks.last().unwrap();

@@ -3,6 +3,7 @@
 # own terms, and nothing else. Safe to run again: it asks apt only for what is missing.
 #
 #   clang, libclang-dev  rocksdb's bindings (bindgen) and its C++ build
+#   perl                 keccak-asm's build turns its perlasm source into assembly
 #   libssl-dev, pkg-config  the RPC tests' HTTP client links OpenSSL
 #   nodejs, npm          the ethers v6 suite; asked for only when `node` or `npm` is not on PATH,
 #                        so a Node.js from another packager (which bundles its own npm and
@@ -14,6 +15,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v perl >/dev/null 2>&1 || missing+=(perl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 for pkg in libclang-dev libssl-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

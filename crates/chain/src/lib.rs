@@ -42,6 +42,8 @@ mod genesis;
 mod import;
 mod phases;
 mod prepare;
+// History entries from the parent values execution read (issue 16, item 3).
+mod read_log;
 mod senders;
 mod side_blocks;
 mod state_cache;
@@ -408,6 +410,7 @@ impl Blockchain {
             total_difficulty: td,
             state: Default::default(),
             trie: Vec::new(),
+            priors: Default::default(),
             make_canonical_head: false,
         })?;
         if better {

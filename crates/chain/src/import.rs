@@ -109,7 +109,7 @@ impl Blockchain {
             }
         };
         clock.lap(Phase::StateRoot);
-        let priors = head.into_priors();
+        let priors = head.into_priors(&changes);
         // The snapshot (and the cached view over it) ends before the commit.
         drop(snapshot);
         if roots.state_root != block.header().state_root {

@@ -16,8 +16,8 @@ use std::cell::RefCell;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_primitives::SealedHeader;
 use spectrum_storage_api::{
-    Account, PriorState, ProviderResult, StateError, StateProvider, StateSnapshot, TrieTable,
-    WalkedAccount,
+    Account, PriorState, ProviderResult, StateChanges, StateError, StateProvider, StateSnapshot,
+    TrieTable, WalkedAccount,
 };
 
 /// A state snapshot that remembers the first value each account and slot read returned.
@@ -35,9 +35,21 @@ impl<'a> ReadLog<'a> {
         }
     }
 
-    /// What was read: the commit's priors.
-    pub(crate) fn into_priors(self) -> PriorState {
-        self.log.into_inner()
+    /// What was read, the commit's priors, completed for `changes` (the block's): a slot
+    /// written in an account the parent state did not have was zero there, which execution
+    /// knows without reading it (`BlockState::into_changes` takes it so), as for a contract
+    /// the block deployed.
+    pub(crate) fn into_priors(self, changes: &StateChanges) -> PriorState {
+        let mut priors = self.log.into_inner();
+        for (address, slot, _) in &changes.storage {
+            if let Some(None) = priors.accounts.get(address) {
+                priors
+                    .storage
+                    .entry((*address, *slot))
+                    .or_insert(U256::ZERO);
+            }
+        }
+        priors
     }
 }
 
@@ -259,7 +271,7 @@ mod tests {
             "the block wrote slot 0 twice and slot 1 once"
         );
 
-        let priors = log.into_priors();
+        let priors = log.into_priors(&output.changes);
         assert_eq!(priors.storage.get(&(CONTRACT, slot(0))), Some(&U256::from(5)));
         assert_eq!(priors.storage.get(&(CONTRACT, slot(1))), Some(&U256::from(9)));
         assert_eq!(priors.storage.len(), 2);

@@ -195,7 +195,7 @@ fn import_both_ways(
             other => panic!("block {}: {other:?}", block.number()),
         }
     }
-    assert!(imported > 10);
+    assert!(imported >= 8, "{imported} blocks imported");
     assert_eq!(
         carried.prior_reads(),
         0,

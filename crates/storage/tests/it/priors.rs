@@ -58,14 +58,13 @@ fn blocks() -> Vec<StateChanges> {
 /// The parent values of everything `changes` writes, read from the head (what execution would
 /// have read), the `n`th of them (counting accounts, then slots) kept when `keep(n)`.
 fn priors_of(db: &Database, changes: &StateChanges, keep: impl Fn(usize) -> bool) -> PriorState {
-    let state = db.latest_state();
     let mut priors = PriorState::default();
     let mut n = 0;
     for (address, _) in &changes.accounts {
         if keep(n) {
             priors
                 .accounts
-                .insert(*address, state.account(address).unwrap());
+                .insert(*address, db.account(address).unwrap());
         }
         n += 1;
     }
@@ -73,7 +72,7 @@ fn priors_of(db: &Database, changes: &StateChanges, keep: impl Fn(usize) -> bool
         if keep(n) {
             priors
                 .storage
-                .insert((*address, *slot), state.storage(address, slot).unwrap());
+                .insert((*address, *slot), db.storage(address, slot).unwrap());
         }
         n += 1;
     }

@@ -254,7 +254,7 @@ mod tests {
     /// was written, and the sender whose nonce and balance every transaction changed.
     #[test]
     fn only_parent_values_are_logged_whatever_the_block_writes_first() {
-        let key = SecretKey::from_slice(&[7; 32]).unwrap();
+        let key = SecretKey::from_byte_array([7; 32]).unwrap();
         let sender = public_key_to_address(&PublicKey::from_secret_key(SECP256K1, &key));
         let parent = Parent(parent(sender));
         let log = ReadLog::new(&parent);
@@ -272,8 +272,14 @@ mod tests {
         );
 
         let priors = log.into_priors(&output.changes);
-        assert_eq!(priors.storage.get(&(CONTRACT, slot(0))), Some(&U256::from(5)));
-        assert_eq!(priors.storage.get(&(CONTRACT, slot(1))), Some(&U256::from(9)));
+        assert_eq!(
+            priors.storage.get(&(CONTRACT, slot(0))),
+            Some(&U256::from(5))
+        );
+        assert_eq!(
+            priors.storage.get(&(CONTRACT, slot(1))),
+            Some(&U256::from(9))
+        );
         assert_eq!(priors.storage.len(), 2);
         assert_eq!(
             priors.accounts.get(&sender),

@@ -23,9 +23,7 @@ pub use provider::{
     HeaderProvider, ProviderError, ProviderResult, ReceiptProvider, StateProviderFactory,
     StateSnapshot, TxLocation, WalkedAccount,
 };
-pub use write::{
-    BlockCommit, GenesisCommit, GenesisStatus, PriorState, TrieNodeWrite, TrieTable,
-};
+pub use write::{BlockCommit, GenesisCommit, GenesisStatus, PriorState, TrieNodeWrite, TrieTable};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};

@@ -142,7 +142,10 @@ pub fn dump(path: &Path) -> BTreeMap<&'static str, Vec<(Box<[u8]>, Box<[u8]>)>> 
 fn carried_priors_write_the_history_a_read_writes() {
     let (read_dir, read_db) = temp_db();
     let missing_all = write_chain(&read_db, |_| false);
-    assert_eq!(missing_all, 11, "the scenario's changes outside wiped accounts");
+    assert_eq!(
+        missing_all, 11,
+        "the scenario's changes outside wiped accounts"
+    );
     assert_eq!(read_db.prior_reads(), missing_all);
 
     let (carried_dir, carried_db) = temp_db();
@@ -185,11 +188,21 @@ fn a_wiped_accounts_slots_come_from_the_scan_not_the_priors() {
             ..Default::default()
         },
     );
-    commit.priors.storage.insert((addr(C), slot(3)), U256::from(1234));
-    commit.priors.storage.insert((addr(C), slot(4)), U256::from(5678));
+    commit
+        .priors
+        .storage
+        .insert((addr(C), slot(3)), U256::from(1234));
+    commit
+        .priors
+        .storage
+        .insert((addr(C), slot(4)), U256::from(5678));
     let reads = db.prior_reads();
     db.commit_block(&commit).unwrap();
-    assert_eq!(db.prior_reads(), reads, "a wiped account's slots are not read one by one");
+    assert_eq!(
+        db.prior_reads(),
+        reads,
+        "a wiped account's slots are not read one by one"
+    );
     assert_eq!(db.storage_at(&addr(C), &slot(3), 4).unwrap(), U256::from(9));
     assert_eq!(db.storage_at(&addr(C), &slot(4), 4).unwrap(), U256::ZERO);
     assert_eq!(db.storage_at(&addr(C), &slot(3), 5).unwrap(), U256::ZERO);

@@ -15,12 +15,15 @@ use crate::{
     reader::Reader,
 };
 
+/// Slots with their value before the block and after it.
+type SlotChanges = BTreeMap<(Address, B256), (U256, U256)>;
+
 /// Each changed account and slot with its value before the block and after it. Entries whose
 /// value did not change are dropped: they need no history and nothing to undo.
 #[derive(Debug, Default)]
 pub(crate) struct StateDiff {
     accounts: BTreeMap<Address, (Option<Account>, Option<Account>)>,
-    storage: BTreeMap<(Address, B256), (U256, U256)>,
+    storage: SlotChanges,
     /// Prior values read from the database (those `priors` did not carry).
     pub(crate) reads: u64,
 }
@@ -143,7 +146,7 @@ impl StateDiff {
 fn wiped_slots(
     reader: &Reader<'_>,
     wiped: &BTreeSet<&Address>,
-) -> Result<BTreeMap<(Address, B256), (U256, U256)>, StorageError> {
+) -> Result<SlotChanges, StorageError> {
     let mut storage = BTreeMap::new();
     for address in wiped {
         reader.for_each_in_prefix(Table::Storage, address.as_slice(), |key, value| {

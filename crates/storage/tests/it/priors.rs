@@ -118,8 +118,11 @@ fn write_chain(db: &Database, keep: impl Fn(usize) -> bool + Copy) -> u64 {
     missing
 }
 
+/// Every table's entries by table name.
+type Tables = BTreeMap<&'static str, Vec<(Box<[u8]>, Box<[u8]>)>>;
+
 /// Every entry of every table, read with RocksDB directly (the database must be closed).
-pub fn dump(path: &Path) -> BTreeMap<&'static str, Vec<(Box<[u8]>, Box<[u8]>)>> {
+pub fn dump(path: &Path) -> Tables {
     let names = rocksdb::DB::list_cf(&rocksdb::Options::default(), path).unwrap();
     let db = rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), path, names, false)
         .unwrap();

@@ -151,6 +151,8 @@ pub fn rebase(
             total_difficulty,
             state: changes,
             trie: roots.trie,
+            // Rebasing is not what is timed (the import after it is): storage reads the priors.
+            priors: Default::default(),
             make_canonical_head: true,
         })?;
         parent = sealed.header.clone();

@@ -76,6 +76,9 @@ impl Blockchain {
         // through the state kept from earlier blocks.
         let snapshot = self.db.latest()?;
         let head = crate::state_cache::CachedSnapshot::new(&*snapshot, &self.state_cache);
+        // What execution and the state root read of the parent state becomes the commit's
+        // priors, so storage need not read the values the block overwrites (read_log.rs).
+        let head = crate::read_log::ReadLog::new(&head);
         let (output, carried_roots) = match carried {
             Some(carried) => {
                 carried.check_result(&block, fee_recipient)?;
@@ -106,6 +109,7 @@ impl Blockchain {
             }
         };
         clock.lap(Phase::StateRoot);
+        let priors = head.into_priors(&changes);
         // The snapshot (and the cached view over it) ends before the commit.
         drop(snapshot);
         if roots.state_root != block.header().state_root {
@@ -125,6 +129,7 @@ impl Blockchain {
             total_difficulty: td,
             state: changes,
             trie: roots.trie,
+            priors,
             make_canonical_head: true,
         };
         self.db.commit_block(&commit)?;

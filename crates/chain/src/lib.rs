@@ -43,6 +43,8 @@ mod import;
 mod phases;
 mod pipeline;
 mod prepare;
+// History entries from the parent values execution read (issue 16, item 3).
+mod read_log;
 mod senders;
 mod side_blocks;
 mod state_cache;
@@ -410,6 +412,7 @@ impl Blockchain {
             total_difficulty: td,
             state: Default::default(),
             trie: Vec::new(),
+            priors: Default::default(),
             make_canonical_head: false,
         })?;
         if better {

@@ -2,7 +2,7 @@
 //! ([`StateProvider`]), the state changes it produces ([`StateChanges`]), the provider traits
 //! every reader of chain data holds ([`ChainReader`]: headers, blocks, receipts, chain info and
 //! the [`StateProviderFactory`] of state snapshots), and the writes of the import path
-//! ([`BlockWriter`], [`BlockCommit`]).
+//! ([`BlockWriter`], [`BlockCommit`] with the [`PriorState`] its history entries take).
 //!
 //! **Owns:** these traits and plain types, and [`MemoryState`], the in-memory state used by
 //! the Ethereum test vectors, benchmarks and tests.
@@ -23,7 +23,7 @@ pub use provider::{
     HeaderProvider, ProviderError, ProviderResult, ReceiptProvider, StateProviderFactory,
     StateSnapshot, TxLocation, WalkedAccount,
 };
-pub use write::{BlockCommit, GenesisCommit, GenesisStatus, TrieNodeWrite, TrieTable};
+pub use write::{BlockCommit, GenesisCommit, GenesisStatus, PriorState, TrieNodeWrite, TrieTable};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};

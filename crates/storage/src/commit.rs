@@ -107,8 +107,12 @@ impl Database {
         }
 
         // Prior values are read now, before the batch lands: the writer lock guarantees no
-        // other write comes between.
-        StateDiff::compute(&reader, &commit.state)?.write(self, batch, number)?;
+        // other write comes between. The carried priors are the parent's values, and the
+        // parent is the head (checked above), so they are what a read would return.
+        let diff = StateDiff::compute(&reader, &commit.state, &commit.priors)?;
+        self.prior_reads
+            .fetch_add(diff.reads, std::sync::atomic::Ordering::Relaxed);
+        diff.write(self, batch, number)?;
         let code_cf = self.cf(Table::Code)?;
         for (code_hash, code) in &commit.state.codes {
             batch.put_cf(code_cf, code_hash, code);

@@ -3,7 +3,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Mutex, MutexGuard},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use rocksdb::{
@@ -40,6 +43,9 @@ pub struct Database {
     pub(crate) db: DB,
     path: PathBuf,
     write_lock: Mutex<()>,
+    /// Prior values commits read from the plain state for history entries (the ones their
+    /// `BlockCommit::priors` did not carry), since opening.
+    pub(crate) prior_reads: AtomicU64,
 }
 
 impl std::fmt::Debug for Database {
@@ -96,6 +102,7 @@ impl Database {
             db,
             path: path.to_path_buf(),
             write_lock: Mutex::new(()),
+            prior_reads: AtomicU64::new(0),
         };
         this.check_schema(&cache)?;
         debug!(path = %path.display(), "opened database");
@@ -170,6 +177,13 @@ impl Database {
             CURRENT_SCHEMA_VERSION.to_be_bytes(),
         );
         self.write(batch, "schema version stamp")
+    }
+
+    /// How many prior values commits have read from the plain state since the database was
+    /// opened, to write history entries: those their `BlockCommit::priors` did not carry
+    /// (wiped storage is scanned, not counted). Zero when import carries every one.
+    pub fn prior_reads(&self) -> u64 {
+        self.prior_reads.load(Ordering::Relaxed)
     }
 
     /// The directory of the database.

@@ -25,10 +25,11 @@
 //! # State history
 //!
 //! Each canonical commit writes, for every account and slot it changes, a history entry keyed
-//! `(key, block)` holding the value *before* that block. The state after block N is then read
-//! with one seek: the first history entry at or after `(key, N + 1)`, else the plain state. The
-//! per-block change set (`block_changes`) lists those entries so that [`Database::unwind_to`]
-//! restores the plain state and deletes them without scanning.
+//! `(key, block)` holding the value *before* that block (from the commit's `priors`, the
+//! parent values execution read, where it carries them; else read here). The state after
+//! block N is then read with one seek: the first history entry at or after `(key, N + 1)`,
+//! else the plain state. The per-block change set (`block_changes`) lists those entries so
+//! that [`Database::unwind_to`] restores the plain state and deletes them without scanning.
 //!
 //! Writers (commit, genesis, unwind) are serialised internally; readers never block.
 //! [`LatestState`], [`HistoricalState`] and [`DbSnapshot`] implement `StateProvider` on a

@@ -5,3 +5,4 @@
 mod cli;
 mod contracts;
 mod generated_chain;
+mod priors;

@@ -134,6 +134,7 @@ pub fn canonical(
         total_difficulty: U256::from(total_difficulty),
         state,
         trie: vec![],
+        priors: Default::default(),
         make_canonical_head: true,
     }
 }

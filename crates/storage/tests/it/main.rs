@@ -11,6 +11,7 @@ mod crash;
 mod genesis;
 mod history;
 mod model;
+mod priors;
 mod provider;
 mod schema;
 mod unwind;

@@ -21,8 +21,8 @@ use spectrum_storage_api::{
     TrieTable,
 };
 
-use generations::{Accounts, Entries, Slots, Table, TrieNodes};
 pub use generations::StateCacheStats;
+use generations::{Accounts, Entries, Slots, Table, TrieNodes};
 
 /// The default budget of [`StateCache`], in MiB (`--cache.state-mb`).
 pub const DEFAULT_STATE_CACHE_MB: usize = 256;
@@ -114,6 +114,14 @@ impl crate::Blockchain {
     /// evictions, bytes against the budget).
     pub fn state_cache_stats(&self) -> StateCacheStats {
         self.state_cache.stats()
+    }
+
+    /// Bounds the state kept between blocks to `bytes` (tests of eviction: the budget of
+    /// [`crate::Blockchain::with_state_cache_mb`] in bytes).
+    #[cfg(feature = "test-utils")]
+    pub fn with_state_cache_bytes(mut self, bytes: usize) -> Self {
+        self.state_cache = StateCache::with_budget(bytes);
+        self
     }
 }
 

@@ -8,8 +8,8 @@ use std::{cell::Cell, collections::HashMap};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_primitives::SealedHeader;
 use spectrum_storage_api::{
-    Account, ProviderError, ProviderResult, StateChanges, StateError, StateProvider,
-    StateSnapshot, TrieNodeWrite, TrieTable, WalkedAccount,
+    Account, ProviderError, ProviderResult, StateChanges, StateError, StateProvider, StateSnapshot,
+    TrieNodeWrite, TrieTable, WalkedAccount,
 };
 
 use super::{CachedSnapshot, StateCache, generations::SLOT_BYTES};
@@ -228,7 +228,12 @@ fn a_trie_node_deleted_by_a_block_is_never_served_from_the_older_generation() {
         key: key.into(),
         value: None,
     });
-    cache.committed(parent.hash, B256::repeat_byte(2), &StateChanges::default(), &trie);
+    cache.committed(
+        parent.hash,
+        B256::repeat_byte(2),
+        &StateChanges::default(),
+        &trie,
+    );
 
     let block = Fake::new(2, &[]);
     let view = CachedSnapshot::new(&block, &cache);
@@ -237,7 +242,11 @@ fn a_trie_node_deleted_by_a_block_is_never_served_from_the_older_generation() {
         // The account trie is another table: the same key is not its node.
         assert_eq!(view.trie_node(TrieTable::Account, &key).unwrap(), None);
     }
-    assert_eq!(block.reads.get(), 2, "deletions served from memory, the other table read");
+    assert_eq!(
+        block.reads.get(),
+        2,
+        "deletions served from memory, the other table read"
+    );
 }
 
 #[test]
@@ -247,7 +256,11 @@ fn another_state_or_a_commit_on_another_parent_empties_the_cache() {
     age_first_five(&cache, &first);
     let other = Fake::new(9, &[]);
     let view = CachedSnapshot::new(&other, &cache);
-    assert_eq!(read(&view, &cache, 0), U256::ZERO, "not the first state's 1");
+    assert_eq!(
+        read(&view, &cache, 0),
+        U256::ZERO,
+        "not the first state's 1"
+    );
     assert_eq!(cache.stats().entries, 1);
 
     // A block on another parent than the cached state: the cache is that block's, empty.
@@ -272,7 +285,16 @@ fn an_entry_larger_than_a_generation_is_not_kept_and_hides_no_older_value() {
         key: Bytes::from(vec![1]),
         value: Some(Bytes::from(vec![2; 300])),
     };
-    cache.committed(parent.hash, B256::repeat_byte(2), &StateChanges::default(), &[big]);
-    assert_eq!(cache.stats().entries, 0, "the old node is gone, the new one too big");
+    cache.committed(
+        parent.hash,
+        B256::repeat_byte(2),
+        &StateChanges::default(),
+        &[big],
+    );
+    assert_eq!(
+        cache.stats().entries,
+        0,
+        "the old node is gone, the new one too big"
+    );
     assert_eq!(cache.stats().bytes, 0);
 }

@@ -106,6 +106,7 @@ impl StateCache {
             let table = TrieNodes(write.table);
             entries.put(&table, write.key.clone(), write.value.clone(), budget);
         }
+        entries.publish();
     }
 }
 

@@ -163,6 +163,8 @@ pub(super) struct Entries {
     pub(super) misses: u64,
     promotions: u64,
     rotations: u64,
+    /// (hits, misses, rotations) when the metrics were last told.
+    published: (u64, u64, u64),
 }
 
 impl Entries {
@@ -183,6 +185,19 @@ impl Entries {
             bytes: self.current.bytes.saturating_add(self.previous.bytes),
             budget,
         }
+    }
+
+    /// Tells the metrics what changed since they were last told (once per block).
+    pub(super) fn publish(&mut self) {
+        let now = (self.hits, self.misses, self.rotations);
+        let (hits, misses, rotations) = self.published;
+        spectrum_metrics::state_cache(
+            self.current.bytes.saturating_add(self.previous.bytes),
+            now.0.saturating_sub(hits),
+            now.1.saturating_sub(misses),
+            now.2.saturating_sub(rotations),
+        );
+        self.published = now;
     }
 
     /// The value of `key`, from the current generation or moved up from the previous one.

@@ -155,4 +155,15 @@ fn a_small_budget_keeps_the_recent_state_and_stays_within_it() {
         "{small_misses} misses against {roomy_misses} without evictions"
     );
     assert!(stats.promotions > 0, "{stats:?}");
+
+    // The metrics count the same (process-wide: other tests' chains add to them).
+    let text = spectrum_metrics::get().encode();
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    assert!(value("spectrum_chain_state_cache_evictions_total ") >= stats.rotations);
+    assert!(value("spectrum_chain_state_cache_reads_total{result=\"hit\"} ") >= stats.hits);
+    assert!(value("spectrum_chain_state_cache_reads_total{result=\"miss\"} ") >= stats.misses);
 }

@@ -101,6 +101,10 @@ pub(crate) struct ImportArgs {
     /// ratio of each to the first.
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     accounts: Vec<u64>,
+    /// MiB of hot state each imported chain keeps in memory between blocks (the node's
+    /// `--cache.state-mb`; 0 turns it off).
+    #[arg(long = "cache-state-mb", value_name = "MIB", default_value_t = spectrum_chain::DEFAULT_STATE_CACHE_MB)]
+    cache_state_mb: usize,
 }
 
 fn main() {
@@ -135,6 +139,7 @@ fn init_logging(verbosity: u8) {
 }
 
 fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
+    spectrum_bench::state_cache::set_state_cache_mb(args.cache_state_mb);
     let work = work_dir(datadir)?;
     if !args.accounts.is_empty() {
         return cmd::state_size::run(work.path(), args);

@@ -133,7 +133,8 @@ pub fn full_import(chain: &GeneratedChain, dir: &Path) -> Result<ImportRun, Benc
         db.clone(),
         chain.spec.clone(),
         Arc::new(ExecutionChecksOnly),
-    );
+    )
+    .with_state_cache_mb(crate::state_cache::state_cache_mb());
     let import = insert_all(&blockchain, &chain.blocks)?;
     let flush_started = Instant::now();
     db.flush()?;
@@ -230,7 +231,8 @@ pub fn phased_import(
 ) -> Result<Phases, BenchError> {
     let db = fresh_database(spec, dir)?;
     let validator = validation.validator(&db, spec);
-    let blockchain = Blockchain::new(db, spec.clone(), validator);
+    let blockchain = Blockchain::new(db, spec.clone(), validator)
+        .with_state_cache_mb(crate::state_cache::state_cache_mb());
     let before = blockchain.import_phases();
     let total = insert_all(&blockchain, blocks)?;
     let phases = blockchain.import_phases().since(&before);

@@ -78,6 +78,7 @@ pub use phases::{ImportPhases, Phase};
 pub use pipeline::BatchLimits;
 pub use senders::{recover_block, recover_senders};
 pub use state_cache::DEFAULT_STATE_CACHE_MB;
+pub use state_cache::StateCacheStats;
 pub use state_root::{StateRootUpdate, apply_state_roots, apply_state_roots_on};
 pub use tribe::TribeBlockValidator;
 pub use validator::{BlockValidator, ExecutionChecksOnly};

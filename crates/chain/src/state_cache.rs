@@ -6,10 +6,13 @@
 //! [`CachedSnapshot`] fill it; a commit on that head moves it to the new head with the
 //! block's own writes (accounts, slots, wiped storages, trie node writes and deletions), so it
 //! stays exact. Used on any other state (after an unwind or a reorganisation, or on a head
-//! moved by anyone else) it starts empty. Past its byte budget it is emptied (a whole-cache
-//! reset costs one block of misses and no bookkeeping per entry).
+//! moved by anyone else) it starts empty. Within its byte budget it evicts in two generations
+//! (`generations.rs`): what was read or written recently stays, what nobody touched for a
+//! whole budget's worth of newer entries goes.
 
-use std::{collections::HashMap, sync::Mutex};
+mod generations;
+
+use std::sync::{Mutex, MutexGuard};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use spectrum_primitives::SealedHeader;
@@ -18,14 +21,11 @@ use spectrum_storage_api::{
     TrieTable,
 };
 
+pub use generations::StateCacheStats;
+use generations::{Accounts, Entries, Slots, Table, TrieNodes};
+
 /// The default budget of [`StateCache`], in MiB (`--cache.state-mb`).
 pub const DEFAULT_STATE_CACHE_MB: usize = 256;
-
-/// What one entry costs beside its bytes (hash map slot and key), an estimate.
-const ENTRY_OVERHEAD: usize = 64;
-/// What an account or a slot costs.
-const ACCOUNT_BYTES: usize = 20 + 112 + ENTRY_OVERHEAD;
-const SLOT_BYTES: usize = 20 + 32 + 32 + ENTRY_OVERHEAD;
 
 /// Accounts, slots and trie nodes of one state, bounded in bytes.
 #[derive(Debug)]
@@ -34,67 +34,41 @@ pub(crate) struct StateCache {
     inner: Mutex<Entries>,
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    /// The block whose state the entries are.
-    state: Option<B256>,
-    accounts: HashMap<Address, Option<Account>>,
-    storage: HashMap<(Address, B256), U256>,
-    trie: HashMap<(TrieTable, Bytes), Option<Bytes>>,
-    bytes: usize,
-    hits: u64,
-    misses: u64,
-}
-
-impl Entries {
-    fn reset(&mut self, state: Option<B256>) {
-        let (hits, misses) = (self.hits, self.misses);
-        *self = Self {
-            state,
-            hits,
-            misses,
-            ..Self::default()
-        };
-    }
-
-    fn charge(&mut self, bytes: usize, budget: usize) {
-        self.bytes = self.bytes.saturating_add(bytes);
-        if self.bytes > budget {
-            self.reset(self.state);
-        }
-    }
-}
-
-fn trie_bytes(key: &[u8], value: Option<&Bytes>) -> usize {
-    key.len()
-        .saturating_add(value.map_or(0, |v| v.len()))
-        .saturating_add(ENTRY_OVERHEAD)
-}
-
 impl StateCache {
     /// A cache of at most `mb` MiB (0 turns it off).
     pub(crate) fn new(mb: usize) -> Self {
+        Self::with_budget(mb.saturating_mul(1 << 20))
+    }
+
+    /// A cache of at most `budget` bytes (0 turns it off).
+    pub(crate) fn with_budget(budget: usize) -> Self {
         Self {
-            budget: mb.saturating_mul(1 << 20),
+            budget,
             inner: Mutex::new(Entries::default()),
         }
     }
 
-    fn entries(&self) -> Option<std::sync::MutexGuard<'_, Entries>> {
+    fn entries(&self) -> Option<MutexGuard<'_, Entries>> {
         // A poisoned lock only loses the cache: reads go to the database.
         (self.budget > 0).then(|| self.inner.lock().ok()).flatten()
     }
 
     /// The cache's (hits, misses) so far.
     pub(crate) fn counts(&self) -> (u64, u64) {
+        let stats = self.stats();
+        (stats.hits, stats.misses)
+    }
+
+    /// What the cache holds and has served so far.
+    pub(crate) fn stats(&self) -> StateCacheStats {
         self.inner
             .lock()
-            .map(|e| (e.hits, e.misses))
+            .map(|e| e.stats(self.budget))
             .unwrap_or_default()
     }
 
     /// Entries for reads on `snapshot`'s state: emptied first if they are another state's.
-    fn on_state(&self, state: B256) -> Option<std::sync::MutexGuard<'_, Entries>> {
+    fn on_state(&self, state: B256) -> Option<MutexGuard<'_, Entries>> {
         let mut entries = self.entries()?;
         if entries.state != Some(state) {
             entries.reset(Some(state));
@@ -119,29 +93,36 @@ impl StateCache {
             return;
         }
         entries.state = Some(block);
+        let budget = self.budget;
         for (address, account) in &changes.accounts {
-            entries.accounts.insert(*address, *account);
+            entries.put(&Accounts, *address, *account, budget);
         }
-        if !changes.wiped_storage.is_empty() {
-            entries
-                .storage
-                .retain(|(address, _), _| !changes.wiped_storage.contains(address));
-        }
+        // Wiped before the block's slot writes (`StateChanges::wiped_storage`).
+        entries.wipe_storage(&changes.wiped_storage);
         for (address, slot, value) in &changes.storage {
-            entries.storage.insert((*address, *slot), *value);
+            entries.put(&Slots, (*address, *slot), *value, budget);
         }
-        let mut added = changes
-            .accounts
-            .len()
-            .saturating_mul(ACCOUNT_BYTES)
-            .saturating_add(changes.storage.len().saturating_mul(SLOT_BYTES));
         for write in trie {
-            added = added.saturating_add(trie_bytes(&write.key, write.value.as_ref()));
-            entries
-                .trie
-                .insert((write.table, write.key.clone()), write.value.clone());
+            let table = TrieNodes(write.table);
+            entries.put(&table, write.key.clone(), write.value.clone(), budget);
         }
-        entries.charge(added, self.budget);
+        entries.publish();
+    }
+}
+
+impl crate::Blockchain {
+    /// What the state kept between blocks holds and has served so far (hits, misses,
+    /// evictions, bytes against the budget).
+    pub fn state_cache_stats(&self) -> StateCacheStats {
+        self.state_cache.stats()
+    }
+
+    /// Bounds the state kept between blocks to `bytes` (tests of eviction: the budget of
+    /// [`crate::Blockchain::with_state_cache_mb`] in bytes).
+    #[cfg(feature = "test-utils")]
+    pub fn with_state_cache_bytes(mut self, bytes: usize) -> Self {
+        self.state_cache = StateCache::with_budget(bytes);
+        self
     }
 }
 
@@ -163,19 +144,17 @@ impl<'a> CachedSnapshot<'a> {
         }
     }
 
-    /// `get` from the cache, else `read` from the database and remember it (`bytes` its cost).
-    fn through<K, V: Clone, E>(
+    /// `key` from the cache, else `read` from the database and remember it.
+    fn through<T: Table, E>(
         &self,
-        map: impl Fn(&mut Entries) -> &mut HashMap<K, V>,
-        key: K,
-        read: impl FnOnce() -> Result<V, E>,
-        bytes: impl FnOnce(&V) -> usize,
-    ) -> Result<V, E>
-    where
-        K: std::hash::Hash + Eq,
-    {
+        table: &T,
+        key: &T::Query,
+        owned: impl FnOnce() -> T::Key,
+        read: impl FnOnce() -> Result<T::Value, E>,
+    ) -> Result<T::Value, E> {
+        let budget = self.cache.budget;
         if let Some(mut entries) = self.cache.on_state(self.state) {
-            if let Some(value) = map(&mut entries).get(&key).cloned() {
+            if let Some(value) = entries.get(table, key, budget) {
                 entries.hits = entries.hits.saturating_add(1);
                 return Ok(value);
             }
@@ -184,9 +163,7 @@ impl<'a> CachedSnapshot<'a> {
         // Read without holding the lock.
         let value = read()?;
         if let Some(mut entries) = self.cache.on_state(self.state) {
-            let cost = bytes(&value);
-            map(&mut entries).insert(key, value.clone());
-            entries.charge(cost, self.cache.budget);
+            entries.put(table, owned(), value.clone(), budget);
         }
         Ok(value)
     }
@@ -195,19 +172,19 @@ impl<'a> CachedSnapshot<'a> {
 impl StateProvider for CachedSnapshot<'_> {
     fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
         self.through(
-            |e| &mut e.accounts,
-            *address,
+            &Accounts,
+            address,
+            || *address,
             || self.inner.account(address),
-            |_| ACCOUNT_BYTES,
         )
     }
 
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
         self.through(
-            |e| &mut e.storage,
-            (*address, *slot),
+            &Slots,
+            &(*address, *slot),
+            || (*address, *slot),
             || self.inner.storage(address, slot),
-            |_| SLOT_BYTES,
         )
     }
 
@@ -239,10 +216,10 @@ impl StateSnapshot for CachedSnapshot<'_> {
 
     fn trie_node(&self, table: TrieTable, key: &[u8]) -> ProviderResult<Option<Bytes>> {
         self.through(
-            |e| &mut e.trie,
-            (table, Bytes::copy_from_slice(key)),
+            &TrieNodes(table),
+            key,
+            || Bytes::copy_from_slice(key),
             || self.inner.trie_node(table, key),
-            |value| trie_bytes(key, value.as_ref()),
         )
     }
 
@@ -259,3 +236,6 @@ impl StateSnapshot for CachedSnapshot<'_> {
         self.inner.walk_accounts(max_accounts, max_bytes)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -61,6 +61,12 @@ pub struct Metrics {
     pub reorgs: Counter,
     /// Depth of each reorganisation (blocks removed).
     pub reorg_depth: Histogram,
+    /// Bytes the state cache holds, as counted against `--cache.state-mb`.
+    pub state_cache_bytes: Gauge,
+    /// State reads of import by result (`hit`: from memory, `miss`: from the database).
+    pub state_cache_reads: CounterBy<Label>,
+    /// Times the state cache dropped its older generation to stay within its budget.
+    pub state_cache_evictions: Counter,
     // sync
     /// 1 while catching up with a peer ahead of us, else 0.
     pub sync_active: Gauge,
@@ -144,6 +150,9 @@ impl Metrics {
             import_seconds: Family::new_with_constructor(import_histogram),
             reorgs: Counter::default(),
             reorg_depth: Histogram::new([1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0]),
+            state_cache_bytes: Gauge::default(),
+            state_cache_reads: Family::default(),
+            state_cache_evictions: Counter::default(),
             sync_active: Gauge::default(),
             sync_distance_blocks: Gauge::default(),
             peers: Family::default(),
@@ -215,6 +224,21 @@ impl Metrics {
             "chain_reorg_depth",
             "Canonical blocks removed by each reorganisation",
             self.reorg_depth.clone(),
+        );
+        r.register(
+            "chain_state_cache_bytes",
+            "Bytes the state cache holds (budget: --cache.state-mb)",
+            self.state_cache_bytes.clone(),
+        );
+        r.register(
+            "chain_state_cache_reads",
+            "State reads of import by result: hit (memory) or miss (database)",
+            self.state_cache_reads.clone(),
+        );
+        r.register(
+            "chain_state_cache_evictions",
+            "Times the state cache dropped its older generation",
+            self.state_cache_evictions.clone(),
         );
         r.register(
             "sync_active",
@@ -390,6 +414,21 @@ pub fn rpc_call(method: &str, error: bool, elapsed: Duration) {
     m.rpc_seconds
         .get_or_create(&method)
         .observe(elapsed.as_secs_f64());
+}
+
+/// Records the state cache after a block: the bytes it holds, and the hits, misses and
+/// evictions since the last record.
+pub fn state_cache(bytes: usize, hits: u64, misses: u64, evictions: u64) {
+    let m = get();
+    m.state_cache_bytes
+        .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    m.state_cache_reads
+        .get_or_create(&label("result", "hit"))
+        .inc_by(hits);
+    m.state_cache_reads
+        .get_or_create(&label("result", "miss"))
+        .inc_by(misses);
+    m.state_cache_evictions.inc_by(evictions);
 }
 
 /// Records the time one import phase took.

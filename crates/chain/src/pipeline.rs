@@ -11,7 +11,10 @@
 //! Memory stays bounded: at most three batches exist at once (one being inserted, one waiting in
 //! a channel of one, one being read and prepared), each bounded by [`BatchLimits`].
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    mpsc::{Receiver, SyncSender, TryRecvError, sync_channel},
+};
 
 use alloy_rlp::Encodable;
 use spectrum_primitives::{SealedBlock, SealedHeader};
@@ -39,6 +42,10 @@ impl Default for BatchLimits {
     }
 }
 
+/// Blocks in the first batch of a stream; each next batch may hold twice as many, up to
+/// [`BatchLimits::blocks`].
+const FIRST_BATCH_BLOCKS: usize = 4;
+
 /// What the preparing thread hands over: a prepared batch, or the error that ended the stream
 /// (sent after the blocks read before it).
 type Message<E> = Result<Vec<SealedBlock>, E>;
@@ -62,10 +69,12 @@ impl Blockchain {
         I: Iterator<Item = Result<SealedBlock, E>> + Send,
         F: FnMut(SealedBlock) -> Result<(), E>,
     {
+        let inserter_waits = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let (sender, receiver) = sync_channel::<Message<E>>(1);
-            scope.spawn(move || self.prepare_stream(blocks, limits, &sender));
-            insert_batches(&receiver, &mut insert)
+            let waits = &inserter_waits;
+            scope.spawn(move || self.prepare_stream(blocks, limits, &sender, waits));
+            insert_batches(&receiver, &mut insert, &inserter_waits)
             // Leaving the scope drops the receiver first: a preparing thread blocked on a
             // hand-over gets an error and stops, and the scope then joins it.
         })
@@ -73,15 +82,36 @@ impl Blockchain {
 
     /// The preparing thread: reads batches, prepares each on the previous batch's last header,
     /// hands them over in order. Returns when the stream ends, fails, or nobody listens.
-    fn prepare_stream<E, I>(&self, mut blocks: I, limits: BatchLimits, out: &SyncSender<Message<E>>)
-    where
+    fn prepare_stream<E, I>(
+        &self,
+        mut blocks: I,
+        limits: BatchLimits,
+        out: &SyncSender<Message<E>>,
+        inserter_waits: &AtomicBool,
+    ) where
         I: Iterator<Item = Result<SealedBlock, E>>,
     {
         let mut before: Option<SealedHeader> = None;
+        let mut batch_blocks = FIRST_BATCH_BLOCKS;
         loop {
-            let (batch, end) = read_batch(&mut blocks, limits);
+            let batch_limits = BatchLimits {
+                blocks: batch_blocks.min(limits.blocks),
+                ..limits
+            };
+            // Batches start small and double: nothing is inserted before the first one is
+            // prepared, so a short first batch puts both threads to work sooner.
+            batch_blocks = batch_blocks.saturating_mul(2);
+            let (batch, end) = read_batch(&mut blocks, batch_limits);
             if !batch.is_empty() {
-                self.prepare_blocks_after(before.as_ref(), &batch);
+                // Every core while the inserting thread waits for this batch; otherwise one
+                // core fewer, so that preparing ahead does not take turns with the thread the
+                // import waits for (on two cores, three busy threads slowed it by a third).
+                let threads = if inserter_waits.load(Ordering::Relaxed) {
+                    self.recovery_threads
+                } else {
+                    self.recovery_threads.saturating_sub(1)
+                };
+                self.prepare_on_threads(before.as_ref(), &batch, threads);
                 before = batch.last().map(|block| block.header.clone());
                 if out.send(Ok(batch)).is_err() {
                     return;
@@ -131,16 +161,31 @@ fn read_batch<E>(
 }
 
 /// The inserting side: every block of every batch, in order, until the stream ends or fails.
+/// `inserter_waits` is raised while this side waits for a batch.
 fn insert_batches<E>(
     batches: &Receiver<Message<E>>,
     insert: &mut impl FnMut(SealedBlock) -> Result<(), E>,
+    inserter_waits: &AtomicBool,
 ) -> Result<(), E> {
-    for message in batches {
+    loop {
+        let message = match batches.try_recv() {
+            Ok(message) => message,
+            Err(TryRecvError::Disconnected) => return Ok(()),
+            Err(TryRecvError::Empty) => {
+                inserter_waits.store(true, Ordering::Relaxed);
+                let received = batches.recv();
+                inserter_waits.store(false, Ordering::Relaxed);
+                match received {
+                    Ok(message) => message,
+                    // The preparing side ended: the stream is done.
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
         for block in message? {
             insert(block)?;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -67,6 +67,16 @@ impl Blockchain {
     /// `before` is the header the batch follows (the previous batch's last, still being
     /// imported), used when its hash is the first block's parent hash.
     pub fn prepare_blocks_after(&self, before: Option<&SealedHeader>, blocks: &[SealedBlock]) {
+        self.prepare_on_threads(before, blocks, self.recovery_threads);
+    }
+
+    /// [`Self::prepare_blocks_after`] over at most `threads` threads.
+    pub(crate) fn prepare_on_threads(
+        &self,
+        before: Option<&SealedHeader>,
+        blocks: &[SealedBlock],
+        threads: usize,
+    ) {
         let mut clock = self.phases.start();
         let jobs: Vec<(&SealedBlock, SealedHeader)> = blocks
             .iter()
@@ -83,7 +93,7 @@ impl Blockchain {
                 parent.map(|parent| (block, parent))
             })
             .collect();
-        let threads = self.recovery_threads.max(1);
+        let threads = threads.max(1);
         let chunk = jobs.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
             for part in jobs.chunks(chunk) {

@@ -69,6 +69,23 @@ fn import_phases_are_timed_by_the_chain_itself() {
     assert_eq!(phases.total(), phases.time.iter().sum());
 }
 
+/// `block` with one bit of its VRF proof flipped: the proof is covered by the seal hash, so
+/// the seal recovers another signer.
+fn signed_by_another(block: &spectrum_primitives::SealedBlock) -> spectrum_primitives::SealedBlock {
+    let mut tampered = block.clone().unseal();
+    let mut extra = tampered.header.extra_data.to_vec();
+    extra[40] ^= 1;
+    tampered.header.extra_data = extra.into();
+    tampered.seal_slow()
+}
+
+/// The chain's head is the last of `blocks`.
+fn assert_head_is_last(node: &TestChain, blocks: &[spectrum_primitives::SealedBlock]) {
+    let head = node.chain.provider().head().unwrap().unwrap();
+    let last = blocks.last().unwrap();
+    assert_eq!(head, (last.number(), last.hash()));
+}
+
 fn multi_chain() -> Vec<spectrum_primitives::SealedBlock> {
     ChainFileReader::open(testdata("spectrum-devnet-multi").join("chain.rlp"))
         .unwrap()
@@ -94,9 +111,7 @@ fn prepared_batches_import_the_same_chain_without_recovering_seals_again() {
         }
     }
     assert_eq!(seal_recoveries_on_this_thread() - before, expected);
-    let head = node.chain.provider().head().unwrap().unwrap();
-    let last = blocks.last().unwrap();
-    assert_eq!(head, (last.number(), last.hash()));
+    assert_head_is_last(&node, &blocks);
 }
 
 /// A block whose seal no longer recovers its signer, in a prepared batch, is refused by the
@@ -104,11 +119,7 @@ fn prepared_batches_import_the_same_chain_without_recovering_seals_again() {
 #[test]
 fn a_tampered_block_in_a_prepared_batch_is_refused_by_the_same_rule() {
     let blocks = multi_chain();
-    let mut tampered = blocks[200].clone().unseal();
-    let mut extra = tampered.header.extra_data.to_vec();
-    extra[40] ^= 1; // inside the VRF proof, covered by the seal hash: another signer recovers
-    tampered.header.extra_data = extra.into();
-    let tampered = tampered.seal_slow();
+    let tampered = signed_by_another(&blocks[200]);
     let mut batch: Vec<_> = blocks[..200].to_vec();
     batch.push(tampered);
 
@@ -163,9 +174,7 @@ fn a_prepared_stream_imports_the_same_chain_without_recovering_seals_again() {
         "the genesis too, as already known"
     );
     assert_eq!(seal_recoveries_on_this_thread() - before, expected);
-    let head = node.chain.provider().head().unwrap().unwrap();
-    let last = blocks.last().unwrap();
-    assert_eq!(head, (last.number(), last.hash()));
+    assert_head_is_last(&node, &blocks);
 }
 
 /// A stream that fails part-way: the blocks read before the failure are imported, then its
@@ -201,11 +210,7 @@ fn a_stream_read_error_comes_after_the_blocks_before_it() {
 #[test]
 fn a_refused_block_stops_a_prepared_stream_with_the_same_error() {
     let mut blocks = multi_chain();
-    let mut tampered = blocks[200].clone().unseal();
-    let mut extra = tampered.header.extra_data.to_vec();
-    extra[40] ^= 1; // inside the VRF proof, covered by the seal hash: another signer recovers
-    tampered.header.extra_data = extra.into();
-    blocks[200] = tampered.seal_slow();
+    blocks[200] = signed_by_another(&blocks[200]);
 
     let unprepared = {
         let node = TestChain::devnet();

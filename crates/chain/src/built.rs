@@ -13,6 +13,7 @@
 use alloy_primitives::{Address, B256};
 use spectrum_execution::BlockExecutionOutput;
 use spectrum_primitives::{GotExpected, RecoveredBlock, SealedBlock};
+use spectrum_storage_api::PriorState;
 
 use crate::{Blockchain, ChainError, InsertOutcome, StateRootUpdate};
 
@@ -32,6 +33,9 @@ pub struct ExecutedBlock {
     pub output: BlockExecutionOutput,
     /// The state root those changes give on the parent's state, with its trie node writes.
     pub roots: StateRootUpdate,
+    /// The parent's values the build read ([`crate::ReadLog`]): the commit's history entries
+    /// come from them instead of from RocksDB. Empty is correct too (storage then reads).
+    pub priors: PriorState,
 }
 
 /// Which field of a carried outcome disagreed with the block it came with.

@@ -79,10 +79,12 @@ impl Blockchain {
         // What execution and the state root read of the parent state becomes the commit's
         // priors, so storage need not read the values the block overwrites (read_log.rs).
         let head = crate::read_log::ReadLog::new(&head);
-        let (output, carried_roots) = match carried {
+        let (output, carried) = match carried {
             Some(carried) => {
                 carried.check_result(&block, fee_recipient)?;
-                (carried.output, Some(carried.roots))
+                // Checked to be this block's outcome on this parent: its priors are this
+                // parent's values, read by the build.
+                (carried.output, Some((carried.roots, carried.priors)))
             }
             None => (
                 executor
@@ -99,17 +101,17 @@ impl Blockchain {
             .map_err(invalid)?;
         clock.lap(Phase::Validate);
         let mut changes = output.changes;
-        let roots = match carried_roots {
+        let (roots, priors) = match carried {
             // Our producer's outcome already holds the block's dev patches (build.rs).
-            Some(roots) => roots,
+            Some(carried) => carried,
             None => {
                 // --dev only: the state patches the block carries (dev_patch.rs; off elsewhere).
                 self.apply_block_dev_patches(&block, &head, &mut changes)?;
-                apply_state_roots_on(&head, &mut changes)?
+                let roots = apply_state_roots_on(&head, &mut changes)?;
+                (roots, head.into_priors(&changes))
             }
         };
         clock.lap(Phase::StateRoot);
-        let priors = head.into_priors(&changes);
         // The snapshot (and the cached view over it) ends before the commit.
         drop(snapshot);
         if roots.state_root != block.header().state_root {

@@ -76,6 +76,7 @@ pub use future::MAX_FUTURE_SECS;
 pub use genesis::genesis_commit;
 pub use phases::{ImportPhases, Phase};
 pub use pipeline::BatchLimits;
+pub use read_log::ReadLog;
 pub use senders::{recover_block, recover_senders};
 pub use state_cache::DEFAULT_STATE_CACHE_MB;
 pub use state_cache::StateCacheStats;

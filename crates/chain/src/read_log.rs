@@ -21,14 +21,14 @@ use spectrum_storage_api::{
 };
 
 /// A state snapshot that remembers the first value each account and slot read returned.
-pub(crate) struct ReadLog<'a> {
+pub struct ReadLog<'a> {
     inner: &'a dyn StateSnapshot,
     log: RefCell<PriorState>,
 }
 
 impl<'a> ReadLog<'a> {
     /// Records the reads of `inner`, which must be the parent state of the block.
-    pub(crate) fn new(inner: &'a dyn StateSnapshot) -> Self {
+    pub fn new(inner: &'a dyn StateSnapshot) -> Self {
         Self {
             inner,
             log: RefCell::new(PriorState::default()),
@@ -39,7 +39,7 @@ impl<'a> ReadLog<'a> {
     /// written in an account the parent state did not have was zero there, which execution
     /// knows without reading it (`BlockState::into_changes` takes it so), as for a contract
     /// the block deployed.
-    pub(crate) fn into_priors(self, changes: &StateChanges) -> PriorState {
+    pub fn into_priors(self, changes: &StateChanges) -> PriorState {
         let mut priors = self.log.into_inner();
         for (address, slot, _) in &changes.storage {
             if let Some(None) = priors.accounts.get(address) {

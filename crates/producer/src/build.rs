@@ -127,12 +127,14 @@ impl BlockProducer {
             ..Header::default()
         };
 
-        // One snapshot of the head for execution and the state root.
-        let state = self.db.latest()?;
-        let mut builder = self.executor.builder(&header, coinbase, &*state)?;
+        // One snapshot of the head for execution and the state root; what they read of it
+        // becomes the commit's priors (`spectrum_chain::ReadLog`).
+        let snapshot = self.db.latest()?;
+        let state = spectrum_chain::ReadLog::new(&*snapshot);
+        let mut builder = self.executor.builder(&header, coinbase, &state)?;
         let mut transactions = Vec::with_capacity(request.transactions.len().saturating_add(1));
         let mut senders = Vec::with_capacity(transactions.capacity());
-        if let Some(chief_tx) = self.chief_update_tx(&parent, &plan, vrfn, request.key, &*state)? {
+        if let Some(chief_tx) = self.chief_update_tx(&parent, &plan, vrfn, request.key, &state)? {
             let receipt = builder
                 .push(&chief_tx, signer)
                 .map_err(|e| ProducerError::ChiefUpdate(e.to_string()))?;
@@ -163,8 +165,9 @@ impl BlockProducer {
             signer,
             patch_txs,
         )?;
-        spectrum_chain::apply_dev_patches(&patches, &*state, &mut output.changes)?;
-        let roots = apply_state_roots_on(&*state, &mut output.changes)?;
+        spectrum_chain::apply_dev_patches(&patches, &state, &mut output.changes)?;
+        let roots = apply_state_roots_on(&state, &mut output.changes)?;
+        let priors = state.into_priors(&output.changes);
         header.state_root = roots.state_root;
         header.transactions_root = transactions_root(&transactions);
         header.receipts_root = receipts_root(&output.receipts);
@@ -187,6 +190,7 @@ impl BlockProducer {
             senders,
             output,
             roots,
+            priors,
         };
         Ok(BuiltBlock {
             block,

@@ -170,6 +170,50 @@ fn own_blocks_are_executed_once() {
     );
 }
 
+/// Issue 16 item 3: our own blocks carry the parent values their build read, covering every
+/// account and slot they change, and the history written from them is the one an import by
+/// execution writes: every earlier state reads the same on both chains.
+#[test]
+fn own_blocks_carry_their_priors_and_write_the_same_history() {
+    let (_test, chain, producer) = dev_chain();
+    let (_other_test, other, _) = dev_chain();
+    let mut blocks = Vec::new();
+    let mut touched = std::collections::BTreeSet::new();
+    for n in 1..=4u64 {
+        let built = build_next(&producer, &chain, n - 1);
+        let executed = &built.executed;
+        for (address, _) in &executed.output.changes.accounts {
+            assert!(
+                executed.priors.accounts.contains_key(address),
+                "block {n}: no prior for {address}"
+            );
+            touched.insert(*address);
+        }
+        for (address, slot, _) in &executed.output.changes.storage {
+            assert!(executed.priors.storage.contains_key(&(*address, *slot)));
+        }
+        chain
+            .insert_built_block(built.block.clone(), built.executed)
+            .unwrap();
+        blocks.push(built.block);
+    }
+    for block in &blocks {
+        other.insert_block(block.clone()).unwrap();
+    }
+    assert!(touched.len() >= 3, "sender, receiver and signer at least");
+    for number in 0..=4u64 {
+        let ours = chain.provider().by_number(number).unwrap();
+        let theirs = other.provider().by_number(number).unwrap();
+        for address in &touched {
+            assert_eq!(
+                ours.account(address).unwrap(),
+                theirs.account(address).unwrap(),
+                "{address} after block {number}"
+            );
+        }
+    }
+}
+
 /// An outcome that is not the block's, or disagrees with its header, is refused before
 /// anything is written, without marking the (valid) block bad: the same block imported with
 /// execution afterwards is accepted.

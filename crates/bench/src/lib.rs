@@ -16,7 +16,6 @@ mod generator;
 pub mod long_chain;
 pub mod measure;
 pub mod produce;
-pub mod state_cache;
 pub mod state_size;
 
 pub use generator::{

@@ -139,7 +139,6 @@ fn init_logging(verbosity: u8) {
 }
 
 fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
-    spectrum_bench::state_cache::set_state_cache_mb(args.cache_state_mb);
     let work = work_dir(datadir)?;
     if !args.accounts.is_empty() {
         return cmd::state_size::run(work.path(), args);
@@ -187,7 +186,11 @@ fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
     let mut imports = Vec::new();
     for run in 1..=args.import_runs {
         tracing::info!(run, "full import");
-        let result = measure::full_import(&chain, &work.path().join(format!("import-{run}")))?;
+        let result = measure::full_import(
+            &chain,
+            &work.path().join(format!("import-{run}")),
+            args.cache_state_mb,
+        )?;
         print_row(&format!("(b) full import, run {run}"), &result.import);
         imports.push(result);
     }
@@ -198,6 +201,7 @@ fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
         &chain.blocks,
         Validation::ExecutionOnly,
         &work.path().join("phases"),
+        args.cache_state_mb,
     )?;
     print_row("(c) import timed by phase", &phases.total);
 
@@ -239,8 +243,14 @@ fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
                 "ref-exec",
             ),
         ] {
-            let m = measure::import_blocks(&spec, &blocks, validation, &work.path().join(dir))
-                .wrap_err_with(|| format!("importing {}", reference.display()))?;
+            let m = measure::import_blocks(
+                &spec,
+                &blocks,
+                validation,
+                &work.path().join(dir),
+                args.cache_state_mb,
+            )
+            .wrap_err_with(|| format!("importing {}", reference.display()))?;
             rows.push((label, m));
         }
         let phases = measure::phased_import(
@@ -248,6 +258,7 @@ fn import(datadir: Option<&Path>, args: &ImportArgs) -> eyre::Result<()> {
             &blocks,
             Validation::Tribe,
             &work.path().join("ref-phases"),
+            args.cache_state_mb,
         )?;
         let first = rows.first().map(|(_, m)| *m).unwrap_or_default();
         println!(

@@ -127,14 +127,19 @@ pub struct ImportRun {
 /// in batches prepared as `spectrum import` prepares them (header checks, sender recovery,
 /// execution, receipts checks, incremental state root, atomic commit). Every block must become
 /// the canonical head.
-pub fn full_import(chain: &GeneratedChain, dir: &Path) -> Result<ImportRun, BenchError> {
+/// `state_cache_mb` is the chain's state-cache budget (the node's `--cache.state-mb`).
+pub fn full_import(
+    chain: &GeneratedChain,
+    dir: &Path,
+    state_cache_mb: usize,
+) -> Result<ImportRun, BenchError> {
     let db = fresh_database(&chain.spec, dir)?;
     let blockchain = Blockchain::new(
         db.clone(),
         chain.spec.clone(),
         Arc::new(ExecutionChecksOnly),
     )
-    .with_state_cache_mb(crate::state_cache::state_cache_mb());
+    .with_state_cache_mb(state_cache_mb);
     let import = insert_all(&blockchain, &chain.blocks)?;
     let flush_started = Instant::now();
     db.flush()?;
@@ -228,11 +233,12 @@ pub fn phased_import(
     blocks: &[SealedBlock],
     validation: Validation,
     dir: &Path,
+    state_cache_mb: usize,
 ) -> Result<Phases, BenchError> {
     let db = fresh_database(spec, dir)?;
     let validator = validation.validator(&db, spec);
-    let blockchain = Blockchain::new(db, spec.clone(), validator)
-        .with_state_cache_mb(crate::state_cache::state_cache_mb());
+    let blockchain =
+        Blockchain::new(db, spec.clone(), validator).with_state_cache_mb(state_cache_mb);
     let before = blockchain.import_phases();
     let total = insert_all(&blockchain, blocks)?;
     let phases = blockchain.import_phases().since(&before);
@@ -291,9 +297,11 @@ pub fn import_blocks(
     blocks: &[SealedBlock],
     validation: Validation,
     dir: &Path,
+    state_cache_mb: usize,
 ) -> Result<Measurement, BenchError> {
     let db = fresh_database(spec, dir)?;
     let validator = validation.validator(&db, spec);
-    let blockchain = Blockchain::new(db, spec.clone(), validator);
+    let blockchain =
+        Blockchain::new(db, spec.clone(), validator).with_state_cache_mb(state_cache_mb);
     insert_all(&blockchain, blocks)
 }

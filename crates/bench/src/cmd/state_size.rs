@@ -55,7 +55,11 @@ pub(crate) fn run(work: &Path, args: &ImportArgs) -> eyre::Result<()> {
         );
         let mut runs = Vec::new();
         for run in 1..=args.import_runs {
-            let result = measure::full_import(&rebased, &dir.join(format!("import-{run}")))?;
+            let result = measure::full_import(
+                &rebased,
+                &dir.join(format!("import-{run}")),
+                args.cache_state_mb,
+            )?;
             print_row(&format!("full import, N={n}, run {run}"), &result.import);
             runs.push(result.import);
         }
@@ -64,6 +68,7 @@ pub(crate) fn run(work: &Path, args: &ImportArgs) -> eyre::Result<()> {
             &rebased.blocks,
             Validation::ExecutionOnly,
             &dir.join("phases"),
+            args.cache_state_mb,
         )?;
         print_row(&format!("import by phase, N={n}"), &phases.total);
         print_phases(&phases);

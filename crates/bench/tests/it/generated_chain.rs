@@ -166,13 +166,19 @@ fn measurements_run_on_a_small_chain() {
     assert_eq!(bare.gas, chain.gas_used);
     assert_eq!(bare.txs, chain.tx_count as u64);
     let dir = tempfile::tempdir().unwrap();
-    let run = measure::full_import(&chain, &dir.path().join("a")).unwrap();
+    let run = measure::full_import(
+        &chain,
+        &dir.path().join("a"),
+        spectrum_chain::DEFAULT_STATE_CACHE_MB,
+    )
+    .unwrap();
     assert_eq!(run.import.gas, chain.gas_used);
     let phases = measure::phased_import(
         &chain.spec,
         &chain.blocks,
         measure::Validation::ExecutionOnly,
         &dir.path().join("b"),
+        spectrum_chain::DEFAULT_STATE_CACHE_MB,
     )
     .unwrap();
     assert_eq!(phases.total.gas, chain.gas_used);

@@ -38,7 +38,11 @@ use std::{
     time::Duration,
 };
 
-use common::{Node, quantity_u64, spectrum, wait_for};
+use common::{
+    Node,
+    net::{address_of, import_key, node_args, path_str},
+    quantity_u64, spectrum, wait_for,
+};
 use serde_json::{Value, json};
 
 const SMC: &str = concat!(
@@ -278,34 +282,21 @@ fn start_spectrum(dir: &Path, chain: &str, enode: &str) -> Node {
 
 /// As [`start_spectrum`], with devp2p discovery on when `discovery` (starting from `enode`).
 fn start_spectrum_with(dir: &Path, chain: &str, enode: &str, discovery: bool) -> Node {
-    let datadir = dir.join("spectrum");
-    let mut args: Vec<String> = [
-        "--chain",
-        chain,
-        "--datadir",
-        datadir.to_str().unwrap(),
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-        "--bootnodes",
-        enode,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+    let mut args = node_args(Path::new(chain), &dir.join("spectrum"));
+    args.extend(["--bootnodes", enode].map(str::to_owned));
     if discovery {
         args.retain(|a| a != "--nodiscover");
     }
+    spawn_spectrum(&args, &dir.join("spectrum.log"))
+}
+
+/// Our node with `args`, logging to `log`.
+fn spawn_spectrum(args: &[String], log: &Path) -> Node {
     Node::start(
         Path::new(env!("CARGO_BIN_EXE_spectrum")),
         "spectrum",
-        &args,
-        &dir.join("spectrum.log"),
+        args,
+        log,
     )
 }
 
@@ -432,29 +423,8 @@ fn spectrum_with_multi_chain(dir: &Path) -> Node {
         "import",
         MULTI_CHAIN,
     ]);
-    let args: Vec<String> = [
-        "--chain",
-        "devnet",
-        "--datadir",
-        datadir,
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    Node::start(
-        Path::new(env!("CARGO_BIN_EXE_spectrum")),
-        "spectrum",
-        &args,
-        &dir.join("spectrum.log"),
-    )
+    let args = node_args(Path::new("devnet"), Path::new(datadir));
+    spawn_spectrum(&args, &dir.join("spectrum.log"))
 }
 
 #[test]
@@ -689,69 +659,30 @@ fn spectrum_seals_beside_smc_as_a_poc_staker() {
     let datadir = dir.path().join("spectrum");
     let password = dir.path().join("pw.txt");
     std::fs::write(&password, "mixed\n").unwrap();
-    let node_key = alloy_primitives::keccak256("spectrum-rs devnet staker");
-    let key_file = dir.path().join("key.txt");
-    for key in [
-        alloy_primitives::hex::encode(node_key),
-        USER1_KEY.to_owned(),
-    ] {
-        std::fs::write(&key_file, key).unwrap();
-        spectrum(&[
-            "--chain",
-            "devnet",
-            "account",
-            "import",
-            key_file.to_str().unwrap(),
-            "--lightkdf",
-            "--datadir",
-            datadir.to_str().unwrap(),
-            "--password",
-            password.to_str().unwrap(),
-        ]);
-    }
-    let secret = secp256k1::SecretKey::from_byte_array(node_key.0).unwrap();
-    let address =
-        spectrum_primitives::public_key_to_address(&secret.public_key(secp256k1::SECP256K1));
-    let user1 = {
-        let key = secp256k1::SecretKey::from_byte_array(
-            alloy_primitives::hex::decode(USER1_KEY)
-                .unwrap()
-                .try_into()
-                .unwrap(),
-        )
+    let node_key = alloy_primitives::keccak256("spectrum-rs devnet staker").0;
+    let user1_key: [u8; 32] = alloy_primitives::hex::decode(USER1_KEY)
+        .unwrap()
+        .try_into()
         .unwrap();
-        spectrum_primitives::public_key_to_address(&key.public_key(secp256k1::SECP256K1))
-    };
-    let args: Vec<String> = [
-        "--chain",
-        "devnet",
-        "--datadir",
-        datadir.to_str().unwrap(),
-        "--listen-addr",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--nodiscover",
-        "--http",
-        "--http.port",
-        "0",
-        "--bootnodes",
-        &miner.enode(),
-        "--mine",
-        "--unlock",
-        &address.to_string(),
-        "--password",
-        password.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    let node = Node::start(
-        Path::new(env!("CARGO_BIN_EXE_spectrum")),
-        "spectrum",
-        &args,
-        &dir.path().join("spectrum.log"),
+    for key in [node_key, user1_key] {
+        import_key(&key, &datadir, &password);
+    }
+    let address = address_of(&node_key);
+    let user1 = address_of(&user1_key);
+    let mut args = node_args(Path::new("devnet"), &datadir);
+    args.extend(
+        [
+            "--bootnodes",
+            &miner.enode(),
+            "--mine",
+            "--unlock",
+            &address.to_string(),
+            "--password",
+            path_str(&password),
+        ]
+        .map(str::to_owned),
     );
+    let node = spawn_spectrum(&args, &dir.path().join("spectrum.log"));
     let target = miner.head();
     wait_for("spectrum-rs in step with smc", DEADLINE, || {
         (node.head() >= target).then_some(())

@@ -90,7 +90,8 @@ pub fn bare_execution(chain: &GeneratedChain) -> Result<Measurement, BenchError>
     Ok(measurement)
 }
 
-fn recover_all(blocks: &[SealedBlock]) -> Result<Vec<RecoveredBlock>, BenchError> {
+/// Every block with its senders, or the first sender that fails, named by block and index.
+pub(crate) fn recover_all(blocks: &[SealedBlock]) -> Result<Vec<RecoveredBlock>, BenchError> {
     blocks
         .iter()
         .map(|block| {

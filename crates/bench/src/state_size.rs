@@ -105,18 +105,9 @@ pub fn rebase(
     let mut parent = spec.genesis_header();
     let mut total_difficulty = spec.genesis.difficulty;
     let mut blocks = Vec::with_capacity(chain.blocks.len());
-    for block in &chain.blocks {
-        let number = block.number();
-        let recovered =
-            block
-                .clone()
-                .try_recover()
-                .map_err(|(index, source)| BenchError::Sender {
-                    number,
-                    index,
-                    source,
-                })?;
-        let mut header = block.header.header().clone();
+    for recovered in crate::measure::recover_all(&chain.blocks)? {
+        let number = recovered.block.number();
+        let mut header = recovered.block.header.header().clone();
         header.parent_hash = parent.hash();
         let body = recovered.block.body.clone();
         let input = RecoveredBlock {

@@ -35,7 +35,8 @@ impl Blockchain {
             None => self.prepared.take(&hash),
         };
         let block = match prepared {
-            // Recovered ahead from this block's own transactions (its hash covers them).
+            // Recovered ahead: preparation keeps senders only for a body whose transactions
+            // root is its header's, which the checks above verified for this body.
             Some(senders) if senders.len() == block.body.transactions.len() => {
                 RecoveredBlock { block, senders }
             }

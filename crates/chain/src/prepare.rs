@@ -12,7 +12,7 @@ use std::{
 };
 
 use alloy_primitives::{Address, B256};
-use spectrum_primitives::{SealedBlock, SealedHeader};
+use spectrum_primitives::{SealedBlock, SealedHeader, transactions_root};
 
 use crate::{Blockchain, phases::Phase, senders};
 
@@ -108,7 +108,14 @@ impl Blockchain {
     }
 
     fn prepare_one(&self, block: &SealedBlock, parent: &SealedHeader) {
-        if let Ok(senders) = senders::recover_senders(&block.body.transactions, 1) {
+        // The senders are remembered by block hash, which covers the header only: a body
+        // that is not the header's (forged by a peer, same transaction count) must not leave
+        // its senders for the genuine block to be executed with.
+        let body_is_the_headers =
+            transactions_root(&block.body.transactions) == block.header.transactions_root;
+        if body_is_the_headers
+            && let Ok(senders) = senders::recover_senders(&block.body.transactions, 1)
+        {
             self.prepared.insert(block.hash(), senders);
         }
         self.validator.prepare_header(&block.header, parent);

@@ -11,8 +11,8 @@ use spectrum_consensus::{
 };
 use spectrum_execution::{BlockBuilder, ExecutionError};
 use spectrum_primitives::{
-    Block, BlockBody, EMPTY_OMMER_ROOT_HASH, Header, ReceiptWithBloom, SealedBlock, SealedHeader,
-    TransactionSigned, logs_bloom, receipts_root, sign_transaction, transactions_root,
+    Block, BlockBody, EMPTY_OMMER_ROOT_HASH, Header, SealedBlock, SealedHeader, TransactionSigned,
+    logs_bloom, receipts_root, sign_transaction, transactions_root,
 };
 use spectrum_storage_api::StateProvider;
 
@@ -83,8 +83,6 @@ pub enum Skipped {
 pub struct BuiltBlock {
     /// The block.
     pub block: SealedBlock,
-    /// Its receipts.
-    pub receipts: Vec<ReceiptWithBloom>,
     /// Its execution outcome, for `Blockchain::insert_built_block` to commit without
     /// executing the block again.
     pub executed: ExecutedBlock,
@@ -182,7 +180,6 @@ impl BlockProducer {
             },
         }
         .seal_slow();
-        let receipts = output.receipts.clone();
         let executed = ExecutedBlock {
             block_hash: block.hash(),
             parent_hash: parent.hash(),
@@ -194,7 +191,6 @@ impl BlockProducer {
         };
         Ok(BuiltBlock {
             block,
-            receipts,
             executed,
             plan,
             skipped,

@@ -4,8 +4,9 @@
 use alloy_primitives::{Address, U256};
 use spectrum_consensus::{ProviderError, is_chief_100};
 use spectrum_contracts::abi::{
-    ANMAP_BIND_INFO, GET_EPOCH, GET_SIGNER_LIMIT, GET_STATUS, GET_VOLUNTEERS, POC_GET_ALL,
-    TAKE_LEADER_LIMIT, TAKE_LEADER_LIST, decode_address_array, decode_uint_array, read_uint_word,
+    GET_EPOCH, GET_SIGNER_LIMIT, GET_STATUS, GET_VOLUNTEERS, POC_GET_ALL, TAKE_LEADER_LIMIT,
+    TAKE_LEADER_LIST, anmap_bind_info, decode_address_array, decode_bind_info, decode_uint_array,
+    read_uint_word,
 };
 use spectrum_primitives::SealedHeader;
 
@@ -225,9 +226,7 @@ impl ChiefContracts {
         else {
             return Ok(None);
         };
-        let mut data = ANMAP_BIND_INFO.to_vec();
-        data.extend_from_slice(&[0u8; 12]);
-        data.extend_from_slice(addr.as_slice());
+        let data = anmap_bind_info(addr);
         let answer = self.raw_call(
             at,
             anmap.address,
@@ -241,11 +240,6 @@ impl ChiefContracts {
             number: at.number,
             reason: reason.to_owned(),
         };
-        let from = answer
-            .get(12..32)
-            .map(Address::from_slice)
-            .ok_or_else(|| bad("answer too short"))?;
-        let nodeids = decode_address_array(&answer, 1).map_err(bad)?;
-        Ok(Some((from, nodeids)))
+        decode_bind_info(&answer).map(Some).map_err(bad)
     }
 }

@@ -250,3 +250,40 @@ fn a_refused_block_stops_a_prepared_stream_with_the_same_error() {
         "the preparing thread went on to read all {read} blocks after the refusal"
     );
 }
+
+/// A batch holding a block with a forged body (another block's transaction in place of its
+/// own: same count, the genuine header) leaves no senders behind for the genuine block, which
+/// then imports as if nothing had been prepared.
+#[test]
+fn a_forged_body_in_a_prepared_batch_leaves_no_senders_for_the_genuine_block() {
+    let blocks = multi_chain();
+    let first_sender = |b: &spectrum_primitives::SealedBlock| {
+        b.body
+            .transactions
+            .first()
+            .map(|tx| tx.recover_sender().unwrap())
+    };
+    // A block whose successor has as many transactions, the first from another sender.
+    let at = (100..blocks.len() - 1)
+        .find(|&i| {
+            let (a, b) = (&blocks[i], &blocks[i + 1]);
+            a.body.transactions.len() == b.body.transactions.len()
+                && first_sender(a).is_some()
+                && first_sender(a) != first_sender(b)
+        })
+        .expect("such a pair in the multi-signer chain");
+    let genuine = &blocks[at];
+    let mut forged = genuine.clone();
+    forged.body.transactions = blocks[at + 1].body.transactions.clone();
+
+    let node = TestChain::devnet();
+    for block in &blocks[..at] {
+        node.chain.insert_block(block.clone()).unwrap();
+    }
+    node.chain.prepare_blocks(std::slice::from_ref(&forged));
+    let outcome = node.chain.insert_block(genuine.clone()).unwrap();
+    assert!(
+        matches!(outcome, InsertOutcome::Canonical { number, .. } if number == genuine.number()),
+        "{outcome:?}"
+    );
+}

@@ -176,6 +176,8 @@ impl Network {
             .unwrap_or_else(|e| panic!("building block {number}: {e}"));
         assert!(
             built
+                .executed
+                .output
                 .receipts
                 .iter()
                 .all(|r| r.receipt.status.coerce_status()),

@@ -1022,7 +1022,7 @@ fn build_and_insert(
         "{}: {outcome:?}",
         side.label
     );
-    (built.block, built.receipts)
+    (built.block, built.executed.output.receipts)
 }
 
 /// The views compared after every block, beyond getStatus() (decoded) and the engine's

@@ -464,9 +464,13 @@ impl SyncService {
             &self.peers,
             &self.excluded,
             &self.false_claims,
-            self.hint.take(),
+            self.hint,
             local_td,
         );
+        // The hint is spent only by the round it picks; a heavier peer's round leaves it.
+        if picked.is_some_and(|(peer, _)| self.hint.is_some_and(|(hinted, _)| hinted == peer)) {
+            self.hint = None;
+        }
         let Some((peer, head)) = picked else {
             // In step with every peer: not syncing.
             if self.ctx.progress.borrow().is_some() {

@@ -40,16 +40,7 @@ impl KnownHashes {
 
     /// `peer` has `hash`.
     pub fn saw(&self, peer: PeerId, hash: B256) {
-        let mut all = self.lock();
-        let (order, set) = all.entry(peer).or_default();
-        if set.insert(hash) {
-            order.push_back(hash);
-            while order.len() > self.bound {
-                if let Some(old) = order.pop_front() {
-                    set.remove(&old);
-                }
-            }
-        }
+        self.mark(peer, hash);
     }
 
     /// Whether `peer` has `hash`.
@@ -62,9 +53,16 @@ impl KnownHashes {
     /// Marks `hash` as had by `peer` and says whether it is new to it: the one check-and-set
     /// a sender uses, so that two tasks never both send it.
     pub fn mark(&self, peer: PeerId, hash: B256) -> bool {
-        let fresh = !self.has(&peer, &hash);
+        let mut all = self.lock();
+        let (order, set) = all.entry(peer).or_default();
+        let fresh = set.insert(hash);
         if fresh {
-            self.saw(peer, hash);
+            order.push_back(hash);
+            while order.len() > self.bound {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
+            }
         }
         fresh
     }

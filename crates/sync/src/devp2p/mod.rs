@@ -158,15 +158,30 @@ impl Bridge {
             | EthMessage::GetNodeData(_) => self.serve(peer, message),
             EthMessage::NewBlock(new) => {
                 let block = new.block.seal_slow();
-                self.known.blocks.saw(peer, block.hash());
+                let (hash, number) = (block.hash(), block.number());
+                self.known.blocks.saw(peer, hash);
+                // Imported first: the peer's new head then weighs in the driver's choice only
+                // if the block passed the checks it could be given, and a block we just
+                // imported does not make the peer look heavier than us and start a round that
+                // fetches it a second time.
+                let Some(parent_unknown) = self.on_new_block(peer, block).await else {
+                    return;
+                };
                 self.tell(WireUpdate::Head {
                     peer: SyncPeer::Devp2p(peer),
-                    hash: block.hash(),
-                    number: Some(block.number()),
+                    hash,
+                    number: Some(number),
                     total_difficulty: new.total_difficulty,
                 })
                 .await;
-                self.on_new_block(peer, block).await;
+                if parent_unknown {
+                    // The peer has blocks we lack: sync from it.
+                    self.tell(WireUpdate::Ahead {
+                        peer: SyncPeer::Devp2p(peer),
+                        number: Some(number),
+                    })
+                    .await;
+                }
             }
             EthMessage::NewBlockHashes(announced) => {
                 let announced: Vec<_> = announced.into_iter().take(MAX_ANNOUNCED).collect();
@@ -217,24 +232,24 @@ impl Bridge {
 
     /// A NewBlock: checked and imported as a gossiped block on libp2p; an invalid one bans
     /// the peer; one whose parent we lack makes the driver sync from the peer.
-    async fn on_new_block(&self, peer: PeerId, block: SealedBlock) {
+    /// Imports a block announced whole. `None` when the peer sent an invalid one (and was
+    /// banned for it), so its claimed head must not count; else whether its parent is unknown.
+    async fn on_new_block(&self, peer: PeerId, block: SealedBlock) -> Option<bool> {
         let (hash, number) = (block.hash(), block.number());
         match import_announced(&self.chain, &self.checks, block, true).await {
             Announced::Invalid(error) => {
                 warn!(%peer, number, %hash, %error, "devp2p NewBlock refused");
                 self.fetcher.ban(peer, DisconnectReason::SubprotocolError);
+                return None;
             }
             Announced::UnknownParent => {
                 debug!(%peer, number, %hash, "devp2p NewBlock with unknown parent");
-                self.tell(WireUpdate::Ahead {
-                    peer: SyncPeer::Devp2p(peer),
-                    number: Some(number),
-                })
-                .await;
+                return Some(true);
             }
             Announced::Failed(error) => warn!(number, %hash, %error, "devp2p block not imported"),
             Announced::Known | Announced::Future | Announced::Imported(_) => {}
         }
+        Some(false)
     }
 }
 

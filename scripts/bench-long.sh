@@ -66,6 +66,8 @@ smc() { # smc RUN
     --rpcaddr 127.0.0.1 --rpcport "$PORT" --rpcapi eth,net,web3,admin,debug --ipcdisable \
     > "$d/node.log" 2>&1 &
   local pid=$! i
+  # Whatever fails from here on (set -e), smc-verify does not outlive the script.
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
   for i in $(seq 1 300); do
     rpc eth_blockNumber '[]' 2 | grep -q result && break
     kill -0 "$pid" 2>/dev/null || { echo "smc-verify exited: $d/node.log" >&2; exit 1; }
@@ -80,15 +82,18 @@ smc() { # smc RUN
   hash=$(rpc eth_getBlockByNumber "[\"$(printf '0x%x' "$head")\",false]" | jq -r .result.hash)
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  trap - EXIT
   cp "$d/node.log" "$WORK/smc-$1.log"; rm -rf "$d"
+  local verdict=""
   if ! echo "$answer" | jq -e '.result == true' >/dev/null; then
     echo "smc-verify refused the file (run $1): $answer" >&2
     echo "its log: $WORK/smc-$1.log" >&2
+    verdict=" REFUSED"
   fi
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
   rate=$(awk -v n="$head" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
   ROWS+=("$(printf '%-3s %-22s %7s %9s %10s %9s  %s %s' "$1" "smc-verify importChain" "$head" \
-    "$secs" "$rate" "$((rss / 1024))" "$head" "$hash")")
+    "$secs" "$rate" "$((rss / 1024))" "$head" "$hash$verdict")")
 }
 
 for run in $(seq 1 "$RUNS"); do

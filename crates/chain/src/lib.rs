@@ -216,11 +216,6 @@ impl Blockchain {
         self
     }
 
-    /// State reads import served from memory and from the database so far (hits, misses).
-    pub fn state_cache_counts(&self) -> (u64, u64) {
-        self.state_cache.counts()
-    }
-
     /// The local clock this chain holds near-future blocks by.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock

@@ -53,12 +53,6 @@ impl StateCache {
         (self.budget > 0).then(|| self.inner.lock().ok()).flatten()
     }
 
-    /// The cache's (hits, misses) so far.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        let stats = self.stats();
-        (stats.hits, stats.misses)
-    }
-
     /// What the cache holds and has served so far.
     pub(crate) fn stats(&self) -> StateCacheStats {
         self.inner

@@ -15,10 +15,12 @@
 //! their answers with this crate's [`abi`] (the one ABI module of the Tribe contracts).
 
 pub mod abi;
+mod dev_chain;
 mod install;
 
 use alloy_primitives::{Address, U256, address};
 
+pub use dev_chain::dev_chain_with_signer_limit;
 pub use install::{ContractsError, tribe_genesis_alloc};
 
 /// Creation code of our chief (hex, from `contracts/out/Chief.bin`).

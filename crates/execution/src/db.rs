@@ -280,50 +280,31 @@ impl Database for BlockState<'_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        Ok(self.account(&address)?.map(|a| a.info()))
+        self.basic_ref(address)
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
-        if code_hash == KECCAK_EMPTY {
-            return Ok(Bytecode::default());
+        let code = self.code_by_hash_ref(code_hash)?;
+        // Kept for the block too: the process-wide cache takes a lock per lookup.
+        if code_hash != KECCAK_EMPTY && !self.codes.contains_key(&code_hash) {
+            self.code_cache
+                .entry(code_hash)
+                .or_insert_with(|| code.clone());
         }
-        if let Some(code) = self
-            .codes
-            .get(&code_hash)
-            .or(self.code_cache.get(&code_hash))
-        {
-            return Ok(code.clone());
-        }
-        let code = match crate::code_cache::get(&code_hash) {
-            Some(code) => code,
-            None => {
-                let raw = self
-                    .base
-                    .code(&code_hash)?
-                    .ok_or(DbError::MissingCode(code_hash))?;
-                crate::code_cache::analyse(code_hash, raw)
-            }
-        };
-        self.code_cache.insert(code_hash, code.clone());
         Ok(code)
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
-        if let Some(value) = self.storage.get(&address).and_then(|s| s.get(&index)) {
-            return Ok(*value);
-        }
-        if self.wiped.contains(&address) {
-            return Ok(U256::ZERO);
-        }
-        Ok(self.base.storage(&address, &B256::from(index))?)
+        self.storage_ref(address, index)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
-        Ok(self.base.block_hash(number)?.unwrap_or_default())
+        self.block_hash_ref(number)
     }
 }
 
-/// Reads without caching: the prestate tracer reads the state before a traced transaction.
+/// Reads through `&self` (the prestate tracer reads the state before a traced transaction, and
+/// `Database` above reads through these); analysed code goes to the process-wide cache only.
 impl DatabaseRef for BlockState<'_> {
     type Error = DbError;
 

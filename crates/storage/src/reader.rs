@@ -76,17 +76,7 @@ impl<'a> Reader<'a> {
         prefix: &[u8],
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        let mut it = self.prefix_iter(table, prefix)?;
-        it.seek(prefix);
-        while let Some((key, value)) = it.item() {
-            if !key.starts_with(prefix) {
-                break;
-            }
-            f(key, value)?;
-            it.next();
-        }
-        it.status()
-            .map_err(|source| StorageError::Read { table, source })
+        self.walk_prefix(table, prefix, |key, value| f(key, value).map(|()| true))
     }
 
     /// [`for_each_in_prefix`](Self::for_each_in_prefix) that stops when `f` answers false.

@@ -2,7 +2,6 @@
 
 mod account;
 mod db;
-mod dev_chain;
 mod export;
 mod genesis;
 mod import;
@@ -36,7 +35,9 @@ pub fn run(cli: Cli) -> eyre::Result<()> {
     // Load and check the chain spec before touching the datadir: a bad genesis file writes
     // nothing.
     let spec = match cli.produce.dev_signer_limit {
-        Some(limit) if cli.dev && limit != 1 => dev_chain::with_signer_limit(limit)?,
+        // clap's `requires = "dev"` holds the flag to --dev.
+        Some(limit) if limit != 1 => spectrum_contracts::dev_chain_with_signer_limit(limit)
+            .wrap_err_with(|| format!("the dev chain with signer limit {limit}"))?,
         _ => chain.load().wrap_err("cannot load the chain spec")?,
     };
     let datadir = match (&cli.global.datadir, cli.dev) {

@@ -41,7 +41,8 @@ fn consecutive_blocks_read_state_from_memory() {
     let node = TestChain::devnet();
     import(&node.chain, &blocks);
     head_is(&node.chain, blocks.last().unwrap());
-    let (hits, misses) = node.chain.state_cache_counts();
+    let stats = node.chain.state_cache_stats();
+    let (hits, misses) = (stats.hits, stats.misses);
     assert!(
         hits > misses,
         "hits {hits} should outnumber misses {misses}"
@@ -74,7 +75,8 @@ fn an_unwind_or_a_small_budget_never_serves_stale_state() {
     } = TestChain::devnet();
     let off = chain.with_state_cache_mb(0);
     import(&off, &blocks[..=50]);
-    assert_eq!(off.state_cache_counts(), (0, 0));
+    let stats = off.state_cache_stats();
+    assert_eq!((stats.hits, stats.misses), (0, 0));
 }
 
 /// Misses of one block on a cache that never evicts and on a small one, and the evictions

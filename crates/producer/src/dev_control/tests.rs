@@ -371,38 +371,10 @@ fn state_patches_ride_in_real_blocks_that_a_fresh_chain_reimports() {
 }
 
 /// The dev chain with the chief contracts installed for `signer_limit` slots per round
-/// (`genesis/dev.json` has 1: every block is the validator's own slot, so nobody can miss one).
+/// (`genesis/dev.json` has 1: every block is the validator's own slot, so nobody can miss one),
+/// exactly as `spectrum --dev --dev.signer-limit` makes it.
 fn dev_spec_with_signer_limit(signer_limit: u64) -> ChainSpec {
-    let mut genesis: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../genesis/dev.json")).unwrap();
-    let params = spectrum_contracts::TribeGenesisParams {
-        leaders: vec![dev::DEV_VALIDATOR_ADDRESS.parse().unwrap()],
-        signer_limit,
-        epoch: 100,
-        owner: dev::DEV_ACCOUNTS[0].0.parse().unwrap(),
-        min_deposit: U256::from(1_000_000_000_000_000_000u128),
-        withdraw_wait: 10,
-        deposit_halving: 1_000_000,
-    };
-    let alloc = genesis["alloc"].as_object_mut().unwrap();
-    for (address, account) in spectrum_contracts::tribe_genesis_alloc(&params).unwrap() {
-        let storage: serde_json::Map<String, serde_json::Value> = account
-            .storage
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::json!(v.to_string())))
-            .collect();
-        alloc.retain(|k, _| k.to_lowercase() != format!("{address:#x}"));
-        alloc.insert(
-            address.to_checksum(None),
-            serde_json::json!({
-                "balance": "0x0",
-                "nonce": format!("{:#x}", account.nonce),
-                "code": account.code.to_string(),
-                "storage": storage,
-            }),
-        );
-    }
-    ChainSpec::from_json("dev, signer limit > 1", &genesis.to_string()).unwrap()
+    spectrum_contracts::dev_chain_with_signer_limit(signer_limit).unwrap()
 }
 
 /// Dev account 1 stakes the node of `node_key` in POC with the dev POC's 1-coin minimum.

@@ -112,7 +112,8 @@ fn parse(value: &Value) -> ApiResult<Dump> {
             }
             serde_json::from_slice(&bytes)
         }
-        other => serde_json::from_value(other.clone()),
+        // Read from the borrowed tree: no copy of a large dump.
+        other => Dump::deserialize(other),
     };
     let dump: Dump = parsed.map_err(|e| invalid_param(0, format!("not a state dump: {e}")))?;
     if dump.accounts.len() > MAX_DUMP_ACCOUNTS {
